@@ -1,0 +1,40 @@
+# The two entry points of the README: `make demo` and `make test`.
+# Both create .venv in the repository and install skbrain with its dev extras
+# (tests, docs, lint, packaging) the first time, and again when pyproject.toml changes.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.skbrain-installed
+
+.PHONY: install demo test test-all lint docs dist clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/skbrain train --model wide --output runs/demo/wide.skbrain
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-all: $(STAMP)
+	$(PY) -m pytest -m "slow or not slow"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build
+	$(VENV)/bin/twine check --strict dist/*
+
+clean:
+	rm -rf build dist docs/_build docs/generated docs/auto_examples runs

@@ -1,0 +1,618 @@
+"""The estimator base class that every skbrain classifier shares.
+
+Design: a plain :class:`~sklearn.base.BaseEstimator` /
+:class:`~sklearn.base.ClassifierMixin` that validates and label-encodes its
+input, then builds a fresh skorch :class:`~skorch.NeuralNetClassifier` as
+``net_`` inside :meth:`~BaseCNNClassifier.fit`. Subclassing
+``NeuralNetClassifier`` directly breaks sklearn's contract (it sets attributes
+in ``__init__``, fixes the class count and does no input validation); keeping
+the skorch net inside keeps its callbacks, history and
+``module__``/``optimizer__`` parameter routing, which pass straight through.
+
+Subclasses only say which network to build (:meth:`_module_spec`) and list
+their flat hyperparameters in ``__init__``.
+"""
+
+import math
+import numbers
+from contextlib import contextmanager, nullcontext
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.dataset import ValidSplit, unpack_data
+from skorch.utils import to_tensor
+from torch import nn
+
+from .augmentation import augment_batch, tta_views
+
+__all__ = ["BaseCNNClassifier", "resolve_device"]
+
+# Routed to the skorch net unchanged, as skorch itself routes them.
+SKORCH_PREFIXES = (
+    "module__",
+    "optimizer__",
+    "criterion__",
+    "iterator_train__",
+    "iterator_valid__",
+    "callbacks__",
+    "dataset__",
+)
+
+OPTIMIZERS = {
+    "adamw": torch.optim.AdamW,
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+LR_SCHEDULES = (None, "onecycle", "cosine")
+
+
+def resolve_device(device="auto"):
+    """Turn a device request into a concrete torch device string.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        ``"auto"`` picks CUDA when available, then Apple's MPS, else the CPU;
+        anything else (``"cpu"``, ``"cuda"``, ``"cuda:1"``) is checked and
+        returned.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}"
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but CUDA is not available")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was asked for, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) exist"
+            )
+    return str(resolved)
+
+
+class _SkbrainNet(NeuralNetClassifier):
+    """skorch's classifier with skbrain's batch handling.
+
+    Every batch is moved to the device as stored (uint8 images travel at a
+    quarter of the float size), converted to float there, augmented while
+    training, transformed for test-time augmentation while predicting, and
+    run under CUDA autocast when ``amp`` is on.
+    """
+
+    def __init__(self, *args, augment=False, amp=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augment = augment
+        self.amp = amp
+        self.view_ = None
+
+    def _autocast(self):
+        if self.amp and str(self.device).startswith("cuda"):
+            return torch.autocast("cuda", dtype=torch.float16)
+        return nullcontext()
+
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device)
+        if x.dtype == torch.uint8:
+            x = x.float().div_(255.0)
+        elif x.dtype != torch.float32:
+            x = x.float()
+        if self.module_.training:
+            if self.augment:
+                x = augment_batch(x)
+        elif self.view_ is not None:
+            x = self.view_(x)
+        with self._autocast():
+            y = self.module_(x, **fit_params)
+        return y.float()
+
+    def initialize(self):
+        super().initialize()
+        use_scaler = self.amp and str(self.device).startswith("cuda")
+        self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
+        return self
+
+    def train_step_single(self, batch, **fit_params):
+        if self.scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if getattr(self, "scaler_", None) is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        for name in self._optimizers:
+            self.scaler_.step(getattr(self, name + "_"))
+        self.scaler_.update()
+        return None
+
+
+def _looks_like_paths(X):
+    if isinstance(X, (str, bytes)):
+        return True
+    first = X[0] if len(X) else None
+    return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
+
+
+@contextmanager
+def _seeded(seed, device):
+    """Seed torch inside a forked RNG state so the caller's state is untouched."""
+    if seed is None:
+        yield
+        return
+    cuda = str(device).startswith("cuda")
+    devices = [torch.device(device).index or 0] if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextmanager
+def _deterministic_algorithms(enabled):
+    if not enabled:
+        yield
+        return
+    previous = torch.are_deterministic_algorithms_enabled()
+    cudnn_previous = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_previous
+
+
+class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
+    """Shared machinery of the skbrain classifiers; not used directly.
+
+    Subclasses define ``__init__`` with their flat hyperparameters, passing
+    the training parameters below through, and implement
+    :meth:`_module_spec`.
+
+    Training parameters
+    -------------------
+    lr : float
+        Peak learning rate.
+    max_epochs : int
+        Passes over the training images.
+    batch_size : int
+        Images per optimisation step.
+    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class
+        The optimizer; its other arguments go through ``optimizer__*``.
+    weight_decay : float
+        Weight decay of the optimizer.
+    lr_schedule : {"onecycle", "cosine", None}
+        Learning-rate schedule over the whole fit.
+    augment : bool
+        Random flips, small rotations, zooms, shifts and intensity changes of
+        the training batches (never of validation or test images).
+    early_stopping : bool or int
+        Hold out ``validation_fraction`` of the training images (stratified)
+        and stop when the validation loss has not improved for this many
+        epochs (``True`` means 5), keeping the best weights.
+    validation_fraction : float
+        Share of the training images held out for early stopping.
+    class_weight : None, "balanced" or dict
+        Weights of the classes in the loss, keyed by the original labels.
+    tta : int
+        Test-time augmentation: ``predict_proba`` averages the original image
+        and this many flipped/rotated views (0 = off, at most 7).
+    amp : "auto" or bool
+        Mixed precision on CUDA; ``"auto"`` turns it on there. Ignored on CPU.
+    deterministic : bool
+        Ask torch and cuDNN for deterministic algorithms during ``fit``
+        (slower on CUDA; CPU runs with a ``random_state`` are repeatable
+        without it).
+    callbacks : list of skorch callbacks or None
+        Extra callbacks (for example ``skorch.callbacks.TensorBoard``).
+    device : str
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``... The device used is stored as ``device_``.
+    random_state : int, RandomState or None
+        Seeds weight initialisation, shuffling, augmentation and the
+        validation split, so two fits with one seed agree on the CPU.
+    verbose : int
+        0 is silent; 1 prints skorch's table, one line per epoch.
+    **kwargs
+        ``module__*``, ``optimizer__*``, ``criterion__*``,
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*`` and
+        ``dataset__*`` parameters, passed to the skorch net as skorch would.
+    """
+
+    def __init__(
+        self,
+        *,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=16,
+        optimizer="adamw",
+        weight_decay=1e-4,
+        lr_schedule="onecycle",
+        augment=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        tta=0,
+        amp="auto",
+        deterministic=False,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.augment = augment
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.class_weight = class_weight
+        self.tta = tta
+        self.amp = amp
+        self.deterministic = deterministic
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self._check_skorch_kwargs(kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # ------------------------------------------------------------------ params
+    @classmethod
+    def _check_skorch_kwargs(cls, kwargs):
+        for key in kwargs:
+            if not key.startswith(SKORCH_PREFIXES):
+                raise TypeError(
+                    f"{cls.__name__} got an unexpected keyword argument {key!r}; "
+                    f"extra arguments must start with one of {', '.join(SKORCH_PREFIXES)}"
+                )
+
+    def _skorch_kwargs(self):
+        return {
+            key: value for key, value in vars(self).items() if key.startswith(SKORCH_PREFIXES)
+        }
+
+    def get_params(self, deep=True):
+        params = super().get_params(deep=deep)
+        params.update(self._skorch_kwargs())
+        return params
+
+    def set_params(self, **params):
+        routed = {k: v for k, v in params.items() if k.startswith(SKORCH_PREFIXES)}
+        for key, value in routed.items():
+            setattr(self, key, value)
+        rest = {k: v for k, v in params.items() if k not in routed}
+        if rest:
+            super().set_params(**rest)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.input_tags.three_d_array = True
+        tags.classifier_tags.poor_score = True
+        return tags
+
+    # -------------------------------------------------------------- subclass API
+    def _module_spec(self):
+        """Return ``(module_class, kwargs)`` for the network to train.
+
+        ``in_channels`` and ``n_classes`` are added by :meth:`fit`.
+        """
+        raise NotImplementedError
+
+    def _input_kind(self):
+        """Name of the input the network expects, for error messages."""
+        return "images"
+
+    # -------------------------------------------------------------- validation
+    def _validate_X(self, X, *, reset):
+        if not hasattr(X, "shape") and not hasattr(X, "__array__"):
+            try:
+                if _looks_like_paths(X):
+                    raise TypeError
+                X = np.asarray(X)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{type(self).__name__} takes image arrays of shape (n_samples, "
+                    "channels, height, width), not file paths or images; put "
+                    "skbrain.ImageResizer(...) before it in a Pipeline"
+                ) from None
+        if getattr(X, "dtype", None) is not None and X.dtype.kind in "OUS":
+            raise ValueError(
+                f"{type(self).__name__} takes image arrays of shape (n_samples, channels, "
+                "height, width), not file paths or images; put skbrain.ImageResizer(...) "
+                "before it in a Pipeline"
+            )
+        if isinstance(X, torch.Tensor):
+            X = X.detach().cpu().numpy()
+        if getattr(X, "ndim", None) == 3:
+            X = np.asarray(X)[:, None]
+        keep_uint8 = getattr(X, "dtype", None) == np.uint8
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            allow_nd=True,
+            dtype=None if keep_uint8 else np.float32,
+            ensure_min_features=1,
+        )
+        if X.ndim == 2:
+            # Tabular input (sklearn's own checks use it) becomes one-row
+            # grayscale images, so every estimator still accepts it.
+            X = X[:, None, None, :]
+        elif X.ndim != 4:
+            raise ValueError(
+                f"X must have shape (n_samples, channels, height, width); got an array of "
+                f"shape {X.shape}"
+            )
+        elif X.shape[1] > 4 and X.shape[-1] in (1, 3, 4):
+            raise ValueError(
+                f"X has shape {X.shape}, which looks channels-last; skbrain estimators take "
+                "(n_samples, channels, height, width): use X.transpose(0, 3, 1, 2)"
+            )
+        return np.ascontiguousarray(X)
+
+    def _encode_y(self, y):
+        check_classification_targets(y)
+        classes, y_encoded = np.unique(y, return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); a classifier needs at least two"
+            )
+        self.classes_ = classes
+        return y_encoded.astype(np.int64)
+
+    def _class_weight_tensor(self, y_encoded):
+        if self.class_weight is None:
+            return None
+        n_classes = len(self.classes_)
+        if isinstance(self.class_weight, str):
+            if self.class_weight != "balanced":
+                raise ValueError(
+                    f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"
+                )
+            counts = np.bincount(y_encoded, minlength=n_classes)
+            weights = len(y_encoded) / (n_classes * np.maximum(counts, 1))
+        elif isinstance(self.class_weight, dict):
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight names labels {sorted(map(str, unknown))} that are not in "
+                    f"y (classes: {self.classes_.tolist()})"
+                )
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        else:
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"
+            )
+        return torch.as_tensor(weights, dtype=torch.float32)
+
+    def _check_training_params(self):
+        def positive_int(name):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+
+        positive_int("max_epochs")
+        positive_int("batch_size")
+        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number; got {self.lr!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {LR_SCHEDULES}; got {self.lr_schedule!r}"
+            )
+        if isinstance(self.optimizer, str) and self.optimizer.lower() not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch optimizer class; "
+                f"got {self.optimizer!r}"
+            )
+        if self.early_stopping and not 0 < self.validation_fraction < 1:
+            raise ValueError(
+                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}"
+            )
+        tta_views(self.tta)
+        if self.amp not in ("auto", True, False):
+            raise ValueError(f"amp must be 'auto', True or False; got {self.amp!r}")
+
+    # --------------------------------------------------------------------- fit
+    def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
+        module, module_kwargs = self._module_spec()
+        module_kwargs = {"in_channels": n_channels, "n_classes": len(self.classes_),
+                         **module_kwargs}
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = OPTIMIZERS[optimizer.lower()]
+
+        callbacks = list(self.callbacks or [])
+        train_split = None
+        n_train = n_samples
+        if self.early_stopping:
+            patience = 5 if self.early_stopping is True else int(self.early_stopping)
+            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
+            n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
+            callbacks.append(
+                ("early_stopping",
+                 EarlyStopping(monitor="valid_loss", patience=patience, load_best=True))
+            )
+        if self.lr_schedule == "onecycle":
+            steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
+            callbacks.append(
+                ("lr_schedule",
+                 LRScheduler(torch.optim.lr_scheduler.OneCycleLR, max_lr=self.lr, total_steps=steps,
+                             step_every="batch"))
+            )
+        elif self.lr_schedule == "cosine":
+            callbacks.append(
+                ("lr_schedule", LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs))
+            )
+
+        kwargs = {f"module__{k}": v for k, v in module_kwargs.items()}
+        if optimizer is not torch.optim.SGD or self.weight_decay:
+            kwargs["optimizer__weight_decay"] = self.weight_decay
+        weight = self._class_weight_tensor(y_encoded)
+        if weight is not None:
+            kwargs["criterion__weight"] = weight
+        kwargs.update(self._skorch_kwargs())
+        return _SkbrainNet(
+            module=module,
+            criterion=nn.CrossEntropyLoss,
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks or None,
+            classes=list(range(len(self.classes_))),
+            device=device,
+            verbose=self.verbose,
+            iterator_train__shuffle=True,
+            augment=bool(self.augment),
+            amp=self.amp is True or (self.amp == "auto" and device.startswith("cuda")),
+            **kwargs,
+        )
+
+    def fit(self, X, y, **fit_params):
+        """Train a new network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+            Images as float (any range; ``ImageResizer`` gives [0, 1]) or uint8
+            (scaled by 1/255). 3-D input is read as one channel; 2-D input as
+            one-row, one-channel images.
+        y : array-like of shape (n_samples,)
+            Labels of any type (0/1, "yes"/"no", ...), at least two classes.
+        **fit_params
+            Passed to the network's ``forward``.
+
+        Returns
+        -------
+        self
+        """
+        self._check_training_params()
+        X = self._validate_X(X, reset=True)
+        y = np.asarray(y)
+        if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+            raise ValueError(f"y must be one-dimensional; got shape {y.shape}")
+        y = y.ravel()
+        if len(y) != len(X):
+            raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
+        y_encoded = self._encode_y(y)
+        self.image_shape_ = tuple(X.shape[1:])
+        device = resolve_device(self.device)
+        seed = None
+        if self.random_state is not None:
+            seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        self.net_ = self._build_net(len(X), X.shape[1], y_encoded, seed, device)
+        with _seeded(seed, device), _deterministic_algorithms(self.deterministic):
+            self.net_.fit(X, y_encoded, **fit_params)
+        self.device_ = device
+        return self
+
+    # ----------------------------------------------------------------- predict
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
+
+    def predict_proba(self, X):
+        """Class probabilities, averaged over ``tta`` extra views when set.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        views = tta_views(self.tta)
+        if X.shape[-1] != X.shape[-2]:
+            views = views[:4]  # quarter turns and transpositions need square images
+        total = None
+        try:
+            for view in views:
+                self.net_.view_ = None if len(views) == 1 else view
+                proba = self.net_.predict_proba(X)
+                total = proba if total is None else total + proba
+        finally:
+            self.net_.view_ = None
+        return (total / len(views)).astype(np.float64)
+
+    def predict(self, X):
+        """Predict the label of each image, as the labels given to ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @property
+    def history_(self):
+        """skorch's history of the last fit (losses and timings per epoch)."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    @property
+    def module_(self):
+        """The trained :class:`torch.nn.Module`."""
+        check_is_fitted(self)
+        return self.net_.module_
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        net = state.get("net_")
+        if net is not None and state.get("device_") != str(net.device):
+            # skorch maps a CUDA-fitted net onto the CPU where CUDA is missing.
+            self.device_ = str(net.device)
+            if str(net.device) == "cpu":
+                net.scaler_ = None

@@ -1,0 +1,143 @@
+"""Label-preserving image transforms: random training augmentation and the
+fixed views of test-time augmentation.
+
+Both work on batches of tensors ``(n, c, h, w)`` already on the training
+device, so augmentation costs no extra data-loading work and runs on the GPU
+when training does. Randomness comes from torch's global generator, which the
+estimators seed (inside :func:`torch.random.fork_rng`) from ``random_state``.
+"""
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+__all__ = ["augment_batch", "tta_views", "MAX_TTA"]
+
+
+def augment_batch(x, *, flip=True, max_rotation=10.0, max_scale=0.1, max_shift=0.05,
+                  intensity=0.1):
+    """Randomly flip, rotate, scale, shift and re-light a batch of images.
+
+    Every transform keeps the label: a tumor stays in the picture (shifts and
+    zooms are small), and brains are roughly left-right symmetric, so only
+    horizontal flips are used.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, c, h, w)
+        Float images, roughly in [0, 1].
+    flip : bool, default=True
+        Mirror half of the images left to right.
+    max_rotation : float, default=10.0
+        Largest rotation, in degrees, either way.
+    max_scale : float, default=0.1
+        Largest relative zoom in or out.
+    max_shift : float, default=0.05
+        Largest shift as a fraction of the image side.
+    intensity : float, default=0.1
+        Largest relative change of contrast and of brightness.
+
+    Returns
+    -------
+    torch.Tensor
+        A new tensor of the same shape and dtype.
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> augment_batch(torch.rand(8, 3, 32, 32)).shape
+    torch.Size([8, 3, 32, 32])
+    """
+    n = x.shape[0]
+    device, dtype = x.device, x.dtype
+
+    def uniform(limit):
+        return (torch.rand(n, device=device, dtype=dtype) * 2 - 1) * limit
+
+    angle = uniform(math.radians(max_rotation))
+    scale = 1 + uniform(max_scale)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    mirror = torch.ones(n, device=device, dtype=dtype)
+    if flip:
+        mirror = torch.where(torch.rand(n, device=device) < 0.5, -mirror, mirror)
+    theta = torch.stack(
+        [
+            torch.stack([cos * mirror, -sin, uniform(2 * max_shift)], dim=1),
+            torch.stack([sin * mirror, cos, uniform(2 * max_shift)], dim=1),
+        ],
+        dim=1,
+    )
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    if intensity:
+        contrast = (1 + uniform(intensity)).view(n, 1, 1, 1)
+        brightness = uniform(intensity).view(n, 1, 1, 1)
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)
+        out = (out - mean) * contrast + mean + brightness
+    return out
+
+
+def _identity(x):
+    return x
+
+
+def _hflip(x):
+    return x.flip(-1)
+
+
+def _vflip(x):
+    return x.flip(-2)
+
+
+def _rot180(x):
+    return x.flip(-1).flip(-2)
+
+
+def _transpose(x):
+    return x.transpose(-1, -2)
+
+
+def _rot90(x):
+    return x.transpose(-1, -2).flip(-1)
+
+
+def _rot270(x):
+    return x.transpose(-1, -2).flip(-2)
+
+
+def _antitranspose(x):
+    return x.transpose(-1, -2).flip(-1).flip(-2)
+
+
+# Ordered so the first views are the most natural ones for axial slices.
+_VIEWS = (_identity, _hflip, _vflip, _rot180, _rot90, _rot270, _transpose, _antitranspose)
+MAX_TTA = len(_VIEWS) - 1
+
+
+def tta_views(n_views):
+    """Return the image views that test-time augmentation averages over.
+
+    Parameters
+    ----------
+    n_views : int
+        How many views to add to the original image, 0 to :data:`MAX_TTA`
+        (7): first the horizontal flip, then the vertical flip, the 180°
+        rotation, the 90° rotations and the two transpositions. Views that
+        swap height and width are only used on square images.
+
+    Returns
+    -------
+    list of callable
+        Functions of a tensor ``(n, c, h, w)``; the first is the identity.
+
+    Examples
+    --------
+    >>> [f.__name__ for f in tta_views(2)]
+    ['_identity', '_hflip', '_vflip']
+    """
+    n_views = int(n_views)
+    if not 0 <= n_views <= MAX_TTA:
+        raise ValueError(f"tta must be an integer from 0 to {MAX_TTA}; got {n_views!r}")
+    return list(_VIEWS[: n_views + 1])

@@ -1,0 +1,201 @@
+"""The hand-made convolutional networks, as plain :class:`torch.nn.Module` s.
+
+One configurable stack, :class:`ConvNet`, builds every hand-made network; the
+study's five designs are presets of it, named in :data:`ARCHITECTURES` and
+expanded by :func:`conv_channels`:
+
+==============  ==============================================  =================
+architecture    conv layers (``k`` = ``n_kernels``)              study's design
+==============  ==============================================  =================
+``simple``      ``[k]``                                          1-conv baseline
+``two-conv``    ``[k, n_kernels_2]``                             2-conv net
+``wide``        ``[k]`` with a large kernel                      "wide" net
+``deep``        ``[k, 2k, 4k]`` (increasing)                     "deep" net
+``pyramid``     ``[k, k/2, k/4]`` (decreasing)                   "pyramid" net
+``compact``     ``[k, 2k, 4k, 8k]`` in 3x3 double-conv blocks    added by skbrain
+==============  ==============================================  =================
+
+Each conv layer is ``Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d`` (the study's
+nets had no non-linearity; batch norm and ReLU are what made them train
+reliably here). The head pools globally (average and max, concatenated), so a
+network accepts any input size, drops out and maps to one logit per class.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["ARCHITECTURES", "ConvNet", "conv_channels", "count_parameters"]
+
+ARCHITECTURES = ("simple", "two-conv", "wide", "deep", "pyramid", "compact")
+
+
+def conv_channels(architecture, n_kernels, n_kernels_2=None):
+    """Expand an architecture name into the kernel count of each conv layer.
+
+    Parameters
+    ----------
+    architecture : str
+        One of :data:`ARCHITECTURES`.
+    n_kernels : int
+        Kernel count of the first conv layer.
+    n_kernels_2 : int, default=None
+        Kernel count of the second layer of ``"two-conv"``; ``None`` means
+        ``2 * n_kernels``. Ignored by the other architectures.
+
+    Returns
+    -------
+    list of int
+        One entry per conv layer (per conv block for ``"compact"``).
+
+    Examples
+    --------
+    >>> conv_channels("deep", 16)
+    [16, 32, 64]
+    >>> conv_channels("pyramid", 64)
+    [64, 32, 16]
+    >>> conv_channels("two-conv", 32, n_kernels_2=48)
+    [32, 48]
+    """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"architecture must be one of {', '.join(map(repr, ARCHITECTURES))}; "
+            f"got {architecture!r}"
+        )
+    k = int(n_kernels)
+    if k < 1:
+        raise ValueError(f"n_kernels must be a positive integer; got {n_kernels!r}")
+    if architecture in ("simple", "wide"):
+        return [k]
+    if architecture == "two-conv":
+        return [k, int(n_kernels_2) if n_kernels_2 is not None else 2 * k]
+    if architecture == "deep":
+        return [k, 2 * k, 4 * k]
+    if architecture == "pyramid":
+        return [k, max(1, k // 2), max(1, k // 4)]
+    return [k, 2 * k, 4 * k, 8 * k]
+
+
+class _ClampedMaxPool(nn.Module):
+    """Max pooling whose window shrinks to fit inputs smaller than it.
+
+    Lets a network with ``pool_size=8`` still run on tiny test images and on
+    the one-row "images" that 2-D tabular input becomes.
+    """
+
+    def __init__(self, pool_size):
+        super().__init__()
+        self.pool_size = int(pool_size)
+
+    def forward(self, x):
+        k = self.pool_size
+        kh, kw = min(k, x.shape[-2]), min(k, x.shape[-1])
+        if kh == kw == 1:
+            return x
+        return F.max_pool2d(x, (kh, kw))
+
+    def extra_repr(self):
+        return f"pool_size={self.pool_size}"
+
+
+def _conv_bn_relu(in_channels, out_channels, kernel_size, batch_norm):
+    layers = [
+        nn.Conv2d(
+            in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=not batch_norm
+        )
+    ]
+    if batch_norm:
+        layers.append(nn.BatchNorm2d(out_channels))
+    layers.append(nn.ReLU(inplace=True))
+    return layers
+
+
+class ConvNet(nn.Module):
+    """A stack of conv layers with a global-pooling classification head.
+
+    Parameters
+    ----------
+    in_channels : int, default=3
+        Channels of the input images.
+    n_classes : int, default=2
+        Number of output logits.
+    channels : sequence of int, default=(40,)
+        Kernel count of each conv layer (of each block with ``convs_per_block``
+        > 1); see :func:`conv_channels`.
+    kernel_size : int, default=7
+        Side of the square kernels (odd sizes keep the image centred).
+    pool_size : int, default=3
+        Max-pooling window after each layer (or block); 1 disables it.
+    dropout : float, default=0.3
+        Dropout probability before the final linear layer.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
+    convs_per_block : int, default=1
+        Convolutions before each pooling step.
+    global_pool : {"avgmax", "avg", "max"}, default="avgmax"
+        How the last feature map is reduced to one vector.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = ConvNet(in_channels=1, channels=[8, 16], kernel_size=3, pool_size=2)
+    >>> net(torch.zeros(4, 1, 32, 32)).shape
+    torch.Size([4, 2])
+    """
+
+    def __init__(
+        self,
+        in_channels=3,
+        n_classes=2,
+        channels=(40,),
+        kernel_size=7,
+        pool_size=3,
+        dropout=0.3,
+        batch_norm=True,
+        convs_per_block=1,
+        global_pool="avgmax",
+    ):
+        super().__init__()
+        if global_pool not in ("avgmax", "avg", "max"):
+            raise ValueError(f"global_pool must be 'avgmax', 'avg' or 'max'; got {global_pool!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
+        kernel_size = int(kernel_size)
+        if kernel_size < 1:
+            raise ValueError(f"kernel_size must be a positive integer; got {kernel_size!r}")
+        layers = []
+        previous = int(in_channels)
+        for width in channels:
+            for _ in range(int(convs_per_block)):
+                layers += _conv_bn_relu(previous, int(width), kernel_size, batch_norm)
+                previous = int(width)
+            if int(pool_size) > 1:
+                layers.append(_ClampedMaxPool(pool_size))
+        self.features = nn.Sequential(*layers)
+        self.global_pool = global_pool
+        n_pooled = previous * (2 if global_pool == "avgmax" else 1)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_pooled, int(n_classes)))
+
+    def pool(self, x):
+        """Reduce feature maps ``(n, c, h, w)`` to vectors ``(n, c)`` or ``(n, 2c)``."""
+        if self.global_pool == "avg":
+            return x.mean(dim=(2, 3))
+        if self.global_pool == "max":
+            return x.amax(dim=(2, 3))
+        return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+
+    def forward(self, x):
+        return self.head(self.pool(self.features(x)))
+
+
+def count_parameters(module, trainable_only=False):
+    """Count the parameters of a module.
+
+    Examples
+    --------
+    >>> count_parameters(ConvNet(in_channels=1, channels=[4], kernel_size=3))
+    62
+    """
+    return sum(
+        p.numel() for p in module.parameters() if p.requires_grad or not trainable_only
+    )

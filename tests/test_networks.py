@@ -1,0 +1,52 @@
+import pytest
+import torch
+
+from skbrain.networks import ARCHITECTURES, ConvNet, conv_channels, count_parameters
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_architecture_builds_and_runs_on_any_size(architecture):
+    channels = conv_channels(architecture, 8)
+    net = ConvNet(in_channels=3, channels=channels, kernel_size=3, pool_size=2,
+                  convs_per_block=2 if architecture == "compact" else 1)
+    for size in (1, 7, 40):
+        out = net(torch.rand(2, 3, size, size))
+        assert out.shape == (2, 2)
+        assert torch.isfinite(out).all()
+
+
+def test_conv_channels_follow_the_study_designs():
+    assert conv_channels("wide", 40) == [40]
+    assert conv_channels("deep", 8) == [8, 16, 32]
+    assert conv_channels("pyramid", 64) == [64, 32, 16]
+    assert conv_channels("two-conv", 10) == [10, 20]
+    assert conv_channels("compact", 4) == [4, 8, 16, 32]
+
+
+def test_conv_channels_rejects_unknown_architecture_and_bad_width():
+    with pytest.raises(ValueError, match="architecture must be one of"):
+        conv_channels("huge", 8)
+    with pytest.raises(ValueError, match="n_kernels must be a positive integer"):
+        conv_channels("wide", 0)
+
+
+def test_convnet_validates_its_arguments():
+    with pytest.raises(ValueError, match="dropout"):
+        ConvNet(dropout=1.0)
+    with pytest.raises(ValueError, match="global_pool"):
+        ConvNet(global_pool="sum")
+
+
+def test_global_pool_modes_change_the_head_width():
+    assert ConvNet(channels=[5], global_pool="avgmax").head[1].in_features == 10
+    assert ConvNet(channels=[5], global_pool="avg").head[1].in_features == 5
+
+
+def test_count_parameters_counts_trainable_separately():
+    net = ConvNet(in_channels=1, channels=[4], kernel_size=3)
+    total = count_parameters(net)
+    for p in net.features.parameters():
+        p.requires_grad_(False)
+    assert count_parameters(net, trainable_only=True) == total - sum(
+        p.numel() for p in net.features.parameters()
+    )
