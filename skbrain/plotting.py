@@ -1,0 +1,381 @@
+"""Every matplotlib figure skbrain draws.
+
+Each function builds a new :class:`matplotlib.figure.Figure` without
+:mod:`matplotlib.pyplot`, so nothing opens a window, no global figure is left
+behind, and the functions work on headless servers under any backend. Show a
+figure in a notebook by leaving it as a cell's value (or ``display(fig)``);
+save it with ``fig.savefig("name.png")``.
+"""
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "plot_calibration",
+    "plot_comparison",
+    "plot_confusion_matrix",
+    "plot_history",
+    "plot_predictions",
+]
+
+DEFAULT_CLASS_NAMES = {0: "no tumor", 1: "tumor"}
+_CORRECT, _WRONG = "#1a7f37", "#cf222e"
+_THUMBNAIL = 256  # pixels; image files are shown no larger, keeping figures small
+
+
+def _figure(**kwargs):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "skbrain's plots need matplotlib: pip install matplotlib"
+        ) from None
+    return Figure(**kwargs)
+
+
+def _class_name(label, class_names):
+    if class_names is None:
+        key = label.item() if isinstance(label, np.generic) else label
+        return DEFAULT_CLASS_NAMES.get(key, str(label)) if isinstance(key, int) else str(label)
+    if isinstance(class_names, dict):
+        key = label.item() if isinstance(label, np.generic) else label
+        return str(class_names.get(key, label))
+    return str(class_names[int(label)])
+
+
+def _display_image(image):
+    """Return an (H, W) or (H, W, 3) array in [0, 1] that imshow draws as intended."""
+    if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
+        from ._imageio import read_image
+
+        picture = read_image(image, size_hint=_THUMBNAIL)
+        picture.thumbnail((_THUMBNAIL, _THUMBNAIL))
+        image = np.asarray(picture)
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[0] in (1, 3, 4) and array.shape[-1] not in (1, 3, 4):
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[-1] == 4:
+        array = array[..., :3]
+    if array.ndim not in (2, 3):
+        raise ValueError(
+            "images must be file paths or arrays of shape (n, channels, height, width) or "
+            f"(n, height, width); got an image of shape {array.shape}"
+        )
+    kind = array.dtype
+    array = array.astype(np.float64)
+    if kind == np.uint8:
+        array = array / 255.0
+    elif kind.kind in "iu":
+        array = array / max(float(np.iinfo(kind).max), 1.0)
+    elif array.size and (array.min() < 0 or array.max() > 1):
+        low, high = array.min(), array.max()
+        array = (array - low) / (high - low) if high > low else np.zeros_like(array)
+    return np.clip(array, 0, 1)
+
+
+def _positive_column(y_proba):
+    if y_proba is None:
+        return None
+    proba = np.asarray(y_proba, dtype=np.float64)
+    return proba[:, -1] if proba.ndim == 2 else proba
+
+
+def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=None,
+                     ncols=4):
+    """Show images with their true and predicted labels (the study's test figure).
+
+    Titles of correct predictions are green, of wrong ones red.
+
+    Parameters
+    ----------
+    images : list of paths, or array of shape (n, C, H, W) or (n, H, W)
+        The images, as files or as arrays (``ImageResizer`` output, uint8 or
+        float).
+    y_true, y_pred : array-like of shape (n_images,)
+        True and predicted labels.
+    y_proba : array-like of shape (n_images,) or (n_images, 2), default=None
+        Probability of the tumor class (the last column of a 2-D array),
+        shown in each title.
+    n : int or None, default=4
+        How many images to show, from the first; ``None`` shows all.
+    class_names : dict or sequence, default=None
+        Display name of each label; ``None`` calls 0 "no tumor" and 1
+        "tumor" and shows other labels as they are.
+    ncols : int, default=4
+        Images per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((3, 1, 16, 16))
+    >>> fig = plot_predictions(images, [0, 1, 1], [0, 1, 0], [0.1, 0.8, 0.4], n=3)
+    >>> [ax.get_title() for ax in fig.axes][:2]
+    ['true: no tumor\\npred: no tumor (p=0.10)', 'true: tumor\\npred: tumor (p=0.80)']
+    """
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    total = len(images)
+    if len(y_true) != total or len(y_pred) != total:
+        raise ValueError(
+            f"images, y_true and y_pred must have one entry per image; got {total}, "
+            f"{len(y_true)} and {len(y_pred)}"
+        )
+    proba = _positive_column(y_proba)
+    if proba is not None and len(proba) != total:
+        raise ValueError(f"y_proba has {len(proba)} entries for {total} images")
+    count = total if n is None else min(int(n), total)
+    if count < 1:
+        raise ValueError("there are no images to show")
+    ncols = max(1, min(int(ncols), count))
+    nrows = math.ceil(count / ncols)
+    fig = _figure(figsize=(3 * ncols, 3.3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for i, ax in enumerate(axes):
+        ax.set_axis_off()
+        if i >= count:
+            continue
+        picture = _display_image(images[i])
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
+        title = (f"true: {_class_name(y_true[i], class_names)}\n"
+                 f"pred: {_class_name(y_pred[i], class_names)}")
+        if proba is not None:
+            title += f" (p={proba[i]:.2f})"
+        ax.set_title(title, fontsize=10,
+                     color=_CORRECT if y_true[i] == y_pred[i] else _WRONG)
+    return fig
+
+
+def plot_confusion_matrix(y_true, y_pred, *, labels=None, class_names=None, normalize=False):
+    """Draw the confusion matrix: true labels down, predicted labels across.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : sequence, default=None
+        Label order; ``None`` sorts the labels found.
+    class_names : dict or sequence, default=None
+        Display names, as in :func:`plot_predictions`.
+    normalize : bool, default=False
+        Show each row as shares of its true class (with the counts beneath).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
+    >>> [t.get_text() for t in fig.axes[0].texts]
+    ['1', '1', '1', '2']
+    """
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()
+    if labels is None:
+        labels = np.unique(np.concatenate([y_true, y_pred]))
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    names = [_class_name(label, class_names) for label in labels]
+    fig = _figure(figsize=(1.6 * len(labels) + 2.2, 1.4 * len(labels) + 1.6),
+                  layout="constrained")
+    ax = fig.add_subplot()
+    shown = shares if normalize else matrix
+    image = ax.imshow(shown, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    threshold = shown.max() / 2 if shown.size else 0
+    for (i, j), count in np.ndenumerate(matrix):
+        text = f"{shares[i, j]:.2f}\n({count})" if normalize else str(count)
+        ax.text(j, i, text, ha="center", va="center",
+                color="white" if shown[i, j] > threshold else "black")
+    ax.set_xticks(range(len(labels)), names)
+    ax.set_yticks(range(len(labels)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title("confusion matrix")
+    return fig
+
+
+def _history_of(estimator):
+    from sklearn.pipeline import Pipeline
+
+    model = getattr(estimator, "best_estimator_", estimator)
+    if isinstance(model, Pipeline):
+        model = model.steps[-1][1]
+    history = None
+    if hasattr(model, "net_"):
+        history = model.net_.history
+    elif hasattr(model, "history") and hasattr(model, "module_"):
+        history = model.history  # a bare skorch net
+    if history is None or len(history) == 0:
+        raise ValueError(
+            f"{type(estimator).__name__} has no training history: pass a fitted skbrain "
+            "estimator, a Pipeline ending in one, or a fitted search over one"
+        )
+    return history
+
+
+def plot_history(estimator):
+    """Plot training (and validation) loss per epoch of a fitted estimator.
+
+    Validation loss appears when the estimator held out validation images
+    (``early_stopping``); validation accuracy, when recorded, goes on a
+    second axis.
+
+    Parameters
+    ----------
+    estimator : fitted skbrain estimator, Pipeline ending in one, or fitted search
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skbrain import SimpleCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(16, image_size=32, random_state=0)
+    >>> clf = SimpleCNNClassifier(max_epochs=3, random_state=0).fit(data.data, data.target)
+    >>> fig = plot_history(clf)
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['train loss']
+    """
+    history = _history_of(estimator)
+    epochs = history[:, "epoch"]
+    fig = _figure(figsize=(6.4, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot(epochs, history[:, "train_loss"], marker="o", label="train loss")
+    rows = list(history)
+    if all("valid_loss" in row for row in rows):
+        ax.plot(epochs, history[:, "valid_loss"], marker="o", label="valid loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy loss")
+    handles, labels = ax.get_legend_handles_labels()
+    if all("valid_acc" in row for row in rows):
+        acc_ax = ax.twinx()
+        acc_ax.plot(epochs, history[:, "valid_acc"], color="tab:green", linestyle="--",
+                    label="valid accuracy")
+        acc_ax.set_ylabel("validation accuracy")
+        acc_ax.set_ylim(0, 1)
+        more_handles, more_labels = acc_ax.get_legend_handles_labels()
+        handles, labels = handles + more_handles, labels + more_labels
+    ax.legend(handles, labels, loc="upper right")
+    if len(epochs) < 15:
+        ax.set_xticks(list(epochs))
+    ax.set_title("training history")
+    return fig
+
+
+def plot_comparison(table, metrics=("accuracy", "precision", "recall", "f1", "roc_auc")):
+    """Bar chart of a :class:`~skbrain.evaluation.ResultsTable`, with sd error bars.
+
+    Parameters
+    ----------
+    table : ResultsTable
+        From :func:`~skbrain.evaluation.compare_models`.
+    metrics : sequence of str, default=("accuracy", "precision", "recall", "f1", "roc_auc")
+        The scores to draw (those in [0, 1]); missing ones are skipped.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skbrain.evaluation import ResultsTable
+    >>> table = ResultsTable([{"model": "wide", "f1": 0.8}, {"model": "wide", "f1": 0.9},
+    ...                       {"model": "deep", "f1": 0.7}, {"model": "deep", "f1": 0.75}])
+    >>> fig = plot_comparison(table)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['wide', 'deep']
+    """
+    from .evaluation import METRIC_LABELS
+
+    metrics = [m for m in metrics if m in table.metrics]
+    if not metrics:
+        raise ValueError(f"the table has none of the metrics {list(metrics)}; it has "
+                         f"{list(table.metrics)}")
+    rows = table.rows
+    n_models = len(rows)
+    width = 0.8 / n_models
+    x = np.arange(len(metrics))
+    fig = _figure(figsize=(max(7.2, 1.2 * len(metrics) * max(1, n_models / 3) + 1.2), 4.2),
+                  layout="constrained")
+    ax = fig.add_subplot()
+    for i, row in enumerate(rows):
+        means = np.array([row[f"{m}_mean"] for m in metrics], dtype=float)
+        stds = np.nan_to_num(np.array([row[f"{m}_std"] for m in metrics], dtype=float))
+        ax.bar(x + (i - (n_models - 1) / 2) * width, np.nan_to_num(means), width,
+               yerr=stds, capsize=3, label=row["model"])
+    ax.set_xticks(x, [METRIC_LABELS.get(m, m) for m in metrics])
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    n_splits = max(row["n_splits"] for row in rows)
+    title = "model comparison"
+    if n_splits > 1:
+        title += f" (mean ± sd over {n_splits} splits)"
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def plot_calibration(y_true, y_proba, n_bins=10, *, pos_label=1):
+    """Reliability curve: predicted tumor probability against the observed share.
+
+    A calibrated model follows the diagonal. The lower panel shows how many
+    predictions fall into each bin; the title gives the expected calibration
+    error and the Brier score.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_proba : array-like of shape (n_samples,) or (n_samples, 2)
+        Probability of ``pos_label`` (or ``predict_proba``'s output, columns
+        in sorted label order).
+    n_bins : int, default=10
+        Equal-width bins over [0, 1].
+    pos_label : int or str, default=1
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_calibration([0, 0, 1, 1], [0.1, 0.3, 0.6, 0.9], n_bins=5)
+    >>> fig.axes[0].get_title()
+    'calibration (ECE 0.225, Brier 0.068)'
+    """
+    from .evaluation import _positive_proba, expected_calibration_error
+
+    y_true = np.asarray(y_true).ravel()
+    proba = _positive_proba(y_proba, np.unique(y_true), pos_label)
+    ece = expected_calibration_error(y_true, proba, n_bins, pos_label=pos_label)
+    positive = (y_true == pos_label).astype(float)
+    brier = float(np.mean((proba - positive) ** 2))
+    bins = np.minimum((proba * n_bins).astype(int), n_bins - 1)
+    counts = np.bincount(bins, minlength=n_bins)
+    filled = counts > 0
+    mean_proba = np.bincount(bins, weights=proba, minlength=n_bins)[filled] / counts[filled]
+    observed = np.bincount(bins, weights=positive, minlength=n_bins)[filled] / counts[filled]
+
+    fig = _figure(figsize=(5, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    top.plot([0, 1], [0, 1], linestyle=":", color="gray", label="perfectly calibrated")
+    top.plot(mean_proba, observed, marker="o", label="model")
+    top.set_ylabel("observed share of tumors")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.legend(loc="upper left")
+    top.set_title(f"calibration (ECE {ece:.3f}, Brier {brier:.3f})")
+    edges = np.linspace(0, 1, n_bins + 1)
+    bottom.bar(edges[:-1], counts, width=1 / n_bins, align="edge", edgecolor="white")
+    bottom.set_xlabel("predicted tumor probability")
+    bottom.set_ylabel("images")
+    return fig

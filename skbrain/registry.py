@@ -1,0 +1,359 @@
+"""The names the ``skbrain`` command accepts for its models, and what each builds.
+
+One table, :data:`MODELS`, maps every name to a :class:`ModelSpec`: the
+factory that builds a fresh, unfitted estimator and a one-line description.
+The command line (``skbrain models``, ``train``, ``compare``) and notebooks use
+the same names through :func:`get_estimator`:
+
+================================  =============================================
+name                              estimator
+================================  =============================================
+``simple``, ``two-conv``,         the hand-made CNNs of :mod:`skbrain.classifiers`
+``wide``, ``deep``, ``pyramid``,
+``compact``
+``efficientnet-b0`` ... ``-b7``   ``EfficientNetClassifier(variant=...)``
+``resnet18`` ... ``resnet152``    ``ResNetClassifier(depth=...)``
+``vgg11`` ... ``vgg19``,          ``VGGClassifier(depth=..., batch_norm=...)``
+``vgg11-bn`` ... ``vgg19-bn``
+``timm:<name>``                   ``TimmClassifier(model_name=<name>)``, any
+                                  model of ``timm.list_models()``
+================================  =============================================
+
+The pretrained families live in :mod:`skbrain.pretrained`, imported only when
+one of them is built, so listing and building hand-made models never loads
+torchvision's or timm's model zoos. Names are matched case-insensitively and
+``_`` may stand for ``-`` (``two_conv``, ``vgg16_bn``).
+"""
+
+import difflib
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .networks import count_parameters
+
+__all__ = [
+    "MODELS",
+    "ModelSpec",
+    "build_module",
+    "get_estimator",
+    "get_spec",
+    "list_models",
+    "model_parameter_count",
+    "normalize_model_name",
+]
+
+TIMM_PREFIX = "timm:"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How one model name is built.
+
+    Attributes
+    ----------
+    name : str
+        The name the command line accepts.
+    family : str
+        ``"hand-made"`` or the pretrained family (``"efficientnet"``,
+        ``"resnet"``, ``"vgg"``, ``"timm"``).
+    factory : callable
+        ``factory(**params)`` returns a new unfitted estimator.
+    description : str
+        One line for ``skbrain models``.
+    """
+
+    name: str
+    family: str
+    factory: Callable
+    description: str
+
+    @property
+    def estimator_name(self):
+        """Name of the estimator class the factory builds."""
+        return getattr(self.factory, "estimator_name", getattr(self.factory, "__name__", "?"))
+
+
+def _hand_made(class_name):
+    def factory(**params):
+        from . import classifiers
+
+        return getattr(classifiers, class_name)(**params)
+
+    factory.estimator_name = class_name
+    return factory
+
+
+def _pretrained(class_name, **fixed):
+    def factory(**params):
+        try:
+            pretrained = importlib.import_module("skbrain.pretrained")
+        except ImportError as exc:
+            if getattr(exc, "name", None) != "skbrain.pretrained":
+                raise
+            raise ImportError(
+                f"{class_name} is not available in this version of skbrain "
+                "(skbrain.pretrained is missing)"
+            ) from None
+        return getattr(pretrained, class_name)(**{**fixed, **params})
+
+    factory.estimator_name = class_name
+    return factory
+
+
+def _build_table():
+    specs = [
+        ModelSpec("simple", "hand-made", _hand_made("SimpleCNNClassifier"),
+                  "the study's baseline: one conv layer"),
+        ModelSpec("two-conv", "hand-made", _hand_made("TwoConvCNNClassifier"),
+                  "two conv layers"),
+        ModelSpec("wide", "hand-made", _hand_made("WideCNNClassifier"),
+                  "one wide conv layer of 7x7 kernels (the study's winner)"),
+        ModelSpec("deep", "hand-made", _hand_made("DeepCNNClassifier"),
+                  "three conv layers, k, 2k, 4k kernels"),
+        ModelSpec("pyramid", "hand-made", _hand_made("PyramidCNNClassifier"),
+                  "three conv layers, k, k/2, k/4 kernels"),
+        ModelSpec("compact", "hand-made", _hand_made("CompactCNNClassifier"),
+                  "four blocks of two 3x3 convolutions"),
+    ]
+    for i in range(8):
+        specs.append(ModelSpec(
+            f"efficientnet-b{i}", "efficientnet",
+            _pretrained("EfficientNetClassifier", variant=f"b{i}"),
+            f"EfficientNet-B{i}, ImageNet weights, new head",
+        ))
+    for depth in (18, 34, 50, 101, 152):
+        specs.append(ModelSpec(
+            f"resnet{depth}", "resnet", _pretrained("ResNetClassifier", depth=depth),
+            f"ResNet-{depth}, ImageNet weights, new head",
+        ))
+    for batch_norm in (False, True):
+        for depth in (11, 13, 16, 19):
+            suffix = "-bn" if batch_norm else ""
+            specs.append(ModelSpec(
+                f"vgg{depth}{suffix}", "vgg",
+                _pretrained("VGGClassifier", depth=depth, batch_norm=batch_norm),
+                f"VGG-{depth}{' with batch norm' if batch_norm else ''}, ImageNet weights, "
+                "new head",
+            ))
+    return {spec.name: spec for spec in specs}
+
+
+MODELS = _build_table()
+"""dict of str to :class:`ModelSpec`: every fixed model name, in display order.
+
+``timm:<name>`` names are not listed here; :func:`get_estimator` builds them.
+"""
+
+
+def _timm_spec(name):
+    model_name = name[len(TIMM_PREFIX):]
+    if not model_name:
+        raise ValueError("timm: needs a model name after the colon, e.g. timm:resnet18")
+    return ModelSpec(
+        name, "timm", _pretrained("TimmClassifier", model_name=model_name),
+        f"timm's {model_name}",
+    )
+
+
+def _family_available(family):
+    if family == "hand-made":
+        return True
+    try:
+        importlib.import_module("skbrain.pretrained")
+    except ImportError:
+        return False
+    return True
+
+
+def normalize_model_name(name):
+    """Return the canonical spelling of a model name, or raise ``ValueError``.
+
+    Parameters
+    ----------
+    name : str
+        A model name, in any case, with ``_`` or ``-``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> normalize_model_name("Two_Conv")
+    'two-conv'
+    >>> normalize_model_name("timm:convnext_tiny")
+    'timm:convnext_tiny'
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"a model name must be a string; got {name!r}")
+    stripped = name.strip()
+    if stripped.lower().startswith(TIMM_PREFIX):
+        # timm's own names use underscores; keep them as given.
+        return TIMM_PREFIX + stripped[len(TIMM_PREFIX):]
+    key = stripped.lower().replace("_", "-")
+    if key in MODELS:
+        return key
+    valid = ", ".join(list(MODELS) + [TIMM_PREFIX + "<name>"])
+    close = difflib.get_close_matches(key, list(MODELS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise ValueError(f"unknown model {name!r}{hint}; valid names: {valid}")
+
+
+def list_models(*, available_only=False):
+    """Names of the models :func:`get_estimator` builds, in display order.
+
+    Parameters
+    ----------
+    available_only : bool, default=False
+        Leave out the pretrained families when :mod:`skbrain.pretrained`
+        cannot be imported.
+
+    Returns
+    -------
+    list of str
+        The fixed names; ``"timm:<name>"`` stands for every timm model.
+
+    Examples
+    --------
+    >>> list_models()[:6]
+    ['simple', 'two-conv', 'wide', 'deep', 'pyramid', 'compact']
+    >>> "resnet18" in list_models() and "timm:<name>" in list_models()
+    True
+    """
+    names = [
+        name for name, spec in MODELS.items()
+        if not available_only or _family_available(spec.family)
+    ]
+    if not available_only or _family_available("timm"):
+        names.append(TIMM_PREFIX + "<name>")
+    return names
+
+
+def get_spec(name):
+    """Return the :class:`ModelSpec` of a model name (``timm:<name>`` included)."""
+    name = normalize_model_name(name)
+    if name.startswith(TIMM_PREFIX):
+        return _timm_spec(name)
+    return MODELS[name]
+
+
+def get_estimator(name, **params):
+    """Build a new, unfitted estimator from its model name.
+
+    Parameters
+    ----------
+    name : str
+        One of :func:`list_models`, or ``"timm:<timm model name>"``.
+    **params
+        Estimator parameters (``max_epochs=5``, ``lr=3e-4``, ``module__...``).
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    ValueError
+        The name is unknown (the message lists the valid names), or a
+        parameter is not one of the estimator's.
+    ImportError
+        A pretrained family was asked for and :mod:`skbrain.pretrained` is
+        missing.
+
+    Examples
+    --------
+    >>> clf = get_estimator("wide", max_epochs=3)
+    >>> type(clf).__name__, clf.max_epochs
+    ('WideCNNClassifier', 3)
+    >>> get_estimator("wyde")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown model 'wyde' (did you mean 'wide'?); valid names: simple, ...
+    """
+    spec = get_spec(name)
+    try:
+        return spec.factory(**params)
+    except TypeError as exc:
+        # Estimators reject unknown keyword arguments with a TypeError; to the
+        # caller that is a bad value, named with the model.
+        raise ValueError(f"{spec.name}: {exc}") from None
+
+
+def _build_module(estimator, in_channels, n_classes):
+    module_class, kwargs = estimator._module_spec()
+    kwargs = {"in_channels": in_channels, "n_classes": n_classes, **kwargs}
+    kwargs.update({
+        key[len("module__"):]: value
+        for key, value in estimator.get_params(deep=False).items()
+        if key.startswith("module__")
+    })
+    return module_class(**kwargs)
+
+
+def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
+    """Build the network an estimator would train, without training it.
+
+    On the ``"meta"`` device no memory is allocated and nothing is
+    initialised, so even VGG-19 builds in milliseconds; invalid
+    hyperparameters raise here as they would in ``fit``.
+
+    Parameters
+    ----------
+    estimator : skbrain estimator
+        Unfitted is fine.
+    in_channels : int, default=3
+    n_classes : int, default=2
+    device : str, default="meta"
+
+    Returns
+    -------
+    torch.nn.Module
+
+    Examples
+    --------
+    >>> build_module(get_estimator("simple"), in_channels=1).features[0]
+    Conv2d(1, 32, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), bias=False)
+    """
+    with torch.device(device):
+        return _build_module(estimator, in_channels, n_classes)
+
+
+def model_parameter_count(name, *, in_channels=3, n_classes=2, **params):
+    """Count the parameters of a named model as it would be trained.
+
+    Pretrained models are built with ``pretrained=False``: the count is the
+    same and no weights are downloaded. The hand-made networks pool globally,
+    so the count does not depend on the image size.
+
+    Parameters
+    ----------
+    name : str
+        A model name.
+    in_channels : int, default=3
+    n_classes : int, default=2
+    **params
+        Estimator parameters that change the network (``n_kernels=64``).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> model_parameter_count("simple")
+    2594
+    """
+    spec = get_spec(name)
+    if spec.family != "hand-made":
+        params.setdefault("pretrained", False)
+    estimator = get_estimator(spec.name, **params)
+    try:
+        module = build_module(estimator, in_channels=in_channels, n_classes=n_classes)
+    except (NotImplementedError, RuntimeError, TypeError):
+        # Some third-party constructors touch real data while building.
+        module = build_module(estimator, in_channels=in_channels, n_classes=n_classes,
+                              device="cpu")
+    return count_parameters(module)
