@@ -1,0 +1,23 @@
+"""Brain MRI images: the Kaggle folder, its download, its duplicates, and synthetic slices.
+
+- :func:`load_brain_mri` lists a folder of class sub-folders (``yes/``, ``no/``)
+  as file paths, labels and duplicate groups.
+- :func:`fetch_brain_mri` downloads the 253 Kaggle images (checked by sha256)
+  into :func:`get_data_home` and loads them.
+- :func:`find_duplicate_groups` gives copies of one picture one group id.
+- :func:`make_synthetic_mri` draws brain-like slices with and without a
+  tumour-like blob, for tests and examples that need no data files.
+"""
+
+from ._brain_mri import get_data_home, load_brain_mri
+from ._duplicates import find_duplicate_groups
+from ._fetch import fetch_brain_mri
+from ._synthetic import make_synthetic_mri
+
+__all__ = [
+    "fetch_brain_mri",
+    "find_duplicate_groups",
+    "get_data_home",
+    "load_brain_mri",
+    "make_synthetic_mri",
+]

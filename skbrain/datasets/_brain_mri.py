@@ -1,0 +1,227 @@
+"""Loading a folder of brain MRI images with one sub-folder per class."""
+
+import os
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from .._imageio import is_image_file
+from ..exceptions import SkippedFilesWarning
+from ._duplicates import DEFAULT_THRESHOLD, _group, _hash_images
+
+__all__ = ["get_data_home", "load_brain_mri"]
+
+ENV_VAR = "SKBRAIN_DATA"
+_POSITIVE_NAMES = ("yes", "tumor", "tumour")
+# Decoding threads: PIL releases the GIL, and more than a few threads only
+# contend for the disk.
+_LOAD_THREADS = min(4, os.cpu_count() or 1)
+
+
+def get_data_home(data_home=None):
+    """Return the folder that holds (or will hold) the brain MRI images.
+
+    The folder is the one with the class sub-folders ``yes/`` and ``no/`` in
+    it, not a parent of it. It is chosen in this order:
+
+    1. ``data_home``, when given;
+    2. the environment variable ``SKBRAIN_DATA``, when set and not empty
+       (point it at an existing copy of the images);
+    3. ``~/skbrain_data/brain_mri``.
+
+    Nothing is created or checked: :func:`fetch_brain_mri` creates the
+    folder when it downloads, :func:`load_brain_mri` only reads.
+
+    Parameters
+    ----------
+    data_home : str or os.PathLike, default=None
+        A folder to use instead of the default. ``~`` is expanded.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, with ``~`` expanded.
+
+    Examples
+    --------
+    >>> from skbrain.datasets import get_data_home
+    >>> get_data_home("/data/mri").as_posix()
+    '/data/mri'
+    """
+    if data_home is None:
+        data_home = os.environ.get(ENV_VAR) or os.path.join("~", "skbrain_data", "brain_mri")
+    return Path(os.fspath(data_home)).expanduser()
+
+
+def _descr():
+    return resources.files(__package__).joinpath("descr", "brain_mri.rst").read_text("utf-8")
+
+
+def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
+    """Load the file paths, labels and duplicate groups of a folder of MRI images.
+
+    The images themselves are not returned: ``data`` holds file paths, which
+    :class:`~skbrain.preprocessing.ImageResizer` reads, so a pipeline can
+    resize them to whatever size the model needs. Every image is decoded once
+    (at reduced scale) to check it and to find copies of the same picture.
+    The folder is only read, never written.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, default=None
+        A folder with one sub-folder of images per class, such as the Kaggle
+        layout ``yes/`` and ``no/``. ``None`` uses :func:`get_data_home`:
+        ``SKBRAIN_DATA`` when set, else ``~/skbrain_data/brain_mri``.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    on_error : {"raise", "skip"}, default="raise"
+        What to do with a file that has an image extension but cannot be
+        read: raise :class:`~skbrain.exceptions.ImageLoadError` for the first
+        one, or leave them all out with one
+        :class:`~skbrain.exceptions.SkippedFilesWarning` that lists them.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With the fields
+
+        data : ndarray of str, shape (n_samples,)
+            Absolute paths of the images, sorted by (label, path inside the
+            folder).
+        target : ndarray of int64, shape (n_samples,)
+            The class of each image.
+        target_names : ndarray of str
+            The class folder names in label order, ``array(['no', 'yes'])``
+            for the Kaggle folder.
+        filenames : ndarray of str
+            The same paths as ``data``.
+        groups : ndarray of int64, shape (n_samples,)
+            Copies of the same picture (byte-identical, re-encoded, resized
+            or cropped) share a group id; pass it as ``groups`` to
+            :class:`~sklearn.model_selection.StratifiedGroupKFold` so copies
+            never end up on both sides of a split. See
+            :func:`find_duplicate_groups`.
+        DESCR : str
+            Where the Kaggle images come from, their licence situation and
+            their known problems.
+
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ValueError
+        If the folder does not exist, has no class sub-folders with images,
+        or has images of only one class.
+    skbrain.exceptions.ImageLoadError
+        With ``on_error="raise"``, for the first file that cannot be read.
+
+    Notes
+    -----
+    Labels: sub-folders (except hidden ones) that contain at least one image
+    file are the classes, in sorted order. With two classes, one named
+    ``yes``, ``tumor`` or ``tumour`` (any case) is the positive class, label
+    1; otherwise sorted order gives 0 and 1. With more than two classes the
+    labels are 0 to k-1 in sorted order. Only the files directly inside a
+    class folder whose extension is in
+    :data:`~skbrain._imageio.IMAGE_EXTENSIONS` are taken; other files (such as
+    ``MANIFEST.csv``) and hidden files are ignored.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> from skbrain.datasets import load_brain_mri, make_synthetic_mri
+    >>> synth = make_synthetic_mri(6, image_size=32, random_state=0)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for i, (img, label) in enumerate(zip(synth.data, synth.target)):
+    ...     sub = folder / ("yes" if label else "no")
+    ...     sub.mkdir(exist_ok=True)
+    ...     Image.fromarray(img).save(sub / f"{i}.png")
+    >>> data = load_brain_mri(folder)
+    >>> data.target.tolist(), data.target_names.tolist()
+    ([0, 0, 0, 1, 1, 1], ['no', 'yes'])
+    >>> [pathlib.Path(p).name for p in data.data[:2]], data.groups.dtype
+    (['0.png', '3.png'], dtype('int64'))
+    >>> import shutil; shutil.rmtree(folder)
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip'; got {on_error!r}")
+    folder = get_data_home(path)
+    relpaths, labels, target_names = _scan(folder)
+    paths = [os.path.abspath(os.path.join(folder, rel)) for rel in relpaths]
+
+    hashes, digests, errors = _hash_images(paths, on_error=on_error, n_jobs=_LOAD_THREADS)
+    if errors:
+        keep = np.array([i not in errors for i in range(len(paths))])
+        listing = "\n  ".join(errors[i] for i in sorted(errors))
+        warnings.warn(
+            f"skipped {len(errors)} unreadable file(s) in {str(folder)!r}:\n  {listing}",
+            SkippedFilesWarning,
+            stacklevel=2,
+        )
+        kept = np.flatnonzero(keep)
+        paths = [paths[i] for i in kept]
+        labels = labels[kept]
+        hashes = hashes[kept]
+        digests = [digests[i] for i in kept]
+        if len(np.unique(labels)) < 2:
+            raise ValueError(
+                f"after skipping unreadable files, {str(folder)!r} has readable images of "
+                "only one class; need at least two"
+            )
+    groups = _group(hashes, digests, DEFAULT_THRESHOLD)
+
+    data = np.array(paths, dtype=str)
+    if return_X_y:
+        return data, labels
+    return Bunch(
+        data=data,
+        target=labels,
+        target_names=np.array(target_names, dtype=str),
+        filenames=data.copy(),
+        groups=groups,
+        DESCR=_descr(),
+    )
+
+
+def _scan(folder):
+    """List (relpaths, int64 labels, class names) of the class folders in ``folder``."""
+    where = str(folder)
+    if not folder.exists():
+        raise ValueError(
+            f"image folder {where!r} does not exist; expected a folder with one sub-folder of "
+            f"images per class, such as {where}/yes/ and {where}/no/ (set {ENV_VAR} or call "
+            "fetch_brain_mri() to download the Kaggle images)"
+        )
+    if not folder.is_dir():
+        raise ValueError(f"image folder {where!r} is not a folder")
+    classes = {}
+    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
+        if sub.name.startswith(".") or not sub.is_dir():
+            continue
+        files = sorted(f.name for f in sub.iterdir() if is_image_file(f.name) and f.is_file())
+        if files:
+            classes[sub.name] = files
+    if not classes:
+        raise ValueError(
+            f"no class sub-folders with images in {where!r}; expected a folder with one "
+            f"sub-folder of images per class, such as {where}/yes/*.jpg and {where}/no/*.jpg"
+        )
+    names = sorted(classes)
+    if len(names) < 2:
+        raise ValueError(
+            f"{where!r} has images of only one class ({names[0]!r}); need at least two "
+            "class sub-folders, such as yes/ and no/"
+        )
+    positive = [n for n in names if n.lower() in _POSITIVE_NAMES]
+    if len(names) == 2 and len(positive) == 1:
+        names = [n for n in names if n != positive[0]] + positive
+    relpaths, labels = [], []
+    for label, name in enumerate(names):
+        relpaths += [f"{name}/{f}" for f in classes[name]]
+        labels += [label] * len(classes[name])
+    return relpaths, np.asarray(labels, dtype=np.int64), names

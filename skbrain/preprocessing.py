@@ -1,0 +1,354 @@
+"""Turning image files, PIL images and arrays into fixed-size arrays for the estimators."""
+
+import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from PIL import Image
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._imageio import _read_image
+
+__all__ = ["ImageResizer"]
+
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+# Channel averages of the ImageNet statistics, for one-channel images.
+_IMAGENET_GRAY = ((0.449,), (0.226,))
+_DTYPES = {np.dtype(np.float32): "float32", np.dtype(np.uint8): "uint8"}
+
+
+class ImageResizer(TransformerMixin, BaseEstimator):
+    """Read images and resize them to one shape, as an array for the estimators.
+
+    A stateless transformer: :meth:`fit` learns nothing, so it can be used
+    on its own (``ImageResizer(150).transform(paths)``) or as the first step
+    of a :class:`~sklearn.pipeline.Pipeline` in front of a skbrain
+    classifier, where cross-validation then works on file paths.
+
+    Every image goes through the same reader, which applies EXIF rotation,
+    puts transparent pixels on black and scales 16-bit images by their
+    maximum (see :func:`skbrain._imageio.read_image`). Large JPEG files are
+    decoded directly at a reduced scale that still has at least the target
+    size, which makes reading them several times faster (see Notes).
+
+    Parameters
+    ----------
+    size : int or (int, int), default=150
+        Side length of the square output, or its ``(height, width)``.
+    channels : {1, 3}, default=3
+        3 gives RGB (grayscale images are repeated over the channels), 1
+        gives grayscale (colour images are converted with the ITU-R 601-2
+        luma weights).
+    keep_aspect : bool, default=False
+        If False, each image is stretched to ``size``. If True, the image is
+        scaled so that it fits inside ``size`` and the rest is padded with
+        black, keeping the picture centred.
+    normalize : None, "imagenet" or (mean, std), default=None
+        Per-channel standardisation ``(x - mean) / std`` after scaling to
+        [0, 1]. ``"imagenet"`` uses the ImageNet statistics (for pretrained
+        networks); with one channel it uses their averages, 0.449 and 0.226.
+        ``mean`` and ``std`` may be numbers or one value per channel. Only
+        with ``dtype="float32"``.
+    dtype : {"float32", "uint8"}, default="float32"
+        ``"float32"`` gives values in [0, 1] (before ``normalize``).
+        ``"uint8"`` gives the raw 0-255 pixels at a quarter of the memory;
+        skbrain's classifiers accept them and scale by 1/255 themselves.
+    n_jobs : int, default=None
+        Number of threads that read images. PIL releases the GIL while it
+        decodes and resizes, so threads speed up reading. ``None`` means 1,
+        ``-1`` all processors.
+
+    See Also
+    --------
+    skbrain.datasets.load_brain_mri : The file paths and labels of a folder of images.
+
+    Notes
+    -----
+    Images are resized with PIL's bilinear filter, which averages over the
+    whole footprint of each output pixel when shrinking (no aliasing), with
+    a fast integer reduction first for images much larger than the target
+    (``reducing_gap=2``), as torchvision's ``Resize`` does. Grayscale
+    pictures stored as colour JPEGs (most MRI files) are resized as one
+    channel and copied to the three: the same values for a third of the work.
+
+    JPEG files at least twice the target size are decoded at 1/2, 1/4 or 1/8
+    scale. On the Kaggle images this moves the result about one grey level
+    further (on average) from a Lanczos resize of the full image than a full
+    decode would (3.2 against 2.0 levels), mostly by a sub-pixel shift of
+    sharp edges, and makes reading about twice as fast as torchvision's
+    ``ImageFolder`` with ``Resize`` and ``ToTensor``.
+
+    ``transform`` accepts:
+
+    - a list, tuple or 1-D array of file paths, PIL images or numpy arrays
+      (which may have different sizes);
+    - one stacked array of shape ``(n, height, width)``, ``(n, height, width,
+      channels)`` or, where the last axis cannot be channels,
+      ``(n, channels, height, width)``.
+
+    Arrays follow :func:`~skbrain._imageio.read_image`: ``uint8`` as is,
+    floats taken to be in [0, 1], other integers scaled by the image maximum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbrain.preprocessing import ImageResizer
+    >>> images = [np.zeros((40, 60), dtype=np.uint8),
+    ...           np.full((300, 200, 3), 255, dtype=np.uint8)]
+    >>> X = ImageResizer(32).transform(images)
+    >>> X.shape, X.dtype
+    ((2, 3, 32, 32), dtype('float32'))
+    >>> float(X[0].max()), float(X[1].min())
+    (0.0, 1.0)
+    >>> ImageResizer((24, 32), channels=1, dtype="uint8").transform(images).shape
+    (2, 1, 24, 32)
+    >>> X = ImageResizer(32, keep_aspect=True).transform(images)
+    >>> float(X[1, :, :, 0].max()), float(X[1, :, :, 16].min())
+    (0.0, 1.0)
+    """
+
+    def __init__(
+        self,
+        size=150,
+        *,
+        channels=3,
+        keep_aspect=False,
+        normalize=None,
+        dtype="float32",
+        n_jobs=None,
+    ):
+        self.size = size
+        self.channels = channels
+        self.keep_aspect = keep_aspect
+        self.normalize = normalize
+        self.dtype = dtype
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; there is nothing to learn.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : ImageResizer
+        """
+        self._check_params()
+        return self
+
+    def transform(self, X):
+        """Read and resize the images ``X``.
+
+        Parameters
+        ----------
+        X : list of (path, PIL image or array), or array of shape (n, H, W[, C])
+            The images; see the class notes for the accepted forms.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, channels, height, width)
+            float32 in [0, 1] (or standardised with ``normalize``), or uint8.
+
+        Raises
+        ------
+        skbrain.exceptions.ImageLoadError
+            If a file cannot be read; the message names the file.
+        ValueError
+            If an array image is malformed; the message gives its index in ``X``.
+        """
+        height, width, channels, keep_aspect, mean, std, dtype, n_jobs = self._check_params()
+        items, names = _as_items(X)
+        out = np.zeros((len(items), channels, height, width), dtype=np.uint8)
+        mode = "L" if channels == 1 else None
+
+        def load(i):
+            img = _read_image(
+                items[i],
+                mode=mode,
+                size_hint=(height, width),
+                name=names[i],
+                gray_if_neutral=channels == 3,
+            )
+            _resize_into(img, out[i], keep_aspect)
+
+        _run_threaded(load, len(items), n_jobs)
+
+        if dtype == "uint8":
+            return out
+        X_out = np.multiply(out, np.float32(1 / 255), dtype=np.float32)
+        if mean is not None:
+            X_out -= mean.reshape(1, -1, 1, 1)
+            X_out /= std.reshape(1, -1, 1, 1)
+        return X_out
+
+    def _check_params(self):
+        height, width = _check_size(self.size)
+        channels = self.channels
+        if isinstance(channels, bool) or channels not in (1, 3):
+            raise ValueError(f"channels must be 1 or 3; got {channels!r}")
+        if not isinstance(self.keep_aspect, (bool, np.bool_)):
+            raise ValueError(f"keep_aspect must be True or False; got {self.keep_aspect!r}")
+        try:
+            dtype = _DTYPES[np.dtype(self.dtype)]
+        except (TypeError, KeyError):
+            raise ValueError(f"dtype must be 'float32' or 'uint8'; got {self.dtype!r}") from None
+        mean, std = _check_normalize(self.normalize, channels)
+        if mean is not None and dtype == "uint8":
+            raise ValueError(
+                "normalize needs dtype='float32': uint8 output holds the raw 0-255 pixels; "
+                f"got normalize={self.normalize!r} with dtype='uint8'"
+            )
+        return (
+            height,
+            width,
+            channels,
+            bool(self.keep_aspect),
+            mean,
+            std,
+            dtype,
+            _n_threads(self.n_jobs),
+        )
+
+
+def _check_size(size):
+    if isinstance(size, numbers.Integral) and not isinstance(size, bool):
+        pair = (size, size)
+    elif (
+        isinstance(size, (tuple, list))
+        and len(size) == 2
+        and all(isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in size)
+    ):
+        pair = tuple(size)
+    else:
+        raise ValueError(f"size must be an int or a (height, width) pair of ints; got {size!r}")
+    if min(pair) < 1:
+        raise ValueError(f"size must be positive; got {size!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_normalize(normalize, channels):
+    if normalize is None:
+        return None, None
+    if isinstance(normalize, str):
+        if normalize != "imagenet":
+            raise ValueError(
+                f"normalize must be None, 'imagenet' or (mean, std); got {normalize!r}"
+            )
+        mean, std = (_IMAGENET_MEAN, _IMAGENET_STD) if channels == 3 else _IMAGENET_GRAY
+    else:
+        try:
+            mean, std = normalize
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"normalize must be None, 'imagenet' or (mean, std); got {normalize!r}"
+            ) from None
+    try:
+        mean = np.broadcast_to(np.asarray(mean, dtype=np.float32), (channels,)).copy()
+        std = np.broadcast_to(np.asarray(std, dtype=np.float32), (channels,)).copy()
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"normalize mean and std must be numbers or {channels} values (one per channel); "
+            f"got {normalize!r}"
+        ) from None
+    if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std > 0).all()):
+        raise ValueError(f"normalize needs finite means and positive stds; got {normalize!r}")
+    return mean, std
+
+
+def _n_threads(n_jobs):
+    if n_jobs is None:
+        return 1
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a non-zero int; got {n_jobs!r}")
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + int(n_jobs))
+    return int(n_jobs)
+
+
+def _run_threaded(func, n, n_threads):
+    """Call ``func(i)`` for i in range(n) on up to ``n_threads`` threads.
+
+    The first error, in index order, is raised, and work not yet started is
+    cancelled rather than finished first.
+    """
+    workers = min(n_threads, n)
+    if workers <= 1:
+        for i in range(n):
+            func(i)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(func, i) for i in range(n)]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _as_items(X):
+    """Split ``X`` into single images, with the name each one has in error messages."""
+    if isinstance(X, (str, bytes, os.PathLike, Image.Image)):
+        raise ValueError(f"X must be a list of images, not a single {type(X).__name__}; use [X]")
+    if hasattr(X, "__array__") and not isinstance(X, np.ndarray):
+        X = np.asarray(X)
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biuf":
+        if X.ndim == 4 and X.shape[-1] not in (1, 3, 4) and X.shape[1] in (1, 3, 4):
+            X = np.moveaxis(X, 1, -1)
+        if X.ndim not in (3, 4):
+            raise ValueError(
+                "an array X must be a stack of images of shape (n, height, width) or "
+                f"(n, height, width, channels); got shape {X.shape}. For one image use X[None]"
+            )
+    elif isinstance(X, np.ndarray):
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim != 1:
+            raise ValueError(
+                f"X must be a 1-D list of images or paths; got an array of shape {X.shape}"
+            )
+    else:
+        try:
+            X = list(X)
+        except TypeError:
+            raise ValueError(
+                f"X must be a list of images or paths; got {type(X).__name__}"
+            ) from None
+    return X, [f"X[{i}]" for i in range(len(X))]
+
+
+def _resize_into(img, dest, keep_aspect):
+    """Resize ``img`` into ``dest``, a zeroed uint8 array of shape (channels, height, width)."""
+    channels, height, width = dest.shape
+    if keep_aspect:
+        w0, h0 = img.size
+        scale = min(width / w0, height / h0)
+        new_w = min(width, max(1, round(w0 * scale)))
+        new_h = min(height, max(1, round(h0 * scale)))
+    else:
+        new_w, new_h = width, height
+    if img.size != (new_w, new_h):
+        img = img.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    pixels = np.asarray(img)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    window = dest[:, top : top + new_h, left : left + new_w]
+    if pixels.ndim == 2:
+        window[:] = pixels
+    else:
+        window[:] = pixels.transpose(2, 0, 1)
