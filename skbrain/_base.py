@@ -304,9 +304,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 )
 
     def _skorch_kwargs(self):
-        return {
-            key: value for key, value in vars(self).items() if key.startswith(SKORCH_PREFIXES)
-        }
+        return {key: value for key, value in vars(self).items() if key.startswith(SKORCH_PREFIXES)}
 
     def get_params(self, deep=True):
         params = super().get_params(deep=deep)
@@ -454,8 +452,11 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------------- fit
     def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
         module, module_kwargs = self._module_spec()
-        module_kwargs = {"in_channels": n_channels, "n_classes": len(self.classes_),
-                         **module_kwargs}
+        module_kwargs = {
+            "in_channels": n_channels,
+            "n_classes": len(self.classes_),
+            **module_kwargs,
+        }
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer.lower()]
@@ -468,22 +469,36 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
             n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
             callbacks.append(
-                ("early_stopping",
-                 EarlyStopping(monitor="valid_loss", patience=patience, load_best=True))
+                (
+                    "early_stopping",
+                    EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
+                )
             )
         if self.lr_schedule == "onecycle":
             steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
             callbacks.append(
-                ("lr_schedule",
-                 LRScheduler(torch.optim.lr_scheduler.OneCycleLR, max_lr=self.lr, total_steps=steps,
-                             step_every="batch"))
+                (
+                    "lr_schedule",
+                    LRScheduler(
+                        torch.optim.lr_scheduler.OneCycleLR,
+                        max_lr=self.lr,
+                        total_steps=steps,
+                        step_every="batch",
+                    ),
+                )
             )
         elif self.lr_schedule == "cosine":
             callbacks.append(
-                ("lr_schedule", LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs))
+                (
+                    "lr_schedule",
+                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs),
+                )
             )
 
         kwargs = {f"module__{k}": v for k, v in module_kwargs.items()}
+        if n_train > 1 and n_train % self.batch_size == 1:
+            # A last batch of one image breaks batch norm in training mode.
+            kwargs["iterator_train__drop_last"] = True
         if optimizer is not torch.optim.SGD or self.weight_decay:
             kwargs["optimizer__weight_decay"] = self.weight_decay
         weight = self._class_weight_tensor(y_encoded)
@@ -595,6 +610,21 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         """Logarithm of :meth:`predict_proba`."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
+
+    def to_onnx(self, path, image_size=150):
+        """Write the fitted network, ending in a softmax, as an ONNX file.
+
+        See :func:`skbrain.export.to_onnx`: float32 input ``(batch, channels,
+        image_size, image_size)`` in [0, 1] with a dynamic batch axis; first
+        output the class probabilities. Needs ``pip install 'skbrain[onnx]'``.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        from .export import to_onnx
+
+        return to_onnx(self, path, image_size=image_size)
 
     @property
     def history_(self):

@@ -7,7 +7,7 @@ hyperparameters from them.
 """
 
 from ._base import BaseCNNClassifier
-from .networks import ConvNet, conv_channels
+from .networks import ARCHITECTURE_DEFAULTS, ConvNet, conv_channels
 
 __all__ = [
     "CNNClassifier",
@@ -20,8 +20,8 @@ __all__ = [
 ]
 
 _TRAINING_PARAMETERS = """\
-    lr : float, default=1e-3
-        Peak learning rate.
+    lr : float, default=1e-2
+        Peak learning rate (of the one-cycle schedule).
     max_epochs : int, default=30
         Passes over the training images.
     batch_size : int, default=16
@@ -83,55 +83,58 @@ _ATTRIBUTES = """\
 class CNNClassifier(BaseCNNClassifier):
     """A hand-made CNN whose architecture is itself a hyperparameter.
 
-        The study's five designs (and skbrain's ``"compact"`` net) are values of
-        ``architecture``, so one search can compare them::
+    The study's five designs (and skbrain's ``"compact"`` net) are values of
+    ``architecture``, so one search can compare them::
 
-            RandomizedSearchCV(CNNClassifier(), {"architecture": ["wide", "deep", "pyramid"]})
+        RandomizedSearchCV(CNNClassifier(), {"architecture": ["wide", "deep", "pyramid"]})
 
-        Parameters an architecture does not use (``n_kernels_2`` outside
-        ``"two-conv"``) are accepted and ignored, so such a search never breaks.
+    Parameters an architecture does not use (``n_kernels_2`` outside
+    ``"two-conv"``) are accepted and ignored, so such a search never breaks.
+    Layer settings left at ``None`` take the architecture's own value from
+    :data:`skbrain.networks.ARCHITECTURE_DEFAULTS` (the defaults of the named
+    class), so ``CNNClassifier(architecture="deep")`` is ``DeepCNNClassifier()``.
 
-        Parameters
-        ----------
-        architecture : {"simple", "two-conv", "wide", "deep", "pyramid", "compact"}, default="wide"
-            The layer layout; see :mod:`skbrain.networks`.
-        n_kernels : int, default=40
-            Kernels of the first conv layer (later layers follow the architecture).
-        n_kernels_2 : int, default=None
-            Kernels of the second layer of ``"two-conv"`` (``None``: twice
-            ``n_kernels``).
-        kernel_size : int, default=7
-            Side of the square conv kernels.
-        pool_size : int, default=3
-            Max-pooling window after each conv layer.
-        dropout : float, default=0.3
-            Dropout before the final linear layer.
-        batch_norm : bool, default=True
-            Batch normalisation after each convolution.
+    Parameters
+    ----------
+    architecture : {"simple", "two-conv", "wide", "deep", "pyramid", "compact"}, default="wide"
+        The layer layout; see :mod:`skbrain.networks`.
+    n_kernels : int, default=None
+        Kernels of the first conv layer (later layers follow the architecture).
+    n_kernels_2 : int, default=None
+        Kernels of the second layer of ``"two-conv"``.
+    kernel_size : int, default=None
+        Side of the square conv kernels.
+    pool_size : int, default=None
+        Max-pooling window after each conv layer.
+    dropout : float, default=None
+        Dropout before the final linear layer.
+    batch_norm : bool, default=True
+        Batch normalisation after each convolution.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import CNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import CNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
         self,
         architecture="wide",
-        n_kernels=40,
+        n_kernels=None,
         n_kernels_2=None,
-        kernel_size=7,
-        pool_size=3,
-        dropout=0.3,
+        kernel_size=None,
+        pool_size=None,
+        dropout=None,
         batch_norm=True,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -179,47 +182,55 @@ class CNNClassifier(BaseCNNClassifier):
         )
 
     def _module_spec(self):
-        channels = conv_channels(self.architecture, self.n_kernels, self.n_kernels_2)
+        if self.architecture not in ARCHITECTURE_DEFAULTS:
+            conv_channels(self.architecture, 1)  # raises, naming the valid architectures
+        preset = ARCHITECTURE_DEFAULTS[self.architecture]
+
+        def value(name):
+            given = getattr(self, name)
+            return preset.get(name) if given is None else given
+
         return ConvNet, {
-            "channels": channels,
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
+            "channels": conv_channels(self.architecture, value("n_kernels"), value("n_kernels_2")),
+            "kernel_size": value("kernel_size"),
+            "pool_size": value("pool_size"),
+            "dropout": value("dropout"),
             "batch_norm": self.batch_norm,
             "convs_per_block": 2 if self.architecture == "compact" else 1,
         }
 
 
 CNNClassifier.__doc__ = CNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class SimpleCNNClassifier(BaseCNNClassifier):
     """The study's baseline: one conv layer, pooling and a linear layer.
 
-        Parameters
-        ----------
-        n_kernels : int, default=32
-            Kernels of the conv layer.
-        kernel_size : int, default=5
-            Side of the square kernels.
-        pool_size : int, default=4
-            Max-pooling window.
-        dropout : float, default=0.0
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=32
+        Kernels of the conv layer.
+    kernel_size : int, default=5
+        Side of the square kernels.
+    pool_size : int, default=4
+        Max-pooling window.
+    dropout : float, default=0.0
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import SimpleCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = SimpleCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import SimpleCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = SimpleCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -229,7 +240,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         pool_size=4,
         dropout=0.0,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -284,37 +295,38 @@ class SimpleCNNClassifier(BaseCNNClassifier):
 
 
 SimpleCNNClassifier.__doc__ = SimpleCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class TwoConvCNNClassifier(BaseCNNClassifier):
     """Two conv layers, each with its own kernel count.
 
-        Parameters
-        ----------
-        n_kernels : int, default=32
-            Kernels of the first conv layer.
-        n_kernels_2 : int, default=64
-            Kernels of the second conv layer.
-        kernel_size : int, default=5
-            Side of the square kernels.
-        pool_size : int, default=3
-            Max-pooling window after each layer.
-        dropout : float, default=0.3
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=32
+        Kernels of the first conv layer.
+    n_kernels_2 : int, default=64
+        Kernels of the second conv layer.
+    kernel_size : int, default=5
+        Side of the square kernels.
+    pool_size : int, default=3
+        Max-pooling window after each layer.
+    dropout : float, default=0.3
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import TwoConvCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = TwoConvCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import TwoConvCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = TwoConvCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -325,7 +337,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         pool_size=3,
         dropout=0.3,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -381,39 +393,40 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
 
 
 TwoConvCNNClassifier.__doc__ = TwoConvCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class WideCNNClassifier(BaseCNNClassifier):
     """One wide conv layer: many large kernels (the study's tuned winner).
 
-        The study tuned this net to 40 kernels of 7x7, pooling 3 and dropout 0.3;
-        skbrain adds batch normalisation and ReLU after the convolution (the
-        study's had no non-linearity) and pools globally.
+    The study tuned this net to 40 kernels of 7x7, pooling 3 and dropout 0.3;
+    skbrain adds batch normalisation and ReLU after the convolution (the
+    study's had no non-linearity) and pools globally.
 
-        Parameters
-        ----------
-        n_kernels : int, default=40
-            Kernels of the conv layer.
-        kernel_size : int, default=7
-            Side of the square kernels.
-        pool_size : int, default=3
-            Max-pooling window.
-        dropout : float, default=0.3
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=40
+        Kernels of the conv layer.
+    kernel_size : int, default=7
+        Side of the square kernels.
+    pool_size : int, default=3
+        Max-pooling window.
+    dropout : float, default=0.3
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import WideCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = WideCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import WideCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = WideCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -423,7 +436,7 @@ class WideCNNClassifier(BaseCNNClassifier):
         pool_size=3,
         dropout=0.3,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -478,36 +491,37 @@ class WideCNNClassifier(BaseCNNClassifier):
 
 
 WideCNNClassifier.__doc__ = WideCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class DeepCNNClassifier(BaseCNNClassifier):
     """Three conv layers with an increasing kernel count (``k, 2k, 4k``).
 
-        Parameters
-        ----------
-        n_kernels : int, default=16
-            Kernels of the first layer; the next two have twice and four times as
-            many.
-        kernel_size : int, default=3
-            Side of the square kernels.
-        pool_size : int, default=2
-            Max-pooling window after each layer.
-        dropout : float, default=0.3
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=16
+        Kernels of the first layer; the next two have twice and four times as
+        many.
+    kernel_size : int, default=3
+        Side of the square kernels.
+    pool_size : int, default=2
+        Max-pooling window after each layer.
+    dropout : float, default=0.3
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import DeepCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = DeepCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import DeepCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = DeepCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -517,7 +531,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
         pool_size=2,
         dropout=0.3,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -572,36 +586,37 @@ class DeepCNNClassifier(BaseCNNClassifier):
 
 
 DeepCNNClassifier.__doc__ = DeepCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class PyramidCNNClassifier(BaseCNNClassifier):
     """Three conv layers with a decreasing kernel count (``k, k/2, k/4``).
 
-        Parameters
-        ----------
-        n_kernels : int, default=64
-            Kernels of the first layer; the next two have half and a quarter as
-            many.
-        kernel_size : int, default=3
-            Side of the square kernels.
-        pool_size : int, default=2
-            Max-pooling window after each layer.
-        dropout : float, default=0.3
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=64
+        Kernels of the first layer; the next two have half and a quarter as
+        many.
+    kernel_size : int, default=3
+        Side of the square kernels.
+    pool_size : int, default=2
+        Max-pooling window after each layer.
+    dropout : float, default=0.3
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import PyramidCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = PyramidCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import PyramidCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = PyramidCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -611,7 +626,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         pool_size=2,
         dropout=0.3,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -666,39 +681,40 @@ class PyramidCNNClassifier(BaseCNNClassifier):
 
 
 PyramidCNNClassifier.__doc__ = PyramidCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }
 
 
 class CompactCNNClassifier(BaseCNNClassifier):
     """A small modern CNN: four blocks of two 3x3 convolutions, batch norm and ReLU.
 
-        Not one of the study's designs: skbrain adds it as the from-scratch
-        network that a VGG-style stack of small kernels makes possible (kernel
-        counts ``k, 2k, 4k, 8k``, global pooling).
+    Not one of the study's designs: skbrain adds it as the from-scratch
+    network that a VGG-style stack of small kernels makes possible (kernel
+    counts ``k, 2k, 4k, 8k``, global pooling).
 
-        Parameters
-        ----------
-        n_kernels : int, default=16
-            Kernels of the first block; each later block doubles them.
-        kernel_size : int, default=3
-            Side of the square kernels.
-        pool_size : int, default=2
-            Max-pooling window after each block.
-        dropout : float, default=0.3
-            Dropout before the linear layer.
+    Parameters
+    ----------
+    n_kernels : int, default=16
+        Kernels of the first block; each later block doubles them.
+    kernel_size : int, default=3
+        Side of the square kernels.
+    pool_size : int, default=2
+        Max-pooling window after each block.
+    dropout : float, default=0.3
+        Dropout before the linear layer.
     %(training)s
 
     %(attributes)s
-        Examples
-        --------
-        >>> from skbrain import CompactCNNClassifier
-        >>> from skbrain.datasets import make_synthetic_mri
-        >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-        >>> clf = CompactCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-        >>> clf.predict_proba(data.data[:3]).shape
-        (3, 2)
+
+    Examples
+    --------
+    >>> from skbrain import CompactCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = CompactCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -708,7 +724,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
         pool_size=2,
         dropout=0.3,
         *,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=30,
         batch_size=16,
         optimizer="adamw",
@@ -763,6 +779,6 @@ class CompactCNNClassifier(BaseCNNClassifier):
 
 
 CompactCNNClassifier.__doc__ = CompactCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS,
-    "attributes": _ATTRIBUTES,
+    "training": _TRAINING_PARAMETERS.strip(),
+    "attributes": _ATTRIBUTES.strip(),
 }

@@ -25,9 +25,34 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ARCHITECTURES", "ConvNet", "conv_channels", "count_parameters"]
+__all__ = [
+    "ARCHITECTURES",
+    "ARCHITECTURE_DEFAULTS",
+    "ConvNet",
+    "conv_channels",
+    "count_parameters",
+]
 
 ARCHITECTURES = ("simple", "two-conv", "wide", "deep", "pyramid", "compact")
+
+#: Each architecture's own layer settings: the defaults of its named estimator
+#: (``WideCNNClassifier`` ...), and what ``CNNClassifier`` uses for a setting
+#: left at ``None``, so a search over ``architecture`` alone compares the
+#: designs as intended rather than one shared kernel setting.
+ARCHITECTURE_DEFAULTS = {
+    "simple": {"n_kernels": 32, "kernel_size": 5, "pool_size": 4, "dropout": 0.0},
+    "two-conv": {
+        "n_kernels": 32,
+        "n_kernels_2": 64,
+        "kernel_size": 5,
+        "pool_size": 3,
+        "dropout": 0.3,
+    },
+    "wide": {"n_kernels": 40, "kernel_size": 7, "pool_size": 3, "dropout": 0.3},
+    "deep": {"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    "pyramid": {"n_kernels": 64, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    "compact": {"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+}
 
 
 def conv_channels(architecture, n_kernels, n_kernels_2=None):
@@ -196,6 +221,4 @@ def count_parameters(module, trainable_only=False):
     >>> count_parameters(ConvNet(in_channels=1, channels=[4], kernel_size=3))
     62
     """
-    return sum(
-        p.numel() for p in module.parameters() if p.requires_grad or not trainable_only
-    )
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

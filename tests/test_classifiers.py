@@ -184,3 +184,25 @@ def test_wide_net_on_real_images_beats_always_tumor(real_data):
     f1 = f1_score(data.target[test], clf.predict(X[test]))
     baseline = f1_score(data.target[test], np.ones(len(test), dtype=int))
     assert f1 > baseline
+
+
+@pytest.mark.parametrize(
+    "Estimator, architecture",
+    [
+        (SimpleCNNClassifier, "simple"),
+        (TwoConvCNNClassifier, "two-conv"),
+        (WideCNNClassifier, "wide"),
+        (DeepCNNClassifier, "deep"),
+        (PyramidCNNClassifier, "pyramid"),
+        (CompactCNNClassifier, "compact"),
+    ],
+)
+def test_cnn_classifier_presets_match_the_named_classes(Estimator, architecture):
+    from skbrain.networks import ARCHITECTURE_DEFAULTS
+
+    named = Estimator().get_params()
+    for name, value in ARCHITECTURE_DEFAULTS[architecture].items():
+        assert named[name] == value
+    module, general = CNNClassifier(architecture=architecture)._module_spec()
+    assert general.pop("batch_norm") is True
+    assert (module, general) == Estimator()._module_spec()
