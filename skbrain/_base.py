@@ -13,6 +13,7 @@ Subclasses only say which network to build (:meth:`_module_spec`) and list
 their flat hyperparameters in ``__init__``.
 """
 
+import copy
 import math
 import numbers
 from contextlib import contextmanager, nullcontext
@@ -136,6 +137,28 @@ class _SkbrainNet(NeuralNetClassifier):
         use_scaler = self.amp and str(self.device).startswith("cuda")
         self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # A fitted LRScheduler holds the optimizer, whose parameters and state
+        # would be pickled a second time beside skorch's own copy (2-6x the
+        # file size). Its scheduler is rebuilt at the next fit anyway.
+        copies = {}
+        for key in ("callbacks", "callbacks_"):
+            entries = state.get(key)
+            if not entries:
+                continue
+            replaced = []
+            for entry in entries:
+                name, callback = entry if isinstance(entry, tuple) else (None, entry)
+                if getattr(callback, "lr_scheduler_", None) is not None:
+                    if id(callback) not in copies:
+                        copies[id(callback)] = copy.copy(callback)
+                        copies[id(callback)].lr_scheduler_ = None
+                    callback = copies[id(callback)]
+                replaced.append(callback if name is None else (name, callback))
+            state[key] = replaced
+        return state
 
     def train_step_single(self, batch, **fit_params):
         if self.scaler_ is None:
