@@ -4,9 +4,11 @@ Sub-commands::
 
     skbrain models                                   # every model name, with its size
     skbrain train --model wide --output wide.skbrain # split, train, test, save
+    skbrain train --model wide --min-recall 0.95     # ... deciding at a recall-first threshold
     skbrain evaluate wide.skbrain                    # the same test scores again
     skbrain predict wide.skbrain scan1.jpg scan2.png # label and tumor probability
     skbrain compare --models simple,wide,deep --repeats 3 --output results/
+    skbrain search --model wide --n-iter 20 --cv 3   # random search, grouped folds
 
 The images come from ``--data DIR`` (a folder with ``yes/`` and ``no/``),
 else from the folder in the ``SKBRAIN_DATA`` environment variable, else from
@@ -170,6 +172,16 @@ def _test_size(text):
         return int(value)
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"expected a share in (0, 1) or a count; got {text!r}")
+    return value
+
+
+def _share(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text!r}")
     return value
 
 
@@ -471,6 +483,112 @@ def _run_search(args, estimator, sets, X, y, groups):
     return best, summary
 
 
+def _min_recall_score(y_true, y_pred, *, min_recall, pos_label=1):
+    """Objective whose best threshold is the highest one keeping recall >= min_recall.
+
+    Thresholds that keep the recall floor score 1 plus the share of images
+    called negative (which only grows with the threshold); the others score
+    their recall minus 1, so the floor always wins and, where no threshold
+    reaches it, the closest one does.
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    positive = y_true == pos_label
+    recall = float(np.mean(y_pred[positive] == pos_label)) if positive.any() else 1.0
+    if recall + 1e-12 < min_recall:
+        return recall - 1.0
+    return 1.0 + float(np.mean(y_pred != pos_label))
+
+
+def _tune_threshold(args, estimator, X, y, groups, quiet):
+    """``--min-recall``: pick the decision threshold by grouped CV on the training part.
+
+    Returns the refitted estimator, wrapped in a FixedThresholdClassifier at the
+    chosen threshold, and a summary for the report.
+    """
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import (
+        FixedThresholdClassifier,
+        StratifiedGroupKFold,
+        TunedThresholdClassifierCV,
+    )
+
+    cv = StratifiedGroupKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
+    try:
+        splits = list(cv.split(X, y, groups))
+    except ValueError as exc:
+        raise CLIError(f"--cv: {exc}") from None
+    _say(f"choosing the threshold for recall >= {args.min_recall:g}: {args.cv}-fold grouped "
+         "cross-validation on the training images, then a final fit on all of them...",
+         quiet=quiet)
+    scorer = make_scorer(_min_recall_score, min_recall=args.min_recall, pos_label=1)
+    tuned = TunedThresholdClassifierCV(estimator, scoring=scorer, response_method="predict_proba",
+                                       thresholds=200, cv=splits, refit=True)
+    try:
+        tuned.fit(X, y)
+    except ValueError as exc:
+        if "constant predictions" in str(exc):
+            raise CLIError("--min-recall: the cross-validated models predict the same "
+                           "probability for every image, so no threshold can be chosen; "
+                           "train longer (--set max_epochs=...)") from None
+        raise
+    threshold = float(tuned.best_threshold_)
+    fixed = FixedThresholdClassifier(FrozenEstimator(tuned.estimator_), threshold=threshold,
+                                     response_method="predict_proba", pos_label=1)
+    fixed.fit(X, y)  # the frozen estimator is not trained again
+    summary = {"min_recall": args.min_recall, "threshold": threshold, "cv": args.cv,
+               "cv_reaches_min_recall": bool(tuned.best_score_ >= 1.0),
+               "method": "TunedThresholdClassifierCV, grouped StratifiedGroupKFold on the "
+                         "training images; the highest threshold whose recall >= min_recall"}
+    return fixed, summary
+
+
+def _threshold_report(fixed, X_test, y_test, summary):
+    """Test precision and recall at the default decision and at the tuned threshold."""
+    from .evaluation import classification_scores
+
+    base = fixed.estimator_.estimator
+    default = classification_scores(y_test, base.predict(X_test), pos_label=1)
+    tuned = classification_scores(y_test, fixed.predict(X_test), pos_label=1)
+    summary["test_default"] = {k: default[k] for k in ("precision", "recall")}
+    summary["test_threshold"] = {k: tuned[k] for k in ("precision", "recall")}
+    summary["precision_cost"] = default["precision"] - tuned["precision"]
+    return (f"threshold {summary['threshold']:.4f} (recall >= {summary['min_recall']:g} in "
+            f"{summary['cv']}-fold grouped CV on the training images"
+            + ("" if summary["cv_reaches_min_recall"] else "; not reached, closest taken")
+            + f"): test recall {default['recall']:.3f} -> {tuned['recall']:.3f}, precision "
+            f"{default['precision']:.3f} -> {tuned['precision']:.3f} (costs "
+            f"{summary['precision_cost']:+.3f}) against the default 0.5 decision")
+
+
+def _write_model_card(path, model, data, train, test, split_info, args, threshold_info):
+    from .model_card import model_card
+
+    y_train = data.target[train]
+    n_groups = len(np.unique(data.groups))
+    training_info = {
+        "n_images": len(train),
+        "class_counts": {1: int((y_train == 1).sum()), 0: int((y_train == 0).sum())},
+        "source": f"{data.root} ({data.describe()} in all)",
+        "duplicates": (f"the {len(data)} images are {n_groups} distinct pictures (copies and "
+                       "near-copies grouped); each group lies wholly in training or in test"
+                       if split_info.get("method") != "file" else
+                       "split read from --split-file; duplicates kept apart only if the "
+                       "file does"),
+        "split": (f"{len(train)} training / {len(test)} test images "
+                  f"({split_info.get('method')}, seed {args.seed})"),
+        "image_size": f"{args.image_size}x{args.image_size}",
+    }
+    if threshold_info is not None:
+        training_info["threshold_selection"] = (
+            f"the highest threshold whose recall reached {threshold_info['min_recall']:g} in "
+            f"{threshold_info['cv']}-fold grouped cross-validation on the training images "
+            "(TunedThresholdClassifierCV), kept by FixedThresholdClassifier")
+    # The saved pipeline reads the test files itself, as it will in use.
+    model_card(model, [data.paths[i] for i in test], data.target[test], path,
+               training_info=training_info)
+
+
 def _cmd_train(args):
     from sklearn.pipeline import Pipeline
 
@@ -484,7 +602,7 @@ def _cmd_train(args):
     sets = parse_set_options(args.set)
     _check_device(sets.get("device", args.device))
     estimator = _build_estimator(name, sets, _estimator_defaults(args))
-    if args.search is not None and args.cv < 2:
+    if (args.search is not None or args.min_recall is not None) and args.cv < 2:
         raise CLIError("--cv must be at least 2")
     output = Path(args.output)
     if output.is_dir():
@@ -506,21 +624,30 @@ def _cmd_train(args):
     if args.search is not None:
         estimator, search_info = _run_search(args, estimator, sets, X[train], y[train],
                                              data.groups[train])
-    else:
+    elif args.min_recall is None:
         estimator.fit(X[train], y[train])
+    threshold_info = None
+    decision = estimator
+    if args.min_recall is not None:
+        decision, threshold_info = _tune_threshold(args, estimator, X[train], y[train],
+                                                   data.groups[train], quiet)
+        estimator = decision.estimator_.estimator
     fit_seconds = time.perf_counter() - start
-    model = Pipeline([("resize", resizer), ("cnn", estimator)])
+    model = Pipeline([("resize", resizer), ("cnn", decision)])
 
     start = time.perf_counter()
-    y_pred, proba = _predict(estimator, X[test])
+    y_pred, proba = _predict(decision, X[test])
     predict_seconds = time.perf_counter() - start
     scores = classification_scores(y[test], y_pred, proba, pos_label=1)
     print(f"\ntest scores of {name} on {data.describe(test)}:")
     print(_scores_table(name, scores))
+    if threshold_info is not None:
+        print(_threshold_report(decision, X[test], y[test], threshold_info))
 
     output.parent.mkdir(parents=True, exist_ok=True)
     metrics_path = _sibling(output, ".metrics.json")
     figure_path = _sibling(output, ".predictions.png")
+    card_path = _sibling(output, ".model_card.md")
     report = {
         "command": "train",
         "model": name,
@@ -537,6 +664,7 @@ def _cmd_train(args):
         "set": sets,
         "params": estimator.get_params(deep=False),
         "search": search_info,
+        "threshold": threshold_info,
         "class_names": CLASS_NAMES,
         "timings": {"load_seconds": load_seconds, "fit_seconds": fit_seconds,
                     "predict_seconds": predict_seconds},
@@ -549,11 +677,12 @@ def _cmd_train(args):
                            proba[shown], n=None)
     fig.suptitle(f"{name}: test images, true and predicted labels")
     _save_figure(fig, figure_path)
+    _write_model_card(card_path, model, data, train, test, split_info, args, threshold_info)
     report["timings"]["total_seconds"] = time.perf_counter() - started
     report["files"] = {"model": str(output), "metrics": str(metrics_path),
-                       "figure": str(figure_path)}
+                       "figure": str(figure_path), "model_card": str(card_path)}
     _write_json(metrics_path, report)
-    print(f"\nwrote {output}, {metrics_path} and {figure_path} "
+    print(f"\nwrote {output}, {metrics_path}, {figure_path} and {card_path} "
           f"({report['timings']['total_seconds']:.1f} s in all)")
     return 0
 
@@ -693,6 +822,42 @@ def _cmd_compare(args):
     return 0
 
 
+def _cmd_search(args):
+    from .search import default_search_space, plot_search, run_search, search_report
+
+    started = time.perf_counter()
+    name = _model_name(args.model, "--model")
+    sets = parse_set_options(args.set)
+    _check_device(sets.get("device", args.device))
+    estimator = _build_estimator(name, sets, {**_estimator_defaults(args), "verbose": 0})
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"--output: '{output}' is a file, not a folder")
+    data = _load_data(args.data)
+    _refuse_inside(output / "search.csv", data, "--output")
+    _say(f"data: {data.describe()} in {data.root}", quiet=args.quiet)
+    _, X, _ = _resize(args, data.paths, args.quiet)
+    fixed = set(sets)
+    space = {k: v for k, v in default_search_space(estimator).items() if k not in fixed}
+    _say(f"searching {len(space)} parameters of {name} ({', '.join(sorted(space))}): "
+         f"{args.n_iter} candidates x {args.cv} duplicate-aware folds...", quiet=args.quiet)
+    search = run_search(estimator, X, data.target, data.groups, param_distributions=space,
+                        n_iter=args.n_iter, cv=args.cv, scoring=["f1", "recall", "roc_auc"],
+                        refit="f1", random_state=args.seed, scheduler=args.scheduler,
+                        verbose=0 if args.quiet else 1)
+    report = search_report(search)
+    print()
+    print(report)
+    print(f"\nbest parameters (CV F1 {search.best_score_:.3f}): {search.best_params_}")
+    output.mkdir(parents=True, exist_ok=True)
+    report.to_csv(output / "search.csv")
+    report.to_markdown(output / "search.md")
+    _save_figure(plot_search(search), output / "search.png")
+    print(f"wrote search.csv, search.md and search.png to {output} "
+          f"({time.perf_counter() - started:.1f} s in all)")
+    return 0
+
+
 # --------------------------------------------------------------------- parser
 def build_parser():
     """Build the ``skbrain`` argument parser (all sub-commands)."""
@@ -733,8 +898,8 @@ def build_parser():
     train = commands.add_parser(
         "train", parents=[data, training], help="train, test and save one model",
         description="Split the images (duplicate-aware, stratified), train a model, print "
-                    "its test scores and save the fitted pipeline, a metrics JSON and a "
-                    "figure of test predictions.")
+                    "its test scores and save the fitted pipeline, a metrics JSON, a "
+                    "figure of test predictions and a model card (Markdown).")
     train.add_argument("--model", required=True,
                        help="a name from 'skbrain models' (e.g. wide, resnet18)")
     train.add_argument("--split-file", metavar="FILE",
@@ -744,10 +909,16 @@ def build_parser():
                        help="tune first: a randomized search of N candidates over the "
                             "model's default search space, grouped cross-validation")
     train.add_argument("--cv", type=_positive_int, default=3, metavar="K",
-                       help="folds of the --search cross-validation (default: 3)")
+                       help="folds of the --search and --min-recall cross-validation "
+                            "(default: 3)")
+    train.add_argument("--min-recall", type=_share, metavar="R",
+                       help="recall-first decision: choose the highest tumor-probability "
+                            "threshold whose recall, in grouped cross-validation on the "
+                            "training images, is at least R (e.g. 0.95); the model then "
+                            "predicts tumor from that threshold up")
     train.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",
-                       help=f"model file (default: {DEFAULT_OUTPUT}); the metrics JSON and "
-                            "figure go beside it")
+                       help=f"model file (default: {DEFAULT_OUTPUT}); the metrics JSON, "
+                            "figure and model card go beside it")
 
     evaluate = commands.add_parser(
         "evaluate", parents=[data], help="test a saved model again",
@@ -775,6 +946,21 @@ def build_parser():
                          help="number of random splits (default: 5)")
     compare.add_argument("--output", "-o", default=".", metavar="DIR",
                          help="folder for comparison.csv/.md/.json/.png (default: .)")
+    search = commands.add_parser(
+        "search", parents=[data, training], help="random search of a model's hyperparameters",
+        description="Random search over the model's shipped search space (parameters fixed "
+                    "with --set are left out), scored by F1, recall and ROC AUC with "
+                    "duplicate-aware grouped folds; writes the ranked table and a plot.")
+    search.add_argument("--model", required=True, help="model name (see: skbrain models)")
+    search.add_argument("--n-iter", type=_positive_int, default=20, metavar="N",
+                        help="number of candidates (default: 20)")
+    search.add_argument("--cv", type=_positive_int, default=3, metavar="K",
+                        help="grouped folds per candidate (default: 3)")
+    search.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a Dask scheduler, e.g. tcp://host:8786: candidates run on its "
+                             "workers")
+    search.add_argument("--output", "-o", default=".", metavar="DIR",
+                        help="folder for search.csv/.md/.png (default: .)")
     return parser
 
 
@@ -784,6 +970,7 @@ COMMANDS = {
     "evaluate": _cmd_evaluate,
     "predict": _cmd_predict,
     "compare": _cmd_compare,
+    "search": _cmd_search,
 }
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "plot_calibration",
     "plot_comparison",
     "plot_confusion_matrix",
+    "plot_gradcam",
     "plot_history",
     "plot_predictions",
 ]
@@ -205,8 +206,16 @@ def _history_of(estimator):
     from sklearn.pipeline import Pipeline
 
     model = getattr(estimator, "best_estimator_", estimator)
-    if isinstance(model, Pipeline):
-        model = model.steps[-1][1]
+    # Unwrap searches, pipelines and threshold/frozen wrappers down to the net.
+    for _ in range(8):
+        if isinstance(model, Pipeline):
+            model = model.steps[-1][1]
+        elif not hasattr(model, "net_") and (
+            hasattr(model, "estimator_") or hasattr(model, "estimator")
+        ):
+            model = getattr(model, "estimator_", None) or model.estimator
+        else:
+            break
     history = None
     if hasattr(model, "net_"):
         history = model.net_.history
@@ -378,4 +387,102 @@ def plot_calibration(y_true, y_proba, n_bins=10, *, pos_label=1):
     bottom.bar(edges[:-1], counts, width=1 / n_bins, align="edge", edgecolor="white")
     bottom.set_xlabel("predicted tumor probability")
     bottom.set_ylabel("images")
+    return fig
+
+
+def plot_gradcam(images, heatmaps, y_true=None, y_pred=None, y_proba=None, n=4, *,
+                 class_names=None, ncols=4, alpha=0.45, cmap="jet"):
+    """Overlay Grad-CAM heat maps on their images.
+
+    Each panel shows the image in gray with its heat map on top (from
+    :meth:`skbrain.explain.GradCAM.explain`); titles give the true and
+    predicted labels and the tumor probability where known (green when
+    right, red when wrong).
+
+    Parameters
+    ----------
+    images : list of paths, or array of shape (n, C, H, W) or (n, H, W)
+        The images, as files or arrays (uint8 or float).
+    heatmaps : array-like of shape (n, h, w)
+        Maps in [0, 1]; each is stretched over its image, so maps at the
+        network's resolution fit images of any size.
+    y_true, y_pred : array-like of shape (n,), default=None
+        True and predicted labels, shown in the titles.
+    y_proba : array-like of shape (n,) or (n, 2), default=None
+        Probability of the tumor class (the last column of a 2-D array).
+    n : int or None, default=4
+        How many images to show, from the first; ``None`` shows all.
+    class_names : dict or sequence, default=None
+        Display name of each label; ``None`` calls 0 "no tumor" and 1 "tumor".
+    ncols : int, default=4
+        Images per row.
+    alpha : float, default=0.45
+        Opacity of the heat map.
+    cmap : str, default="jet"
+        Colour map of the heat map.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> images = np.random.default_rng(0).random((2, 1, 32, 32))
+    >>> heatmaps = np.random.default_rng(1).random((2, 8, 8))
+    >>> fig = plot_gradcam(images, heatmaps, y_true=[1, 0], y_pred=[1, 1], y_proba=[0.9, 0.6])
+    >>> [ax.get_title() for ax in fig.axes[:2]]
+    ['true: tumor\\npred: tumor (p=0.90)', 'true: no tumor\\npred: tumor (p=0.60)']
+    """
+    heatmaps = np.asarray(heatmaps, dtype=np.float64)
+    total = len(images)
+    if heatmaps.ndim != 3 or len(heatmaps) != total:
+        raise ValueError(
+            f"heatmaps must have shape (n_images, height, width) with one map per image "
+            f"({total}); got shape {heatmaps.shape}"
+        )
+    labels = {}
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if values is not None:
+            values = np.asarray(values).ravel()
+            if len(values) != total:
+                raise ValueError(f"{name} has {len(values)} entries for {total} images")
+            labels[name] = values
+    proba = _positive_column(y_proba)
+    if proba is not None and len(proba) != total:
+        raise ValueError(f"y_proba has {len(proba)} entries for {total} images")
+    count = total if n is None else min(int(n), total)
+    if count < 1:
+        raise ValueError("there are no images to show")
+    ncols = max(1, min(int(ncols), count))
+    nrows = math.ceil(count / ncols)
+    fig = _figure(figsize=(3 * ncols + 0.6, 3.3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    shown = None
+    for i, ax in enumerate(axes.ravel()):
+        ax.set_axis_off()
+        if i >= count:
+            continue
+        picture = _display_image(images[i])
+        height, width = picture.shape[:2]
+        extent = (0, width, height, 0)
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1,
+                  extent=extent)
+        shown = ax.imshow(np.clip(heatmaps[i], 0, 1), cmap=cmap, alpha=alpha, vmin=0, vmax=1,
+                          extent=extent, interpolation="bilinear")
+        title, color = [], None
+        if "y_true" in labels:
+            title.append(f"true: {_class_name(labels['y_true'][i], class_names)}")
+        if "y_pred" in labels:
+            pred = f"pred: {_class_name(labels['y_pred'][i], class_names)}"
+            if proba is not None:
+                pred += f" (p={proba[i]:.2f})"
+            title.append(pred)
+        elif proba is not None:
+            title.append(f"p(tumor)={proba[i]:.2f}")
+        if len(labels) == 2:
+            color = _CORRECT if labels["y_true"][i] == labels["y_pred"][i] else _WRONG
+        if title:
+            ax.set_title("\n".join(title), fontsize=10, color=color)
+    fig.colorbar(shown, ax=axes, shrink=0.8, label="Grad-CAM")
     return fig

@@ -61,7 +61,8 @@ def test_train_writes_model_metrics_and_figure(trained, image_folder):
     metrics_path = trained.with_name("simple.metrics.json")
     figure_path = trained.with_name("simple.predictions.png")
     assert sorted(p.name for p in trained.parent.iterdir()) == [
-        "simple.metrics.json", "simple.predictions.png", "simple.skbrain"]
+        "simple.metrics.json", "simple.model_card.md", "simple.predictions.png",
+        "simple.skbrain"]
     report = json.loads(metrics_path.read_text())
     for key in ("model", "estimator", "metrics", "split", "params", "set", "data", "timings",
                 "versions", "image_size", "files"):
@@ -330,3 +331,16 @@ def test_train_and_evaluate_on_the_real_images(real_data, tmp_path, capsys):
     again = json.loads((tmp_path / "again.json").read_text())["metrics"]
     assert again["f1"] == pytest.approx(report["metrics"]["f1"], abs=1e-6)
     assert _snapshot(real_data) == before
+
+
+def test_search_writes_a_ranked_report_and_plot(image_folder, tmp_path, capsys):
+    out = tmp_path / "search"
+    code = main(["search", "--model", "simple", "--data", str(image_folder), "--n-iter", "2",
+                 "--cv", "2", "--image-size", "32", "--set", "max_epochs=1", "--set",
+                 "batch_size=8", "--quiet", "--output", str(out)])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["search.csv", "search.md", "search.png"]
+    text = capsys.readouterr().out
+    assert "best parameters" in text
+    rows = (out / "search.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + 2  # header and one row per candidate

@@ -50,6 +50,8 @@ EXAMPLE_ORDER = (
     "plot_architecture_search.py",
     "plot_wide_search.py",
     "plot_experiment_tracking.py",
+    "plot_gradcam.py",
+    "plot_thresholds_calibration.py",
 )
 
 

@@ -1,0 +1,41 @@
+"""What the benchmark scripts share: where the images are and how results are written."""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir():
+    """The real images: ``SKBRAIN_DATA``, else ``../shared/data/brain_mri`` beside the repo."""
+    path = Path(os.environ.get("SKBRAIN_DATA") or REPO_ROOT.parent / "shared/data/brain_mri")
+    if not (path / "yes").is_dir():
+        raise SystemExit(f"real images not found in {path}; set SKBRAIN_DATA")
+    return path
+
+
+def machine():
+    """A one-line description of the machine, for the result files."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__}"
+
+
+def write_json(path, payload):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), **payload}
+    path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    print(f"wrote {path}")

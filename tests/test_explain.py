@@ -1,0 +1,174 @@
+"""Grad-CAM: meaningful maps on synthetic tumors, default layers, no state left behind."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from torch import nn
+
+from skbrain import CNNClassifier, CompactCNNClassifier, ImageResizer
+from skbrain.backbones import build_backbone
+from skbrain.datasets import make_synthetic_mri
+from skbrain.explain import GradCAM, default_target_layer
+from skbrain.networks import ConvNet
+
+SIZE = 48
+
+
+def blob_scores(heatmaps, masks):
+    """Mass inside the blob over the blob's area share, and the peak-in-blob rate."""
+    inside = (heatmaps * masks).sum(axis=(1, 2)) / heatmaps.sum(axis=(1, 2)).clip(1e-12)
+    ratio = float((inside / masks.mean(axis=(1, 2))).mean())
+    peaks = heatmaps.reshape(len(masks), -1).argmax(axis=1)
+    hit = float(masks.reshape(len(masks), -1)[np.arange(len(masks)), peaks].mean())
+    return ratio, hit
+
+
+@pytest.fixture(scope="module")
+def small():
+    data = make_synthetic_mri(16, image_size=32, random_state=0)
+    clf = CompactCNNClassifier(n_kernels=4, max_epochs=1, random_state=0)
+    return clf.fit(data.data, data.target), data
+
+
+def test_maps_of_a_trained_model_cover_the_blob_and_an_untrained_ones_do_not():
+    train = make_synthetic_mri(64, image_size=SIZE, random_state=0)
+    test = make_synthetic_mri(40, image_size=SIZE, random_state=1)
+    positives = test.target == 1
+    # The study's one-layer "wide" design with large kernels; the same seed
+    # gives the untrained network the trained one started from.
+    params = {"architecture": "wide", "n_kernels": 8, "kernel_size": 11, "pool_size": 2,
+              "random_state": 1}
+    trained = CNNClassifier(lr=0.01, max_epochs=10, **params).fit(train.data, train.target)
+    assert (trained.predict(test.data) == test.target).mean() >= 0.9
+    untrained = CNNClassifier(lr=1e-9, max_epochs=1, lr_schedule=None, **params)
+    untrained.fit(train.data[:8], train.target[:8])
+
+    ratio, hit = blob_scores(GradCAM(trained).explain(test.data[positives]),
+                             test.masks[positives])
+    base_ratio, base_hit = blob_scores(GradCAM(untrained).explain(test.data[positives]),
+                                       test.masks[positives])
+    print(f"trained: mass ratio {ratio:.2f}, peak in blob {hit:.0%}; "
+          f"untrained: mass ratio {base_ratio:.2f}, peak in blob {base_hit:.0%}")
+    assert ratio >= 2.5 and hit >= 0.8
+    assert not (base_ratio >= 2.5 and base_hit >= 0.8)
+
+
+def test_maps_are_float32_in_unit_range_at_input_resolution(small):
+    clf, data = small
+    heatmaps = GradCAM(clf).explain(data.data[:5])
+    assert heatmaps.shape == (5, 32, 32) and heatmaps.dtype == np.float32
+    assert heatmaps.min() >= 0 and heatmaps.max() <= 1
+    # Two classes: the log-odds of one is minus the other's, so where a map
+    # is all zero (no evidence for that class) the other class's is not.
+    other = GradCAM(clf).explain(data.data[:5], target=0)
+    peaks = np.maximum(heatmaps.reshape(5, -1).max(axis=1), other.reshape(5, -1).max(axis=1))
+    np.testing.assert_allclose(peaks, 1)
+    # uint8 images are scaled as predict_proba scales them.
+    floats = GradCAM(clf).explain(data.data[:5, None].astype(np.float32) / 255)
+    np.testing.assert_allclose(heatmaps, floats, atol=1e-5)
+
+
+def test_pipeline_transforms_first_and_maps_follow_its_size(small):
+    _, data = small
+    labels = np.where(data.target == 1, "yes", "no")
+    pipe = Pipeline([("resize", ImageResizer(40, channels=1)),
+                     ("cnn", CompactCNNClassifier(n_kernels=4, max_epochs=1, random_state=0))])
+    pipe.fit(list(data.data), labels)
+    cam = GradCAM(pipe)
+    heatmaps = cam.explain(list(data.data[:3]))
+    assert heatmaps.shape == (3, 40, 40)
+    assert cam.layer_name_ == default_target_layer(pipe[-1].module_)
+    # Targets are labels: one for all, or one per image.
+    no = cam.explain(list(data.data[:3]), target="no")
+    assert not np.allclose(no, heatmaps)
+    mixed = cam.explain(list(data.data[:3]), target=["no", "yes", "no"])
+    np.testing.assert_allclose(mixed[1], heatmaps[1], atol=1e-6)
+    np.testing.assert_allclose(mixed[0], no[0], atol=1e-6)
+    with pytest.raises(ValueError, match="not one of the estimator's classes"):
+        cam.explain(list(data.data[:3]), target="maybe")
+    with pytest.raises(ValueError, match="one label per image"):
+        cam.explain(list(data.data[:3]), target=["no", "yes"])
+
+
+def test_no_state_is_left_behind(small):
+    clf, data = small
+    module = clf.module_
+    module.features[0].weight.requires_grad_(False)
+    before = clf.predict_proba(data.data)
+    flags = {name: p.requires_grad for name, p in module.named_parameters()}
+    grads = {name: None if p.grad is None else p.grad.clone()
+             for name, p in module.named_parameters()}
+    try:
+        for training in (True, False):
+            module.train(training)
+            GradCAM(clf).explain(data.data[:4])
+            assert module.training is training
+        assert all(not m._forward_hooks and not m._backward_hooks for m in module.modules())
+        assert {name: p.requires_grad for name, p in module.named_parameters()} == flags
+        for name, p in module.named_parameters():  # no gradient stored or added
+            assert (p.grad is None) == (grads[name] is None)
+            if p.grad is not None:
+                assert torch.equal(p.grad, grads[name])
+        np.testing.assert_allclose(clf.predict_proba(data.data), before)
+    finally:
+        module.features[0].weight.requires_grad_(True)
+        module.eval()
+
+
+def test_a_frozen_backbone_still_gets_maps():
+    from skbrain.pretrained import ResNetClassifier
+
+    data = make_synthetic_mri(8, image_size=32, random_state=0)
+    clf = ResNetClassifier(depth=18, pretrained=False, freeze="backbone", max_epochs=1,
+                           random_state=0).fit(data.data, data.target)
+    cam = GradCAM(clf)
+    heatmaps = [cam.explain(data.data[:2], target=t) for t in (0, 1)]
+    assert cam.layer_name_ == "backbone.layer4"
+    assert heatmaps[0].shape == (2, 32, 32)
+    assert (np.maximum(heatmaps[0], heatmaps[1]).reshape(2, -1).max(axis=1) > 0).all()
+    assert not any(p.requires_grad for p in clf.module_.backbone.parameters())
+
+
+def test_default_layers_of_hand_made_and_pretrained_networks():
+    net = ConvNet(channels=[4, 8, 16], kernel_size=3)
+    assert isinstance(net.get_submodule(default_target_layer(net)), nn.ReLU)
+    assert default_target_layer(net) == "features.10"  # the last block's ReLU
+    no_bn = ConvNet(channels=[4], kernel_size=3, batch_norm=False, pool_size=1)
+    assert default_target_layer(no_bn) == "features.1"
+    assert default_target_layer(build_backbone("resnet18")) == "backbone.layer4"
+    effnet = build_backbone("efficientnet_b0")
+    name = default_target_layer(effnet)
+    assert name == "backbone.features.8.2"  # the head convolution's SiLU, before pooling
+    assert isinstance(effnet.get_submodule("backbone.features.8.0"), nn.Conv2d)
+    vgg = build_backbone("vgg11")
+    name = default_target_layer(vgg)
+    convs = [n for n, m in vgg.named_modules() if isinstance(m, nn.Conv2d)]
+    assert isinstance(vgg.get_submodule(name), nn.ReLU)
+    assert name == convs[-1].rsplit(".", 1)[0] + "." + str(int(convs[-1].rsplit(".", 1)[1]) + 1)
+    with pytest.raises(ValueError, match="no Conv2d"):
+        default_target_layer(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)))
+
+
+def test_layer_by_name_or_module_and_clear_errors(small):
+    clf, data = small
+    by_name = GradCAM(clf, layer="features.3").explain(data.data[:2])
+    by_module = GradCAM(clf, layer=clf.module_.features[3]).explain(data.data[:2])
+    np.testing.assert_allclose(by_name, by_module)
+    with pytest.raises(ValueError, match="not a layer of"):
+        GradCAM(clf, layer="features.99").explain(data.data[:2])
+    with pytest.raises(ValueError, match="not a submodule"):
+        GradCAM(clf, layer=nn.Conv2d(1, 1, 3)).explain(data.data[:2])
+    with pytest.raises(TypeError, match="layer must be"):
+        GradCAM(clf, layer=3).explain(data.data[:2])
+    with pytest.raises(ValueError, match="feature maps"):
+        GradCAM(clf, layer="head.1").explain(data.data[:2])
+    with pytest.raises(NotFittedError):
+        GradCAM(CompactCNNClassifier()).explain(data.data[:2])
+    with pytest.raises(TypeError, match="skbrain estimators"):
+        GradCAM(LogisticRegression()).explain(data.data[:2])
+    with pytest.raises(ValueError, match="batch_size"):
+        GradCAM(clf).explain(data.data[:2], batch_size=0)
+    assert torch.is_grad_enabled()
