@@ -564,6 +564,15 @@ class BackboneNet(nn.Module):
         Where the loaded weights came from; None for random weights.
     frozen_modules : list of str
         Submodules of ``backbone`` kept fixed and in inference mode.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = BackboneNet("resnet18", in_channels=1, freeze="backbone")
+    >>> net(torch.rand(2, 1, 64, 64)).shape
+    torch.Size([2, 2])
+    >>> net.family, net.weights_source is None
+    ('resnet', True)
     """
 
     def __init__(self, name, *, in_channels=3, n_classes=2, pretrained=False, weights=None,

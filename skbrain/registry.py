@@ -63,6 +63,12 @@ class ModelSpec:
         ``factory(**params)`` returns a new unfitted estimator.
     description : str
         One line for ``skbrain models``.
+
+    Examples
+    --------
+    >>> spec = get_spec("deep")
+    >>> spec.family, spec.estimator_name
+    ('hand-made', 'DeepCNNClassifier')
     """
 
     name: str
@@ -233,7 +239,13 @@ def list_models(*, available_only=False):
 
 
 def get_spec(name):
-    """Return the :class:`ModelSpec` of a model name (``timm:<name>`` included)."""
+    """Return the :class:`ModelSpec` of a model name (``timm:<name>`` included).
+
+    Examples
+    --------
+    >>> get_spec("resnet50").family
+    'resnet'
+    """
     name = normalize_model_name(name)
     if name.startswith(TIMM_PREFIX):
         return _timm_spec(name)
