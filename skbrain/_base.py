@@ -16,13 +16,19 @@ their flat hyperparameters in ``__init__``.
 import copy
 import math
 import numbers
+import warnings
 from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from sklearn.utils.validation import (
+    check_is_fitted,
+    check_random_state,
+    column_or_1d,
+    validate_data,
+)
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit, unpack_data
@@ -178,6 +184,19 @@ class _SkbrainNet(NeuralNetClassifier):
             self.scaler_.step(getattr(self, name + "_"))
         self.scaler_.update()
         return None
+
+
+def _holds_paths_or_images(X):
+    # Object arrays of numbers (as pandas gives) are converted like any array;
+    # those of paths, PIL images or per-image arrays need ImageResizer.
+    if X.ndim < 2:
+        return True
+    if not X.size:
+        return False
+    first = X.flat[0]
+    return isinstance(first, (str, bytes, np.ndarray)) or hasattr(first, "__fspath__") or (
+        hasattr(first, "getbands")
+    )
 
 
 def _looks_like_paths(X):
@@ -375,7 +394,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                     "channels, height, width), not file paths or images; put "
                     "skbrain.ImageResizer(...) before it in a Pipeline"
                 ) from None
-        if getattr(X, "dtype", None) is not None and X.dtype.kind in "OUS":
+        if getattr(X, "dtype", None) is not None and (
+            X.dtype.kind in "US" or (X.dtype.kind == "O" and _holds_paths_or_images(X))
+        ):
             raise ValueError(
                 f"{type(self).__name__} takes image arrays of shape (n_samples, channels, "
                 "height, width), not file paths or images; put skbrain.ImageResizer(...) "
@@ -566,10 +587,11 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_training_params()
         X = self._validate_X(X, reset=True)
-        y = np.asarray(y)
-        if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
-            raise ValueError(f"y must be one-dimensional; got shape {y.shape}")
-        y = y.ravel()
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        y = column_or_1d(y, warn=True)
         if len(y) != len(X):
             raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
         y_encoded = self._encode_y(y)
@@ -602,6 +624,16 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        trained = getattr(self, "image_shape_", None)
+        if trained is not None and X.shape[2:] != tuple(trained[1:]):
+            warnings.warn(
+                f"X has images of {X.shape[2]}x{X.shape[3]} pixels, but "
+                f"{type(self).__name__} was trained on {trained[1]}x{trained[2]}; "
+                "predictions at another size are unreliable (resize with "
+                f"ImageResizer(size=({trained[1]}, {trained[2]})))",
+                UserWarning,
+                stacklevel=2,
+            )
         views = tta_views(self.tta)
         if X.shape[-1] != X.shape[-2]:
             views = views[:4]  # quarter turns and transpositions need square images
