@@ -35,6 +35,7 @@ from skorch.dataset import ValidSplit, unpack_data
 from skorch.utils import to_tensor
 from torch import nn
 
+from ._malloc import tune_malloc
 from .augmentation import augment_batch, tta_views
 
 __all__ = ["BaseCNNClassifier", "resolve_device"]
@@ -597,6 +598,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         y_encoded = self._encode_y(y)
         self.image_shape_ = tuple(X.shape[1:])
         device = resolve_device(self.device)
+        if device == "cpu":
+            tune_malloc()
         seed = None
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -624,6 +627,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        if str(self.net_.device) == "cpu":
+            tune_malloc()
         trained = getattr(self, "image_shape_", None)
         if trained is not None and X.shape[2:] != tuple(trained[1:]):
             warnings.warn(

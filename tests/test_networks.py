@@ -50,3 +50,22 @@ def test_count_parameters_counts_trainable_separately():
     assert count_parameters(net, trainable_only=True) == total - sum(
         p.numel() for p in net.features.parameters()
     )
+
+
+@pytest.mark.parametrize("architecture", ["wide", "compact"])
+def test_channels_last_gives_the_same_outputs(architecture):
+    from skbrain.networks import ARCHITECTURE_DEFAULTS
+
+    d = ARCHITECTURE_DEFAULTS[architecture]
+    x = torch.rand(3, 3, 40, 40)
+    outputs = []
+    for channels_last in (True, False):
+        torch.manual_seed(0)
+        net = ConvNet(3, 2, conv_channels(architecture, d["n_kernels"]), d["kernel_size"],
+                      d["pool_size"], convs_per_block=2 if architecture == "compact" else 1,
+                      channels_last=channels_last).train()
+        out = net(x)
+        out.sum().backward()
+        outputs.append((out.detach(), net.features[0].weight.grad.contiguous()))
+    torch.testing.assert_close(outputs[0][0], outputs[1][0], rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(outputs[0][1], outputs[1][1], rtol=1e-3, atol=1e-4)

@@ -1,0 +1,251 @@
+"""How close skbrain runs to the hardware, on the real images.
+
+In one run, for the default ``WideCNNClassifier`` and an (untrained) ResNet-18:
+
+* fit throughput of the skbrain estimator vs a hand-written PyTorch loop over
+  the same module, batch size, optimizer and learning-rate schedule (ratio);
+* achieved training GFLOP/s (FLOPs counted by ``torch.utils.flop_counter``)
+  vs the machine's fp32 matrix-multiply GFLOP/s, measured before and after
+  the fits in the same run (ratio);
+* the gain of skbrain's two CPU speed-ups, each switched off in turn:
+  ``channels_last`` (in the hand-written loop) and the glibc ``mallopt``
+  tuning (a fresh process with ``SKBRAIN_TUNE_MALLOC=0``);
+* ``predict_proba`` images/s and the peak resident memory of each model's
+  process;
+* ``ImageResizer`` on the 253 real images vs torchvision
+  ``ImageFolder`` + ``Resize`` + ``ToTensor`` (ratio).
+
+Timed fits are like with like: no augmentation, no test-time augmentation,
+no early stopping; one warm-up epoch is not timed.
+
+Usage::
+
+    python benchmarks/bench_speed.py                    # ~6 min on 2 cores
+    python benchmarks/bench_speed.py --epochs 2 --models wide
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import data_dir, write_json  # noqa: E402
+
+N_TRAIN = 190  # the training part of a 75/25 split of the 253 images
+SIZE = 150
+MODELS = {
+    "wide": ("wide", {}),
+    "resnet18": ("resnet18", {"pretrained": False}),
+}
+
+
+def matmul_gflops(n=2048, repeats=10, trials=5):
+    """fp32 matrix-multiply speed, the machine's practical peak (best of ``trials``)."""
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    for _ in range(3):
+        a @ b
+    best = 0.0
+    for _ in range(trials):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        best = max(best, repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def load_images():
+    from skbrain import ImageResizer, load_brain_mri
+
+    bunch = load_brain_mri(data_dir())
+    X = ImageResizer(SIZE, dtype="uint8").fit_transform(bunch.data)
+    return X, bunch.target
+
+
+def training_flops(module, x, y):
+    """FLOPs of one forward + backward pass over the batch ``x``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module.train()
+    with FlopCounterMode(display=False) as counter:
+        torch.nn.functional.cross_entropy(module(x), y).backward()
+    module.zero_grad(set_to_none=True)
+    return counter.get_total_flops()
+
+
+def hand_loop(module, X, y, *, epochs, batch_size, lr, weight_decay, channels_last):
+    """The plain PyTorch loop a user would write: float tensors, shuffle, AdamW, one-cycle."""
+    torch.manual_seed(0)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    module = module.to(memory_format=fmt)
+    params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    steps = epochs * ((len(X) + batch_size - 1) // batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps + 1)
+    Xt = torch.from_numpy(X).float().div_(255)
+    yt = torch.from_numpy(y).long()
+    module.train()
+    timings = []
+    for epoch in range(epochs):
+        start = time.perf_counter()
+        for idx in torch.randperm(len(Xt)).split(batch_size):
+            xb = Xt[idx]
+            if channels_last:
+                xb = xb.contiguous(memory_format=torch.channels_last)
+            optimizer.zero_grad(set_to_none=True)
+            loss = torch.nn.functional.cross_entropy(module(xb), yt[idx])
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def worker(model, epochs):
+    """Measure one model in this process; print a JSON line."""
+    from skbrain import get_estimator
+    from skbrain.registry import build_module
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    X, y = load_images()
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(X))
+    train, test = order[:N_TRAIN], order[N_TRAIN:]
+    name, extra = MODELS[model]
+    params = dict(augment=False, tta=0, early_stopping=False, random_state=0, **extra)
+    estimator = get_estimator(name, max_epochs=epochs + 1, **params)
+
+    # skbrain: time each epoch from skorch's history and drop the warm-up one.
+    estimator.fit(X[train], y[train])
+    durations = estimator.net_.history[:, "dur"]
+    skbrain_ips = N_TRAIN * epochs / sum(durations[1:])
+
+    start = time.perf_counter()
+    estimator.predict_proba(X)
+    predict_ips = len(X) / (time.perf_counter() - start)
+
+    result = {"model": model, "epochs": epochs, "skbrain_images_per_s": skbrain_ips,
+              "predict_images_per_s": predict_ips,
+              "batch_size": estimator.batch_size, "lr": estimator.lr}
+
+    # The hand-written loop, over a fresh copy of the same module.
+    for channels_last in (True, False):
+        torch.manual_seed(0)
+        module = build_module(estimator, in_channels=X.shape[1], device="cpu")
+        if hasattr(module, "channels_last"):
+            module.channels_last = False  # the loop decides the memory format itself
+        timings = hand_loop(module, X[train], y[train], epochs=epochs + 1,
+                            batch_size=estimator.batch_size, lr=estimator.lr,
+                            weight_decay=estimator.weight_decay,
+                            channels_last=channels_last)
+        key = "hand_images_per_s" if channels_last else "hand_nchw_images_per_s"
+        result[key] = N_TRAIN * epochs / sum(timings[1:])
+        if channels_last:
+            xb = torch.from_numpy(X[train[: estimator.batch_size]]).float().div_(255)
+            xb = xb.contiguous(memory_format=torch.channels_last)
+            flops = training_flops(module, xb, torch.from_numpy(y[train[: len(xb)]]).long())
+            result["train_gflop_per_image"] = flops / len(xb) / 1e9
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def run_worker(model, epochs, env=None):
+    cmd = [sys.executable, __file__, "--worker", model, "--epochs", str(epochs)]
+    out = subprocess.run(cmd, env={**os.environ, **(env or {})}, check=True,
+                         capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])
+
+
+def resize_benchmark(repeats=3):
+    """ImageResizer vs the torchvision loop on the 253 real images (best of ``repeats``)."""
+    from torchvision import datasets, transforms
+
+    from skbrain import ImageResizer, load_brain_mri
+
+    paths = load_brain_mri(data_dir()).data
+    folder = datasets.ImageFolder(
+        str(data_dir()),
+        transform=transforms.Compose([transforms.Resize((SIZE, SIZE)), transforms.ToTensor()]),
+    )
+    times = {"skbrain": [], "torchvision": [], "torchvision_2_workers": []}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        ImageResizer(SIZE).fit_transform(paths)
+        times["skbrain"].append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        torch.stack([folder[i][0] for i in range(len(folder))])
+        times["torchvision"].append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        loader = torch.utils.data.DataLoader(folder, batch_size=32, num_workers=2)
+        torch.cat([x for x, _ in loader])
+        times["torchvision_2_workers"].append(time.perf_counter() - start)
+    return {key: min(value) for key, value in times.items()} | {"n_images": len(paths)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--epochs", type=int, default=4, help="timed epochs per fit")
+    parser.add_argument("--output", default="benchmarks/results/speed.json")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.epochs)
+        return
+
+    matmul_before = matmul_gflops()
+    print(f"fp32 matmul: {matmul_before:.0f} GFLOP/s", flush=True)
+    rows = []
+    for model in args.models.split(","):
+        print(f"[speed] {model}: fitting {args.epochs}+1 epochs on {N_TRAIN} images...", flush=True)
+        row = run_worker(model, args.epochs)
+        row["skbrain_no_malloc_images_per_s"] = run_worker(
+            model, args.epochs, {"SKBRAIN_TUNE_MALLOC": "0"})["skbrain_images_per_s"]
+        rows.append(row)
+    matmul_after = matmul_gflops()
+    print(f"fp32 matmul after the fits: {matmul_after:.0f} GFLOP/s", flush=True)
+    matmul = max(matmul_before, matmul_after)
+    resize = resize_benchmark()
+
+    print(f"\nfp32 matmul peak {matmul:.0f} GFLOP/s ({matmul_before:.0f} before, "
+          f"{matmul_after:.0f} after the fits)")
+    header = ("model", "skbrain img/s", "hand loop img/s", "ratio", "GFLOP/s",
+              "of matmul", "NCHW loop", "no mallopt", "predict img/s", "peak RSS MB")
+    print("  ".join(f"{h:>13s}" for h in header))
+    for r in rows:
+        gflops = r["skbrain_images_per_s"] * r["train_gflop_per_image"]
+        r["skbrain_gflops"] = gflops
+        r["fit_ratio_vs_hand_loop"] = r["skbrain_images_per_s"] / r["hand_images_per_s"]
+        r["fraction_of_matmul"] = gflops / matmul
+        r["channels_last_gain"] = r["hand_images_per_s"] / r["hand_nchw_images_per_s"]
+        r["mallopt_gain"] = r["skbrain_images_per_s"] / r["skbrain_no_malloc_images_per_s"]
+        cells = (r["model"], f"{r['skbrain_images_per_s']:.1f}", f"{r['hand_images_per_s']:.1f}",
+                 f"{r['fit_ratio_vs_hand_loop']:.2f}", f"{gflops:.0f}",
+                 f"{r['fraction_of_matmul']:.0%}", f"x{r['channels_last_gain']:.2f}",
+                 f"x{r['mallopt_gain']:.2f}", f"{r['predict_images_per_s']:.0f}",
+                 f"{r['peak_rss_mb']:.0f}")
+        print("  ".join(f"{c:>13s}" for c in cells))
+    ratio = resize["torchvision"] / resize["skbrain"]
+    print(f"\nImageResizer({SIZE}) on {resize['n_images']} real images: {resize['skbrain']:.2f} s; "
+          f"torchvision ImageFolder+Resize+ToTensor: {resize['torchvision']:.2f} s "
+          f"(x{ratio:.1f}); with a 2-worker DataLoader: {resize['torchvision_2_workers']:.2f} s "
+          f"(x{resize['torchvision_2_workers'] / resize['skbrain']:.1f})")
+    write_json(args.output, {
+        "command": "python benchmarks/bench_speed.py " + " ".join(argv or sys.argv[1:]),
+        "matmul_gflops_before": matmul_before, "matmul_gflops_after": matmul_after,
+        "models": rows, "resize_seconds": resize, "resize_ratio": ratio,
+    })
+
+
+if __name__ == "__main__":
+    main()
