@@ -93,8 +93,8 @@ def main(argv=None):
     print(f"\n{'task':>8s} {'images':>8s} {'seconds':>9s} {'img/s':>7s} {'data MB':>8s} "
           f"{'peak RSS MB':>12s}")
     for r in rows:
-        print(f"{r['task']:>8s} {r['n_images']:>8d} {r['seconds']:>9.1f} {r['images_per_s']:>7.1f} "
-              f"{r['data_mb']:>8.0f} {r['peak_rss_mb']:>12.0f}")
+        print(f"{r['task']:>8s} {r['n_images']:>8d} {r['seconds']:>9.1f} "
+              f"{r['images_per_s']:>7.1f} {r['data_mb']:>8.0f} {r['peak_rss_mb']:>12.0f}")
     fits = [r for r in rows if r["task"] == "fit"]
     growth = None
     if len(fits) >= 2:

@@ -93,7 +93,7 @@ def hand_loop(module, X, y, *, epochs, batch_size, lr, weight_decay, channels_la
     yt = torch.from_numpy(y).long()
     module.train()
     timings = []
-    for epoch in range(epochs):
+    for _ in range(epochs):
         start = time.perf_counter()
         for idx in torch.randperm(len(Xt)).split(batch_size):
             xb = Xt[idx]
@@ -117,7 +117,7 @@ def worker(model, epochs):
     X, y = load_images()
     rng = np.random.default_rng(0)
     order = rng.permutation(len(X))
-    train, test = order[:N_TRAIN], order[N_TRAIN:]
+    train = order[:N_TRAIN]
     name, extra = MODELS[model]
     params = dict(augment=False, tta=0, early_stopping=False, random_state=0, **extra)
     estimator = get_estimator(name, max_epochs=epochs + 1, **params)
@@ -207,7 +207,7 @@ def main(argv=None):
     print(f"fp32 matmul: {matmul_before:.0f} GFLOP/s", flush=True)
     rows = []
     for model in args.models.split(","):
-        print(f"[speed] {model}: fitting {args.epochs}+1 epochs on {N_TRAIN} images...", flush=True)
+        print(f"[speed] {model}: {args.epochs}+1 epochs on {N_TRAIN} images...", flush=True)
         row = run_worker(model, args.epochs)
         row["skbrain_no_malloc_images_per_s"] = run_worker(
             model, args.epochs, {"SKBRAIN_TUNE_MALLOC": "0"})["skbrain_images_per_s"]
@@ -236,7 +236,8 @@ def main(argv=None):
                  f"{r['peak_rss_mb']:.0f}")
         print("  ".join(f"{c:>13s}" for c in cells))
     ratio = resize["torchvision"] / resize["skbrain"]
-    print(f"\nImageResizer({SIZE}) on {resize['n_images']} real images: {resize['skbrain']:.2f} s; "
+    n = resize["n_images"]
+    print(f"\nImageResizer({SIZE}) on {n} real images: {resize['skbrain']:.2f} s; "
           f"torchvision ImageFolder+Resize+ToTensor: {resize['torchvision']:.2f} s "
           f"(x{ratio:.1f}); with a 2-worker DataLoader: {resize['torchvision_2_workers']:.2f} s "
           f"(x{resize['torchvision_2_workers'] / resize['skbrain']:.1f})")
