@@ -90,20 +90,28 @@ def main(argv=None):
         for seed, (train, test) in enumerate(splits):
             split_scores.append(run(model, X, y, train, test, params, seed=seed))
             records.append({"model": f"{model} (grouped splits)", **split_scores[-1]})
-            print(f"  split {seed}: F1 {split_scores[-1]['f1']:.3f}", flush=True)
+            print(f"  split {seed}: F1 {split_scores[-1]['f1']:.3f} "
+                  f"({split_scores[-1]['fit_seconds']:.0f} s)", flush=True)
         raw[model] = {"study_split": study_scores, "splits": split_scores}
+        # Written after every model, so a long run cut short keeps what it measured.
+        table = write_results(args, params, records, raw)
 
-    table = ResultsTable(records, metrics=(*METRICS, "fit_seconds"))
     print()
     print(table)
     for model in raw:
         if model in STUDY_F1:
             print(f"the study reported F1 {STUDY_F1[model]:.3f} for {model} on its split")
+
+
+def write_results(args, params, records, raw):
+    table = ResultsTable(records, metrics=(*METRICS, "fit_seconds"))
     output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(output.with_suffix(".csv"))
     table.to_markdown(output.with_suffix(".md"))
     write_json(output, {"command": " ".join(sys.argv), "image_size": args.image_size,
                         "params": params, "summary": table.rows, "runs": raw})
+    return table
 
 
 if __name__ == "__main__":
