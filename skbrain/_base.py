@@ -408,14 +408,24 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         if getattr(X, "ndim", None) == 3:
             X = np.asarray(X)[:, None]
         keep_uint8 = getattr(X, "dtype", None) == np.uint8
-        X = validate_data(
-            self,
-            X,
-            reset=reset,
-            allow_nd=True,
-            dtype=None if keep_uint8 else np.float32,
-            ensure_min_features=1,
-        )
+        try:
+            X = validate_data(
+                self,
+                X,
+                reset=reset,
+                allow_nd=True,
+                dtype=None if keep_uint8 else np.float32,
+                ensure_min_features=1,
+            )
+        except ValueError as exc:
+            if getattr(X, "ndim", None) == 4 and "features, but" in str(exc):
+                # sklearn's wording (its checks match it) plus what it means for images.
+                raise ValueError(
+                    f"{exc} For images the features are the channels: it was fitted on "
+                    f"{self.n_features_in_}-channel images and got {X.shape[1]}-channel ones; "
+                    f"resize with ImageResizer(..., channels={self.n_features_in_})"
+                ) from None
+            raise
         if X.ndim == 2:
             # Tabular input (sklearn's own checks use it) becomes one-row
             # grayscale images, so every estimator still accepts it.

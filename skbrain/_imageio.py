@@ -201,6 +201,9 @@ def decode_image(fp, label, *, mode=None, size_hint=None, gray_if_neutral=False)
             f"cannot read image {label!r}: not an image file, expected JPEG, PNG, BMP, "
             "GIF, TIFF or WebP data"
         ) from exc
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as exc:
+        # A file cut inside its header fails while PIL still identifies it.
+        raise ImageLoadError(f"cannot read image {label!r}: {_reason(exc)}") from exc
     try:
         if size_hint is not None and img.format == "JPEG":
             height, width = _pair(size_hint)

@@ -89,6 +89,14 @@ def test_bad_image_arrays_are_refused(images, transform, match):
         SimpleCNNClassifier(**FAST).fit(transform(X), y)
 
 
+def test_predicting_with_another_channel_count_names_channels(fitted):
+    rgb = np.random.RandomState(1).rand(3, 3, 16, 16).astype(np.float32)
+    with pytest.raises(ValueError, match=r"X has 3 features, but SimpleCNNClassifier is "
+                       r"expecting 1 features.*fitted on 1-channel images and got 3-channel "
+                       r"ones; resize with ImageResizer\(\.\.\., channels=1\)"):
+        fitted.predict(rgb)
+
+
 def test_predicting_at_another_image_size_warns(fitted):
     other = np.random.RandomState(1).rand(3, 1, 24, 24).astype(np.float32)
     with pytest.warns(UserWarning, match="images of 24x24 pixels, but SimpleCNNClassifier "

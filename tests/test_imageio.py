@@ -185,6 +185,7 @@ def broken(tmp_path):
     Image.fromarray(_gradient(200, 200)).save(folder / "full.jpg", quality=95)
     data = (folder / "full.jpg").read_bytes()
     (folder / "cut.jpg").write_bytes(data[: len(data) // 2])
+    (folder / "header.jpg").write_bytes(data[:300])  # cut inside the Huffman tables
     (folder / "a_dir.jpg").mkdir()
     return folder
 
@@ -195,6 +196,7 @@ def broken(tmp_path):
         ("1 no.jpeg", "file is empty"),
         ("text.jpg", "not an image file"),
         ("cut.jpg", "truncated"),
+        ("header.jpg", "truncated"),
         ("a_dir.jpg", "is a directory"),
         ("missing.png", "no such file"),
     ],
