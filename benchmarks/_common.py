@@ -39,3 +39,31 @@ def write_json(path, payload):
     payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), **payload}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"wrote {path}")
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(result):
+    """Print a worker's result, with its peak memory, for :func:`run_fresh` to read."""
+    print("RESULT " + json.dumps({**result, "peak_rss_mb": peak_rss_mb()}), flush=True)
+
+
+def run_fresh(script, args, env=None):
+    """Run ``script --worker ...`` in a fresh interpreter and return what it emitted.
+
+    A fresh process per measurement gives each its own peak memory and its own
+    allocator settings.
+    """
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, str(script), *map(str, args)]
+    out = subprocess.run(cmd, env={**os.environ, **(env or {})}, check=True,
+                         capture_output=True, text=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[len("RESULT "):])

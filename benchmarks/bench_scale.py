@@ -14,10 +14,6 @@ Usage::
 """
 
 import argparse
-import json
-import os
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,13 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import write_json  # noqa: E402
+from _common import emit, peak_rss_mb, run_fresh, write_json  # noqa: E402
 
 SIZE = 150
-
-
-def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def images(n):
@@ -58,17 +50,12 @@ def worker(task, n):
         start = time.perf_counter()
         clf.predict(X)
     seconds = time.perf_counter() - start
-    print("RESULT " + json.dumps({
-        "task": task, "n_images": n, "seconds": seconds, "images_per_s": n / seconds,
-        "data_mb": X.nbytes / 2**20, "rss_after_data_mb": base_rss, "peak_rss_mb": peak_rss_mb(),
-    }), flush=True)
+    emit({"task": task, "n_images": n, "seconds": seconds, "images_per_s": n / seconds,
+          "data_mb": X.nbytes / 2**20, "rss_after_data_mb": base_rss})
 
 
 def run_worker(task, n):
-    cmd = [sys.executable, __file__, "--worker", task, "--n", str(n)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ).stdout
-    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    return run_fresh(__file__, ["--worker", task, "--n", n])
 
 
 def main(argv=None):

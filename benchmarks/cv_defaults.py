@@ -1,0 +1,88 @@
+"""Choose a default by cross-validation inside a training part, never on a test part.
+
+Takes the training part of duplicate-aware split 0 (the same split
+``bench_quality.py`` uses first), cuts it into grouped stratified folds, and
+scores each candidate setting by mean F1 over the folds. Test-time
+augmentation only changes ``predict``, so every ``--tta`` value is scored on
+the same fitted model.
+
+Usage::
+
+    python benchmarks/cv_defaults.py --model wide --grid lr=1e-2,1e-3
+    python benchmarks/cv_defaults.py --model timm:efficientnet_lite0 --tta 0,1
+"""
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import StratifiedGroupKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import data_dir, write_json  # noqa: E402
+from bench_quality import parse_set  # noqa: E402
+
+from skbrain import ImageResizer, get_estimator, load_brain_mri  # noqa: E402
+from skbrain.evaluation import classification_scores, train_test_split_grouped  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--image-size", type=int, default=150)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="fixed settings for every candidate")
+    parser.add_argument("--grid", nargs="*", default=[], metavar="KEY=V1,V2",
+                        help="settings to compare (all combinations)")
+    parser.add_argument("--tta", default="0", help="test-time augmentation values to compare")
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args(argv)
+
+    data = load_brain_mri(data_dir())
+    X = ImageResizer(args.image_size, dtype="uint8").transform(data.data)
+    y, groups = data.target, data.groups
+    train, _ = train_test_split_grouped(np.arange(len(y)), y, groups, test_size=0.25,
+                                        random_state=0)[:2]
+    folds = list(StratifiedGroupKFold(args.folds, shuffle=True, random_state=0).split(
+        train, y[train], groups[train]))
+
+    fixed = parse_set(args.set)
+    names, values = [], []
+    for item in args.grid:
+        key, _, options = item.partition("=")
+        names.append(key)
+        values.append([parse_set([f"{key}={v}"])[key] for v in options.split(",")])
+    ttas = [int(t) for t in args.tta.split(",")]
+
+    results = []
+    for combo in itertools.product(*values) if values else [()]:
+        params = {**fixed, **dict(zip(names, combo, strict=True))}
+        scores = {t: [] for t in ttas}
+        start = time.perf_counter()
+        for k, (fit_idx, val_idx) in enumerate(folds):
+            estimator = get_estimator(args.model, random_state=k, **params)
+            estimator.fit(X[train[fit_idx]], y[train[fit_idx]])
+            for t in ttas:
+                estimator.set_params(tta=t)
+                proba = estimator.predict_proba(X[train[val_idx]])[:, 1]
+                scores[t].append(classification_scores(
+                    y[train[val_idx]], (proba >= 0.5).astype(int), proba)["f1"])
+        seconds = (time.perf_counter() - start) / len(folds)
+        for t in ttas:
+            row = {"params": params, "tta": t, "f1_mean": float(np.mean(scores[t])),
+                   "f1_std": float(np.std(scores[t])), "f1_folds": scores[t],
+                   "fit_seconds": seconds}
+            results.append(row)
+            print(f"{params} tta={t}: CV F1 {row['f1_mean']:.3f} ± {row['f1_std']:.3f} "
+                  f"({seconds:.0f} s per fit)", flush=True)
+    if args.output:
+        write_json(args.output, {"command": " ".join(sys.argv), "model": args.model,
+                                 "results": results})
+
+
+if __name__ == "__main__":
+    main()
