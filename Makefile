@@ -28,8 +28,10 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The examples run with the examples folder as their working directory, so a
+# relative SKBRAIN_DATA is made absolute here.
 docs: $(STAMP)
-	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(if $(SKBRAIN_DATA),SKBRAIN_DATA=$(abspath $(SKBRAIN_DATA))) $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 dist: $(STAMP)
 	rm -rf dist

@@ -6,8 +6,9 @@ freed, and trims the heap top above ``M_TRIM_THRESHOLD``. A training batch of
 16 images at 150x150 px with 40 feature maps needs ~58 MB per activation
 tensor, so every forward and backward pass maps, page-faults, zeroes and
 unmaps hundreds of megabytes. Raising both thresholds lets the allocator reuse
-those pages: 1.4x faster CPU training of the wide net and of ResNet-18 on this
-project's machine (``benchmarks/bench_speed.py``). The cost is that the process
+those pages: 1.45x faster CPU training of the wide net on this project's
+machine (``benchmarks/bench_speed.py``); networks whose tensors stay below
+glibc's largest automatic threshold (32 MiB) gain little. The cost is that the process
 keeps its peak heap instead of handing it back between batches.
 
 :func:`tune_malloc` is called once by the first CPU ``fit`` of any skbrain
