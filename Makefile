@@ -6,6 +6,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.skbrain-installed
 
+# The gallery examples run inside examples/, so a relative SKBRAIN_DATA is made
+# absolute for every recipe.
+ifdef SKBRAIN_DATA
+export SKBRAIN_DATA := $(abspath $(SKBRAIN_DATA))
+endif
+
 .PHONY: install demo test test-all lint docs dist clean
 
 install: $(STAMP)
@@ -28,10 +34,8 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# The examples run with the examples folder as their working directory, so a
-# relative SKBRAIN_DATA is made absolute here.
 docs: $(STAMP)
-	$(if $(SKBRAIN_DATA),SKBRAIN_DATA=$(abspath $(SKBRAIN_DATA))) $(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 dist: $(STAMP)
 	rm -rf dist

@@ -20,7 +20,7 @@ def real_data_dir():
     """Return the folder of the real images, or None when it is not there."""
     candidate = Path(os.environ.get("SKBRAIN_DATA") or FALLBACK_DATA)
     if (candidate / "yes").is_dir() and (candidate / "no").is_dir():
-        return candidate
+        return candidate.resolve()  # load_brain_mri returns absolute paths
     return None
 
 

@@ -44,5 +44,8 @@ def test_decides_once(monkeypatch):
     monkeypatch.setitem(_malloc._state, "done", True)
     monkeypatch.setitem(_malloc._state, "applied", False)
     monkeypatch.setenv("SKBRAIN_TUNE_MALLOC", "1")
+    # dask.distributed, tested in this same session, sets MALLOC_TRIM_THRESHOLD_.
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     assert _malloc.tune_malloc() is False
     assert _malloc.tune_malloc(force=True) is GLIBC
