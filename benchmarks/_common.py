@@ -36,7 +36,11 @@ def machine():
 def write_json(path, payload):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), **payload}
+    import sys
+
+    command = "python " + " ".join([os.path.relpath(sys.argv[0]), *sys.argv[1:]])
+    payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+               "command": command, **payload}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"wrote {path}")
 

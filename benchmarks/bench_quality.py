@@ -109,7 +109,7 @@ def write_results(args, params, records, raw):
     output.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(output.with_suffix(".csv"))
     table.to_markdown(output.with_suffix(".md"))
-    write_json(output, {"command": " ".join(sys.argv), "image_size": args.image_size,
+    write_json(output, {"image_size": args.image_size,
                         "params": params, "summary": table.rows, "runs": raw})
     return table
 

@@ -245,7 +245,6 @@ def main(argv=None):
           f"(x{ratio:.1f}); with a 2-worker DataLoader: {resize['torchvision_2_workers']:.2f} s "
           f"(x{resize['torchvision_2_workers'] / resize['skbrain']:.1f})")
     write_json(args.output, {
-        "command": "python benchmarks/bench_speed.py " + " ".join(argv or sys.argv[1:]),
         "matmul_gflops_before": matmul_before, "matmul_gflops_after": matmul_after,
         "models": rows, "resize_seconds": resize, "resize_ratio": ratio,
     })

@@ -80,7 +80,7 @@ def main(argv=None):
             print(f"{params} tta={t}: CV F1 {row['f1_mean']:.3f} ± {row['f1_std']:.3f} "
                   f"({seconds:.0f} s per fit)", flush=True)
     if args.output:
-        write_json(args.output, {"command": " ".join(sys.argv), "model": args.model,
+        write_json(args.output, {"model": args.model,
                                  "results": results})
 
 
