@@ -1,0 +1,31 @@
+"""The benchmark scripts still run; their numbers are not judged here."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script, *args, tmp_path):
+    output = tmp_path / "result.json"
+    subprocess.run([sys.executable, str(BENCHMARKS / script), *args, "--output", str(output)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    return json.loads(output.read_text())
+
+
+def test_bench_scale_measures_each_size_in_its_own_process(tmp_path):
+    result = run("bench_scale.py", "--sizes", "8,16", "--predict", "24", tmp_path=tmp_path)
+    rows = result["rows"]
+    assert [(r["task"], r["n_images"]) for r in rows] == [("fit", 8), ("fit", 16), ("predict", 24)]
+    assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
+    assert result["command"].startswith("python ") and "bench_scale.py" in result["command"]
+
+
+def test_bench_speed_compares_the_loaders_on_the_real_images(tmp_path, real_data):
+    result = run("bench_speed.py", "--resize-only", tmp_path=tmp_path)
+    seconds = result["resize_seconds"]
+    assert seconds["n_images"] == 253
+    assert all(seconds[k] > 0 for k in ("skbrain", "skbrain_all_cores", "torchvision",
+                                        "torchvision_2_workers"))
