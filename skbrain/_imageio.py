@@ -21,6 +21,8 @@ IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", "
 
 _HIGH_DEPTH_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _ORIENTATION = ExifTags.Base.Orientation
+# What PIL raises for a damaged file, while opening it or while decoding it.
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error)
 
 
 def is_image_file(path):
@@ -201,7 +203,7 @@ def decode_image(fp, label, *, mode=None, size_hint=None, gray_if_neutral=False)
             f"cannot read image {label!r}: not an image file, expected JPEG, PNG, BMP, "
             "GIF, TIFF or WebP data"
         ) from exc
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as exc:
+    except _DECODE_ERRORS as exc:
         # A file cut inside its header fails while PIL still identifies it.
         raise ImageLoadError(f"cannot read image {label!r}: {_reason(exc)}") from exc
     try:
@@ -224,7 +226,7 @@ def decode_image(fp, label, *, mode=None, size_hint=None, gray_if_neutral=False)
         raise
     except Image.DecompressionBombError as exc:
         raise _bomb_error(label, exc) from exc
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, struct.error) as exc:
+    except _DECODE_ERRORS as exc:
         raise ImageLoadError(f"cannot read image {label!r}: {_reason(exc)}") from exc
     if out is img and getattr(img, "fp", None) is not None:
         # Multi-frame formats keep a handle on fp to seek frames; detach from it.
