@@ -8,11 +8,11 @@ tensor, so every forward and backward pass maps, page-faults, zeroes and
 unmaps hundreds of megabytes. Raising both thresholds lets the allocator reuse
 those pages: 1.45x faster CPU training of the wide net on this project's
 machine (``benchmarks/bench_speed.py``); networks whose tensors stay below
-glibc's largest automatic threshold (32 MiB) gain little. The cost is that the process
-keeps its peak heap instead of handing it back between batches.
+glibc's largest automatic threshold (32 MiB) gain little. The cost is that the
+process keeps its peak heap instead of handing it back between batches.
 
-:func:`tune_malloc` is called once by the first CPU ``fit`` of any skbrain
-estimator. It does nothing where it cannot help or where the user has decided:
+:func:`tune_malloc` is called by every CPU ``fit`` and ``predict_proba`` of the
+skbrain estimators and acts on the first call of the process. It does nothing where it cannot help or where the user has decided:
 not on glibc (macOS, Windows, musl), when ``SKBRAIN_TUNE_MALLOC=0``, or when
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` are set in the
 environment (glibc has then read the user's own values).
