@@ -1,11 +1,16 @@
 """What the benchmark scripts share: where the images are and how results are written."""
 
+import ast
 import json
 import os
 import platform
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +38,38 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__}"
 
 
+def load_real_images(image_size):
+    """The real images as uint8 ``(n, 3, size, size)``, with the loader's Bunch."""
+    from skbrain import ImageResizer, load_brain_mri
+
+    data = load_brain_mri(data_dir())
+    return ImageResizer(image_size, dtype="uint8").transform(data.data), data
+
+
+def grouped_split(y, groups, seed):
+    """Train and test indices of duplicate-aware 75/25 split ``seed``, as every script cuts it."""
+    from skbrain.evaluation import train_test_split_grouped
+
+    train, test = train_test_split_grouped(np.arange(len(y)), y, groups, test_size=0.25,
+                                           random_state=seed)[:2]
+    return train, test
+
+
+def parse_set(pairs):
+    """``["lr=0.01", "optimizer=sgd"]`` -> ``{"lr": 0.01, "optimizer": "sgd"}``."""
+    params = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value
+    return params
+
+
 def write_json(path, payload):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    import sys
-
     command = "python " + " ".join([os.path.relpath(sys.argv[0]), *sys.argv[1:]])
     payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
                "command": command, **payload}
@@ -47,8 +79,6 @@ def write_json(path, payload):
 
 def peak_rss_mb():
     """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -63,9 +93,6 @@ def run_fresh(script, args, env=None):
     A fresh process per measurement gives each its own peak memory and its own
     allocator settings.
     """
-    import subprocess
-    import sys
-
     cmd = [sys.executable, str(script), *map(str, args)]
     out = subprocess.run(cmd, env={**os.environ, **(env or {})}, check=True,
                          capture_output=True, text=True).stdout

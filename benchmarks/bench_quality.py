@@ -18,37 +18,18 @@ Usage::
 """
 
 import argparse
-import ast
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_dir, write_json  # noqa: E402
+from _common import grouped_split, load_real_images, parse_set, write_json  # noqa: E402
 
-from skbrain import ImageResizer, get_estimator, load_brain_mri  # noqa: E402
-from skbrain.evaluation import (  # noqa: E402
-    ResultsTable,
-    classification_scores,
-    study_split,
-    train_test_split_grouped,
-)
+from skbrain import get_estimator  # noqa: E402
+from skbrain.evaluation import ResultsTable, classification_scores, study_split  # noqa: E402
 
 STUDY_F1 = {"wide": 0.814, "efficientnet-b7": 0.860}
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc")
-
-
-def parse_set(pairs):
-    params = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        try:
-            params[key] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key] = value
-    return params
 
 
 def run(model, X, y, train, test, params, seed):
@@ -70,15 +51,11 @@ def main(argv=None):
     parser.add_argument("--output", default="benchmarks/results/quality.json")
     args = parser.parse_args(argv)
 
-    data = load_brain_mri(data_dir())
-    X = ImageResizer(args.image_size, dtype="uint8").transform(data.data)
+    X, data = load_real_images(args.image_size)
     y, groups = data.target, data.groups
     params = parse_set(args.set)
     study = study_split(data.filenames)
-    splits = [
-        train_test_split_grouped(np.arange(len(y)), y, groups, test_size=0.25, random_state=s)[:2]
-        for s in range(args.repeats)
-    ]
+    splits = [grouped_split(y, groups, seed) for seed in range(args.repeats)]
 
     records, raw = [], {}
     for model in args.models.split(","):

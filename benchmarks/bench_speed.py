@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_dir, emit, run_fresh, write_json  # noqa: E402
+from _common import data_dir, emit, load_real_images, run_fresh, write_json  # noqa: E402
 
 N_TRAIN = 190  # the training part of a 75/25 split of the 253 images
 SIZE = 150
@@ -56,14 +56,6 @@ def matmul_gflops(n=2048, repeats=10, trials=5):
             a @ b
         best = max(best, repeats * 2 * n**3 / (time.perf_counter() - start) / 1e9)
     return best
-
-
-def load_images():
-    from skbrain import ImageResizer, load_brain_mri
-
-    bunch = load_brain_mri(data_dir())
-    X = ImageResizer(SIZE, dtype="uint8").fit_transform(bunch.data)
-    return X, bunch.target
 
 
 def training_flops(module, x, y):
@@ -111,7 +103,8 @@ def worker(model, epochs, rounds):
     from skbrain.registry import build_module
 
     torch.set_num_threads(os.cpu_count() or 1)
-    X, y = load_images()
+    X, data = load_real_images(SIZE)
+    y = data.target
     rng = np.random.default_rng(0)
     order = rng.permutation(len(X))
     train = order[:N_TRAIN]

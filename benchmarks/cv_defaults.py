@@ -22,11 +22,10 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_dir, write_json  # noqa: E402
-from bench_quality import parse_set  # noqa: E402
+from _common import grouped_split, load_real_images, parse_set, write_json  # noqa: E402
 
-from skbrain import ImageResizer, get_estimator, load_brain_mri  # noqa: E402
-from skbrain.evaluation import classification_scores, train_test_split_grouped  # noqa: E402
+from skbrain import get_estimator  # noqa: E402
+from skbrain.evaluation import classification_scores  # noqa: E402
 
 
 def main(argv=None):
@@ -42,11 +41,9 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
-    data = load_brain_mri(data_dir())
-    X = ImageResizer(args.image_size, dtype="uint8").transform(data.data)
+    X, data = load_real_images(args.image_size)
     y, groups = data.target, data.groups
-    train, _ = train_test_split_grouped(np.arange(len(y)), y, groups, test_size=0.25,
-                                        random_state=0)[:2]
+    train, _ = grouped_split(y, groups, seed=0)
     folds = list(StratifiedGroupKFold(args.folds, shuffle=True, random_state=0).split(
         train, y[train], groups[train]))
 
