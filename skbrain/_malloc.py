@@ -12,8 +12,9 @@ glibc's largest automatic threshold (32 MiB) gain little. The cost is that the
 process keeps its peak heap instead of handing it back between batches.
 
 :func:`tune_malloc` is called by every CPU ``fit`` and ``predict_proba`` of the
-skbrain estimators and acts on the first call of the process. It does nothing where it cannot help or where the user has decided:
-not on glibc (macOS, Windows, musl), when ``SKBRAIN_TUNE_MALLOC=0``, or when
+skbrain estimators and acts on the first call of the process. It does nothing
+where it cannot help or where the user has decided: not on glibc (macOS,
+Windows, musl), when ``SKBRAIN_TUNE_MALLOC=0``, or when
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` are set in the
 environment (glibc has then read the user's own values).
 """
