@@ -110,6 +110,10 @@ class CNNClassifier(BaseCNNClassifier):
         Dropout before the final linear layer.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -133,6 +137,7 @@ class CNNClassifier(BaseCNNClassifier):
         pool_size=None,
         dropout=None,
         batch_norm=True,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -160,6 +165,7 @@ class CNNClassifier(BaseCNNClassifier):
         self.pool_size = pool_size
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -197,6 +203,7 @@ class CNNClassifier(BaseCNNClassifier):
             "dropout": value("dropout"),
             "batch_norm": self.batch_norm,
             "convs_per_block": 2 if self.architecture == "compact" else 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -219,6 +226,10 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         Max-pooling window.
     dropout : float, default=0.0
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -239,6 +250,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         kernel_size=5,
         pool_size=4,
         dropout=0.0,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -263,6 +275,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -291,6 +304,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -315,6 +329,10 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -336,6 +354,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         kernel_size=5,
         pool_size=3,
         dropout=0.3,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -361,6 +380,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -389,6 +409,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -415,6 +436,10 @@ class WideCNNClassifier(BaseCNNClassifier):
         Max-pooling window.
     dropout : float, default=0.3
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -435,6 +460,7 @@ class WideCNNClassifier(BaseCNNClassifier):
         kernel_size=7,
         pool_size=3,
         dropout=0.3,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -459,6 +485,7 @@ class WideCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -487,6 +514,7 @@ class WideCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -510,6 +538,10 @@ class DeepCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -530,6 +562,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
         kernel_size=3,
         pool_size=2,
         dropout=0.3,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -554,6 +587,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -582,6 +616,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -605,6 +640,10 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -625,6 +664,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         kernel_size=3,
         pool_size=2,
         dropout=0.3,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -649,6 +689,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -677,6 +718,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 1,
+            "pool_first": self.pool_first,
         }
 
 
@@ -703,6 +745,10 @@ class CompactCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each block.
     dropout : float, default=0.3
         Dropout before the linear layer.
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.3-1.6x the training speed.
     %(training)s
 
     %(attributes)s
@@ -723,6 +769,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
         kernel_size=3,
         pool_size=2,
         dropout=0.3,
+        pool_first=True,
         *,
         lr=1e-2,
         max_epochs=30,
@@ -747,6 +794,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
         self.kernel_size = kernel_size
         self.pool_size = pool_size
         self.dropout = dropout
+        self.pool_first = pool_first
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -775,6 +823,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
             "pool_size": self.pool_size,
             "dropout": self.dropout,
             "convs_per_block": 2,
+            "pool_first": self.pool_first,
         }
 
 

@@ -15,9 +15,12 @@ architecture    conv layers (``k`` = ``n_kernels``)              study's design
 ``compact``     ``[k, 2k, 4k, 8k]`` in 3x3 double-conv blocks    added by skbrain
 ==============  ==============================================  =================
 
-Each conv layer is ``Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d`` (the study's
+Each conv layer is ``Conv2d -> MaxPool2d -> BatchNorm2d -> ReLU`` (the study's
 nets had no non-linearity; batch norm and ReLU are what made them train
-reliably here). The head pools globally (average and max, concatenated), so a
+reliably here). Pooling comes first because it is cheaper there: the
+normalisation and activation then touch ``pool_size**2`` times fewer pixels,
+and the function is nearly the same (``pool_first=False`` gives the classic
+``Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d``). The head pools globally (average and max, concatenated), so a
 network accepts any input size, drops out and maps to one logit per class.
 """
 
@@ -123,12 +126,14 @@ class _ClampedMaxPool(nn.Module):
         return f"pool_size={self.pool_size}"
 
 
-def _conv_bn_relu(in_channels, out_channels, kernel_size, batch_norm):
+def _conv_bn_relu(in_channels, out_channels, kernel_size, batch_norm, pool=None):
     layers = [
         nn.Conv2d(
             in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=not batch_norm
         )
     ]
+    if pool is not None:
+        layers.append(pool)
     if batch_norm:
         layers.append(nn.BatchNorm2d(out_channels))
     layers.append(nn.ReLU(inplace=True))
@@ -159,6 +164,15 @@ class ConvNet(nn.Module):
         Convolutions before each pooling step.
     global_pool : {"avgmax", "avg", "max"}, default="avgmax"
         How the last feature map is reduced to one vector.
+    pool_first : bool, default=True
+        Max-pool right after the (last) convolution of each layer, before
+        batch norm and ReLU. ReLU commutes with max pooling and batch norm
+        nearly does (exactly when its scale is positive and its statistics
+        are the same), so the network computes almost the same function, but
+        the memory-bound normalisation and activation passes run on
+        ``pool_size**2`` times fewer pixels: 1.1-2.2x faster training, with
+        cross-validated F1 unchanged on average over the six architectures
+        (``benchmarks/README.md``). False gives the classic order.
     channels_last : bool, default=True
         Keep weights and activations in NHWC memory order, which oneDNN (CPU)
         and cuDNN convolve, normalise and pool faster: 1.2-1.7x training
@@ -185,6 +199,7 @@ class ConvNet(nn.Module):
         batch_norm=True,
         convs_per_block=1,
         global_pool="avgmax",
+        pool_first=True,
         channels_last=True,
     ):
         super().__init__()
@@ -197,14 +212,19 @@ class ConvNet(nn.Module):
             raise ValueError(f"kernel_size must be a positive integer; got {kernel_size!r}")
         layers = []
         previous = int(in_channels)
+        pooling = int(pool_size) > 1
         for width in channels:
-            for _ in range(int(convs_per_block)):
-                layers += _conv_bn_relu(previous, int(width), kernel_size, batch_norm)
+            n_convs = int(convs_per_block)
+            for i in range(n_convs):
+                early = pooling and pool_first and i == n_convs - 1
+                layers += _conv_bn_relu(previous, int(width), kernel_size, batch_norm,
+                                        _ClampedMaxPool(pool_size) if early else None)
                 previous = int(width)
-            if int(pool_size) > 1:
+            if pooling and not pool_first:
                 layers.append(_ClampedMaxPool(pool_size))
         self.features = nn.Sequential(*layers)
         self.global_pool = global_pool
+        self.pool_first = bool(pool_first)
         n_pooled = previous * (2 if global_pool == "avgmax" else 1)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_pooled, int(n_classes)))
         self.channels_last = bool(channels_last)

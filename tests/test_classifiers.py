@@ -206,3 +206,15 @@ def test_cnn_classifier_presets_match_the_named_classes(Estimator, architecture)
     module, general = CNNClassifier(architecture=architecture)._module_spec()
     assert general.pop("batch_norm") is True
     assert (module, general) == Estimator()._module_spec()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pool_first_reaches_the_network_and_both_orders_learn(Estimator, synthetic_images):
+    X, y = synthetic_images
+    kinds = {}
+    for pool_first in (True, False):
+        clf = Estimator(n_kernels=4, pool_first=pool_first, **FAST).fit(X, y)
+        names = [type(m).__name__ for m in clf.module_.features]
+        kinds[pool_first] = names[names.index("_ClampedMaxPool") - 1]
+        assert np.isfinite(clf.predict_proba(X)).all()
+    assert kinds == {True: "Conv2d", False: "ReLU"}

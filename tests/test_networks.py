@@ -69,3 +69,31 @@ def test_channels_last_gives_the_same_outputs(architecture):
         outputs.append((out.detach(), net.features[0].weight.grad.contiguous()))
     torch.testing.assert_close(outputs[0][0], outputs[1][0], rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(outputs[0][1], outputs[1][1], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("architecture", ["wide", "deep", "compact"])
+def test_pool_first_computes_the_same_function_for_the_same_weights(architecture):
+    # Max pooling commutes with ReLU and with an increasing affine map, so in
+    # inference mode (fixed statistics, positive scales) moving the pooling in
+    # front of batch norm changes the cost, not the output.
+    channels = conv_channels(architecture, 6)
+    blocks = 2 if architecture == "compact" else 1
+    torch.manual_seed(0)
+    late = ConvNet(3, 2, channels, 3, 2, convs_per_block=blocks).eval()
+    for bn in (m for m in late.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.weight.data.uniform_(0.5, 2.0)
+        bn.bias.data.normal_()
+        bn.running_mean.normal_()
+        bn.running_var.uniform_(0.5, 2.0)
+    early = ConvNet(3, 2, channels, 3, 2, convs_per_block=blocks, pool_first=True).eval()
+    weighted = (torch.nn.Conv2d, torch.nn.BatchNorm2d, torch.nn.Linear)
+    sources = [m for m in late.modules() if isinstance(m, weighted)]
+    targets = [m for m in early.modules() if isinstance(m, weighted)]
+    for source, target in zip(sources, targets, strict=True):
+        target.load_state_dict(source.state_dict())
+
+    order = [type(m).__name__ for m in early.features]
+    assert order[:4] == (["Conv2d", "_ClampedMaxPool", "BatchNorm2d", "ReLU"] if blocks == 1
+                         else ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d"])
+    x = torch.rand(4, 3, 24, 24)
+    torch.testing.assert_close(early(x), late(x), rtol=1e-4, atol=1e-5)
