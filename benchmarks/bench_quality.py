@@ -15,9 +15,11 @@ Usage::
     python benchmarks/bench_quality.py                      # all hand-made nets
     python benchmarks/bench_quality.py --models wide,compact --image-size 128
     python benchmarks/bench_quality.py --models timm:efficientnet_lite0 --set max_epochs=15
+    python benchmarks/bench_quality.py --models wide --update  # rerun one, keep the others
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -49,6 +51,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--output", default="benchmarks/results/quality.json")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the runs of models in --output that this run does not repeat")
     args = parser.parse_args(argv)
 
     X, data = load_real_images(args.image_size)
@@ -57,21 +61,24 @@ def main(argv=None):
     study = study_split(data.filenames)
     splits = [grouped_split(y, groups, seed) for seed in range(args.repeats)]
 
-    records, raw = [], {}
+    raw = {}
+    if args.update and Path(args.output).exists():
+        previous = json.loads(Path(args.output).read_text())
+        if previous["image_size"] != args.image_size or previous["params"] != params:
+            parser.error(f"--update: {args.output} was measured with other settings")
+        raw = previous["runs"]
     for model in args.models.split(","):
         print(f"== {model}", flush=True)
         study_scores = run(model, X, y, *study, params, seed=0)
         print(f"  study split: F1 {study_scores['f1']:.3f} ({study_scores['fit_seconds']:.0f} s)")
-        records.append({"model": f"{model} (study split)", **study_scores})
         split_scores = []
         for seed, (train, test) in enumerate(splits):
             split_scores.append(run(model, X, y, train, test, params, seed=seed))
-            records.append({"model": f"{model} (grouped splits)", **split_scores[-1]})
             print(f"  split {seed}: F1 {split_scores[-1]['f1']:.3f} "
                   f"({split_scores[-1]['fit_seconds']:.0f} s)", flush=True)
         raw[model] = {"study_split": study_scores, "splits": split_scores}
         # Written after every model, so a long run cut short keeps what it measured.
-        table = write_results(args, params, records, raw)
+        table = write_results(args, params, raw)
 
     print()
     print(table)
@@ -80,7 +87,11 @@ def main(argv=None):
             print(f"the study reported F1 {STUDY_F1[model]:.3f} for {model} on its split")
 
 
-def write_results(args, params, records, raw):
+def write_results(args, params, raw):
+    records = []
+    for model, runs in raw.items():
+        records.append({"model": f"{model} (study split)", **runs["study_split"]})
+        records += [{"model": f"{model} (grouped splits)", **r} for r in runs["splits"]]
     table = ResultsTable(records, metrics=(*METRICS, "fit_seconds"))
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

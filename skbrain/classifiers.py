@@ -113,7 +113,7 @@ class CNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -229,7 +229,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -332,7 +332,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -439,7 +439,7 @@ class WideCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -541,7 +541,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -643,7 +643,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s
@@ -748,7 +748,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
     pool_first : bool, default=True
         Max-pool right after each layer's convolution, before batch norm and
         ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.3-1.6x the training speed.
+        at 1.1-2.1x the training speed.
     %(training)s
 
     %(attributes)s

@@ -21,7 +21,11 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from .networks import _ClampedMaxPool
+
 __all__ = ["GradCAM", "default_target_layer"]
+
+_POOLING = (nn.MaxPool2d, nn.AvgPool2d, _ClampedMaxPool)
 
 # Layers that finish a convolution block; the default target layer moves
 # past them so the maps are taken from the block's rectified output.
@@ -57,8 +61,9 @@ def default_target_layer(module):
     * Every other network: the last :class:`~torch.nn.Conv2d`, extended over
       the normalisation and activation layers that directly follow it in the
       same :class:`~torch.nn.Sequential`, so the map comes from the block's
-      rectified output. For :class:`~skbrain.networks.ConvNet` that is the
-      last conv block's ReLU; for EfficientNet the 1x1 head convolution's
+      rectified output (and over a pooling layer between them, as in
+      skbrain's ``pool_first`` nets). For :class:`~skbrain.networks.ConvNet`
+      that is the last conv block's ReLU; for EfficientNet the 1x1 head convolution's
       SiLU just before pooling (``backbone.features.8.2``); for VGG the ReLU
       after the last convolution.
 
@@ -76,7 +81,7 @@ def default_target_layer(module):
     --------
     >>> from skbrain.networks import ConvNet
     >>> default_target_layer(ConvNet(channels=[4, 8], kernel_size=3))
-    'features.6'
+    'features.7'
     """
     if getattr(module, "family", None) == "resnet" and hasattr(module, "backbone"):
         return "backbone.layer4"
@@ -94,6 +99,11 @@ def default_target_layer(module):
         children = list(parent.named_children())
         position = [n for n, _ in children].index(child)
         for next_name, layer in children[position + 1:]:
+            if isinstance(layer, _POOLING):
+                # Skbrain's nets pool before normalising (pool_first); move
+                # past a pooling layer only when normalisation or activation
+                # follows it, never to end on the pooled output itself.
+                continue
             if not isinstance(layer, _BLOCK_TAIL):
                 break
             name = f"{parent_name}.{next_name}" if parent_name else next_name

@@ -20,8 +20,9 @@ nets had no non-linearity; batch norm and ReLU are what made them train
 reliably here). Pooling comes first because it is cheaper there: the
 normalisation and activation then touch ``pool_size**2`` times fewer pixels,
 and the function is nearly the same (``pool_first=False`` gives the classic
-``Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d``). The head pools globally (average and max, concatenated), so a
-network accepts any input size, drops out and maps to one logit per class.
+``Conv2d -> BatchNorm2d -> ReLU -> MaxPool2d``). The head pools globally
+(average and max, concatenated), so a network accepts any input size, drops out
+and maps to one logit per class.
 """
 
 import torch
@@ -170,7 +171,7 @@ class ConvNet(nn.Module):
         nearly does (exactly when its scale is positive and its statistics
         are the same), so the network computes almost the same function, but
         the memory-bound normalisation and activation passes run on
-        ``pool_size**2`` times fewer pixels: 1.1-2.2x faster training, with
+        ``pool_size**2`` times fewer pixels: 1.1-2.1x faster training, with
         cross-validated F1 unchanged on average over the six architectures
         (``benchmarks/README.md``). False gives the classic order.
     channels_last : bool, default=True

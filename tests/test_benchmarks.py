@@ -29,3 +29,14 @@ def test_bench_speed_compares_the_loaders_on_the_real_images(tmp_path, real_data
     assert seconds["n_images"] == 253
     assert all(seconds[k] > 0 for k in ("skbrain", "skbrain_all_cores", "torchvision",
                                         "torchvision_2_workers"))
+
+
+def test_bench_quality_update_reruns_one_model_and_keeps_the_others(tmp_path, real_data):
+    tiny = ("--image-size", "32", "--repeats", "1", "--set", "max_epochs=1")
+    first = run("bench_quality.py", "--models", "simple,deep", *tiny, tmp_path=tmp_path)
+    second = run("bench_quality.py", "--models", "deep", "--update", *tiny, tmp_path=tmp_path)
+    assert list(second["runs"]) == ["simple", "deep"]
+    assert second["runs"]["simple"] == first["runs"]["simple"]
+    assert [row["model"] for row in second["summary"]] == [
+        "simple (study split)", "simple (grouped splits)",
+        "deep (study split)", "deep (grouped splits)"]

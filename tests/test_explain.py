@@ -135,7 +135,9 @@ def test_a_frozen_backbone_still_gets_maps():
 def test_default_layers_of_hand_made_and_pretrained_networks():
     net = ConvNet(channels=[4, 8, 16], kernel_size=3)
     assert isinstance(net.get_submodule(default_target_layer(net)), nn.ReLU)
-    assert default_target_layer(net) == "features.10"  # the last block's ReLU
+    assert default_target_layer(net) == "features.11"  # the last block's ReLU, after its pool
+    classic = ConvNet(channels=[4, 8, 16], kernel_size=3, pool_first=False)
+    assert default_target_layer(classic) == "features.10"  # the ReLU, not the pool after it
     no_bn = ConvNet(channels=[4], kernel_size=3, batch_norm=False, pool_size=1)
     assert default_target_layer(no_bn) == "features.1"
     assert default_target_layer(build_backbone("resnet18")) == "backbone.layer4"
