@@ -239,19 +239,24 @@ def main(argv=None):
 
     print(f"\nfp32 matmul peak {matmul:.0f} GFLOP/s ({matmul_before:.0f} before, "
           f"{matmul_after:.0f} after the fits)")
-    header = ("model", "skbrain img/s", "hand loop img/s", "ratio", "GFLOP/s",
+    header = ("model", "skbrain img/s", "hand loop img/s", "ratio", "median ratio", "GFLOP/s",
               "of matmul", "NCHW loop", "no mallopt", "predict img/s", "peak RSS MB")
     print("  ".join(f"{h:>13s}" for h in header))
     for r in rows:
         gflops = r["skbrain_images_per_s"] * r["train_gflop_per_image"]
         r["skbrain_gflops"] = gflops
         r["fit_ratio_vs_hand_loop"] = r["skbrain_images_per_s"] / r["hand_images_per_s"]
+        # The loop's rounds scatter more than skorch's on a shared machine, so
+        # one lucky round can decide the best-of ratio; the medians' is steadier.
+        r["fit_ratio_of_medians"] = (float(np.median(r["skbrain_rounds"]))
+                                     / float(np.median(r["hand_rounds"])))
         r["fraction_of_matmul"] = gflops / matmul
         r["channels_last_gain"] = r["hand_images_per_s"] / r["hand_nchw_images_per_s"]
         # First fit of a fresh process on both sides: like with like.
         r["mallopt_gain"] = r["skbrain_rounds"][0] / r["skbrain_no_malloc_images_per_s"]
         cells = (r["model"], f"{r['skbrain_images_per_s']:.1f}", f"{r['hand_images_per_s']:.1f}",
-                 f"{r['fit_ratio_vs_hand_loop']:.2f}", f"{gflops:.0f}",
+                 f"{r['fit_ratio_vs_hand_loop']:.2f}", f"{r['fit_ratio_of_medians']:.2f}",
+                 f"{gflops:.0f}",
                  f"{r['fraction_of_matmul']:.0%}", f"x{r['channels_last_gain']:.2f}",
                  f"x{r['mallopt_gain']:.2f}", f"{r['predict_images_per_s']:.0f}",
                  f"{r['peak_rss_mb']:.0f}")
