@@ -79,7 +79,7 @@ def test_pool_first_computes_the_same_function_for_the_same_weights(architecture
     channels = conv_channels(architecture, 6)
     blocks = 2 if architecture == "compact" else 1
     torch.manual_seed(0)
-    late = ConvNet(3, 2, channels, 3, 2, convs_per_block=blocks).eval()
+    late = ConvNet(3, 2, channels, 3, 2, convs_per_block=blocks, pool_first=False).eval()
     for bn in (m for m in late.modules() if isinstance(m, torch.nn.BatchNorm2d)):
         bn.weight.data.uniform_(0.5, 2.0)
         bn.bias.data.normal_()
@@ -95,5 +95,8 @@ def test_pool_first_computes_the_same_function_for_the_same_weights(architecture
     order = [type(m).__name__ for m in early.features]
     assert order[:4] == (["Conv2d", "_ClampedMaxPool", "BatchNorm2d", "ReLU"] if blocks == 1
                          else ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d"])
+    assert [type(m).__name__ for m in late.features][:4] == (
+        ["Conv2d", "BatchNorm2d", "ReLU", "_ClampedMaxPool"] if blocks == 1
+        else ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d"])
     x = torch.rand(4, 3, 24, 24)
     torch.testing.assert_close(early(x), late(x), rtol=1e-4, atol=1e-5)
