@@ -64,6 +64,12 @@ _TRAINING_PARAMETERS = """\
         ``iterator_valid__*``, ``callbacks__*`` and ``dataset__*`` parameters,
         routed to the skorch net."""
 
+_POOL_FIRST_PARAMETER = """\
+    pool_first : bool, default=True
+        Max-pool right after each layer's convolution, before batch norm and
+        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
+        at 1.1-2.1x the training speed."""
+
 _ATTRIBUTES = """\
     Attributes
     ----------
@@ -78,6 +84,13 @@ _ATTRIBUTES = """\
     device_ : str
         The device the network was trained on.
 """
+
+# What every estimator's docstring shares, filled in after each class.
+_DOC_PARTS = {
+    "training": _TRAINING_PARAMETERS.strip(),
+    "pool_first": _POOL_FIRST_PARAMETER.strip(),
+    "attributes": _ATTRIBUTES.strip(),
+}
 
 
 class CNNClassifier(BaseCNNClassifier):
@@ -110,10 +123,7 @@ class CNNClassifier(BaseCNNClassifier):
         Dropout before the final linear layer.
     batch_norm : bool, default=True
         Batch normalisation after each convolution.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -207,10 +217,7 @@ class CNNClassifier(BaseCNNClassifier):
         }
 
 
-CNNClassifier.__doc__ = CNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+CNNClassifier.__doc__ = CNNClassifier.__doc__ % _DOC_PARTS
 
 
 class SimpleCNNClassifier(BaseCNNClassifier):
@@ -226,10 +233,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         Max-pooling window.
     dropout : float, default=0.0
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -308,10 +312,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
         }
 
 
-SimpleCNNClassifier.__doc__ = SimpleCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+SimpleCNNClassifier.__doc__ = SimpleCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class TwoConvCNNClassifier(BaseCNNClassifier):
@@ -329,10 +330,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -413,10 +411,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
         }
 
 
-TwoConvCNNClassifier.__doc__ = TwoConvCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+TwoConvCNNClassifier.__doc__ = TwoConvCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class WideCNNClassifier(BaseCNNClassifier):
@@ -436,10 +431,7 @@ class WideCNNClassifier(BaseCNNClassifier):
         Max-pooling window.
     dropout : float, default=0.3
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -518,10 +510,7 @@ class WideCNNClassifier(BaseCNNClassifier):
         }
 
 
-WideCNNClassifier.__doc__ = WideCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+WideCNNClassifier.__doc__ = WideCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class DeepCNNClassifier(BaseCNNClassifier):
@@ -538,10 +527,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -620,10 +606,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
         }
 
 
-DeepCNNClassifier.__doc__ = DeepCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+DeepCNNClassifier.__doc__ = DeepCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class PyramidCNNClassifier(BaseCNNClassifier):
@@ -640,10 +623,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each layer.
     dropout : float, default=0.3
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -722,10 +702,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
         }
 
 
-PyramidCNNClassifier.__doc__ = PyramidCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+PyramidCNNClassifier.__doc__ = PyramidCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class CompactCNNClassifier(BaseCNNClassifier):
@@ -745,10 +722,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
         Max-pooling window after each block.
     dropout : float, default=0.3
         Dropout before the linear layer.
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed.
+    %(pool_first)s
     %(training)s
 
     %(attributes)s
@@ -827,7 +801,4 @@ class CompactCNNClassifier(BaseCNNClassifier):
         }
 
 
-CompactCNNClassifier.__doc__ = CompactCNNClassifier.__doc__ % {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "attributes": _ATTRIBUTES.strip(),
-}
+CompactCNNClassifier.__doc__ = CompactCNNClassifier.__doc__ % _DOC_PARTS

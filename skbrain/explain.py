@@ -63,9 +63,9 @@ def default_target_layer(module):
       same :class:`~torch.nn.Sequential`, so the map comes from the block's
       rectified output (and over a pooling layer between them, as in
       skbrain's ``pool_first`` nets). For :class:`~skbrain.networks.ConvNet`
-      that is the last conv block's ReLU; for EfficientNet the 1x1 head convolution's
-      SiLU just before pooling (``backbone.features.8.2``); for VGG the ReLU
-      after the last convolution.
+      that is the last conv block's ReLU; for EfficientNet the 1x1 head
+      convolution's SiLU just before pooling (``backbone.features.8.2``); for
+      VGG the ReLU after the last convolution.
 
     Parameters
     ----------

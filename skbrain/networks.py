@@ -214,8 +214,8 @@ class ConvNet(nn.Module):
         layers = []
         previous = int(in_channels)
         pooling = int(pool_size) > 1
+        n_convs = int(convs_per_block)
         for width in channels:
-            n_convs = int(convs_per_block)
             for i in range(n_convs):
                 early = pooling and pool_first and i == n_convs - 1
                 layers += _conv_bn_relu(previous, int(width), kernel_size, batch_norm,
@@ -225,7 +225,6 @@ class ConvNet(nn.Module):
                 layers.append(_ClampedMaxPool(pool_size))
         self.features = nn.Sequential(*layers)
         self.global_pool = global_pool
-        self.pool_first = bool(pool_first)
         n_pooled = previous * (2 if global_pool == "avgmax" else 1)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_pooled, int(n_classes)))
         self.channels_last = bool(channels_last)
