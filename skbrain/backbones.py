@@ -69,6 +69,14 @@ everything, and an int ``N`` also trains the last ``N`` blocks (see
 :func:`backbone_blocks`). Frozen parameters get ``requires_grad=False`` and
 the frozen modules stay in inference mode while training, so their batch-norm
 running statistics do not move either.
+
+``freeze_bn=True`` keeps only the batch-norm layers in inference mode, across
+the whole backbone, and leaves every parameter trainable. Each layer then
+normalises with the running statistics of the pretrained weights, not with
+those of the current batch: with batches of 16 images the batch estimate is
+noisy, and the fixed affine pass is cheaper than batch statistics and their
+gradient. It is off by default: for EfficientNet-Lite0 on the brain MRI
+images it cross-validated better but scored worse on held-out splits.
 """
 
 import math
@@ -548,6 +556,12 @@ class BackboneNet(nn.Module):
         Dropout before the new linear layer.
     freeze : "backbone", "none" or int, default="none"
         What stays fixed while training (see the module documentation).
+    freeze_bn : bool, default=False
+        Keep every batch-norm layer of the backbone in inference mode while
+        training: it normalises with its pretrained running statistics, which
+        do not move, while its scale and shift still learn. Batch statistics
+        of 16 images are a noisy estimate, and the inference-mode pass is
+        cheaper (see the module documentation).
     channels_last : bool, default=True
         Run the backbone in the channels-last memory format (measured 1.1 to
         1.6 times faster on a CPU for every family).
@@ -576,7 +590,7 @@ class BackboneNet(nn.Module):
     """
 
     def __init__(self, name, *, in_channels=3, n_classes=2, pretrained=False, weights=None,
-                 dropout=0.2, freeze="none", channels_last=True):
+                 dropout=0.2, freeze="none", freeze_bn=False, channels_last=True):
         super().__init__()
         family, arch = _resolve_name(name)
         _check_freeze(freeze)
@@ -614,6 +628,7 @@ class BackboneNet(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_features, n_classes))
 
         self.frozen_modules = self._frozen_names(freeze)
+        self.freeze_bn = bool(freeze_bn)
         for module_name in self.frozen_modules:
             for parameter in model.get_submodule(module_name).parameters():
                 parameter.requires_grad_(False)
@@ -634,6 +649,10 @@ class BackboneNet(nn.Module):
         if mode:
             for module_name in self.frozen_modules:
                 self.backbone.get_submodule(module_name).eval()
+            if self.freeze_bn:
+                for module in self.backbone.modules():
+                    if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                        module.eval()
         return self
 
     def forward(self, x):
@@ -656,7 +675,7 @@ def _timm_head_names(model):
 
 
 def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=None,
-                   dropout=0.2, freeze="none", channels_last=True):
+                   dropout=0.2, freeze="none", freeze_bn=False, channels_last=True):
     """Build a pretrained backbone with a new head for ``n_classes``.
 
     Parameters
@@ -679,6 +698,9 @@ def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=N
     freeze : "backbone", "none" or int, default="none"
         ``"backbone"`` trains the head only, ``"none"`` everything, ``N`` the
         head and the last ``N`` blocks.
+    freeze_bn : bool, default=False
+        Keep the backbone's batch-norm layers in inference mode while
+        training (see :class:`BackboneNet`).
     channels_last : bool, default=True
         Run the backbone in the channels-last memory format, which is faster
         on a CPU.
@@ -707,4 +729,4 @@ def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=N
     """
     return BackboneNet(name, in_channels=in_chans, n_classes=n_classes, pretrained=pretrained,
                        weights=weights, dropout=dropout, freeze=freeze,
-                       channels_last=channels_last)
+                       freeze_bn=freeze_bn, channels_last=channels_last)

@@ -74,7 +74,15 @@ _PRETRAINED_PARAMETERS = """\
         ``lr``, so that fine-tuning does not wipe out the pretrained
         features. ``"auto"`` means 0.1 with pretrained weights (``pretrained``
         or ``weights``) and 1.0 from random weights. Ignored when
-        ``optimizer__param_groups`` is given."""
+        ``optimizer__param_groups`` is given.
+    freeze_bn : bool, default=False
+        Keep the backbone's batch-norm layers in inference mode while
+        fine-tuning: they normalise with their pretrained running statistics
+        instead of those of each 16-image batch, and only their scale and
+        shift learn. Only meaningful with pretrained weights. For
+        EfficientNet-Lite0 it fits 1.1-1.2x faster and raised
+        cross-validated F1 by 0.028, but scored 0.042 lower on the five
+        held-out splits, so it is not the default (``benchmarks/README.md``)."""
 
 _NOTES = """\
     Notes
@@ -112,6 +120,8 @@ class _PretrainedCNNClassifier(BaseCNNClassifier):
             raise ValueError(
                 f"backbone_lr_ratio must be 'auto' or a positive number; got {ratio!r}"
             )
+        if not isinstance(self.freeze_bn, (bool, np.bool_)):
+            raise ValueError(f"freeze_bn must be True or False; got {self.freeze_bn!r}")
 
     def _module_spec(self):
         self._check_pretrained_params()
@@ -121,6 +131,7 @@ class _PretrainedCNNClassifier(BaseCNNClassifier):
             "weights": self.weights,
             "dropout": self.dropout,
             "freeze": self.freeze,
+            "freeze_bn": bool(self.freeze_bn),
         }
 
     def _resolved_backbone_lr_ratio(self):
@@ -193,6 +204,7 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
         freeze="none",
         dropout=0.2,
         backbone_lr_ratio="auto",
+        freeze_bn=False,
         *,
         lr=1e-3,
         max_epochs=15,
@@ -219,6 +231,7 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
         self.freeze = freeze
         self.dropout = dropout
         self.backbone_lr_ratio = backbone_lr_ratio
+        self.freeze_bn = freeze_bn
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -281,6 +294,7 @@ class ResNetClassifier(_PretrainedCNNClassifier):
         freeze="none",
         dropout=0.2,
         backbone_lr_ratio="auto",
+        freeze_bn=False,
         *,
         lr=1e-3,
         max_epochs=15,
@@ -307,6 +321,7 @@ class ResNetClassifier(_PretrainedCNNClassifier):
         self.freeze = freeze
         self.dropout = dropout
         self.backbone_lr_ratio = backbone_lr_ratio
+        self.freeze_bn = freeze_bn
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -375,6 +390,7 @@ class VGGClassifier(_PretrainedCNNClassifier):
         freeze="none",
         dropout=0.2,
         backbone_lr_ratio="auto",
+        freeze_bn=False,
         *,
         lr=1e-3,
         max_epochs=15,
@@ -402,6 +418,7 @@ class VGGClassifier(_PretrainedCNNClassifier):
         self.freeze = freeze
         self.dropout = dropout
         self.backbone_lr_ratio = backbone_lr_ratio
+        self.freeze_bn = freeze_bn
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,
@@ -472,6 +489,7 @@ class TimmClassifier(_PretrainedCNNClassifier):
         freeze="none",
         dropout=0.2,
         backbone_lr_ratio="auto",
+        freeze_bn=False,
         *,
         lr=1e-3,
         max_epochs=15,
@@ -498,6 +516,7 @@ class TimmClassifier(_PretrainedCNNClassifier):
         self.freeze = freeze
         self.dropout = dropout
         self.backbone_lr_ratio = backbone_lr_ratio
+        self.freeze_bn = freeze_bn
         super().__init__(
             lr=lr,
             max_epochs=max_epochs,

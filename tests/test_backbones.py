@@ -223,6 +223,25 @@ def test_freeze_backbone_trains_only_the_head_and_keeps_bn_in_inference_mode():
     assert net.head.training
 
 
+@pytest.mark.parametrize("name", ["resnet18", "timm:efficientnet_lite0"])
+def test_freeze_bn_keeps_running_statistics_while_scale_and_shift_learn(name):
+    torch.manual_seed(0)
+    net = build_backbone(name, freeze_bn=True).train()
+    norms = [m for m in net.backbone.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms and not any(m.training for m in norms)
+    assert net.head.training
+    stats = [m.running_mean.clone() for m in norms]
+    scales = [m.weight.detach().clone() for m in norms]
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss = nn.functional.cross_entropy(net(torch.rand(4, 3, 64, 64)), torch.tensor([0, 1, 0, 1]))
+    loss.backward()
+    optimizer.step()
+    assert all(torch.equal(m.running_mean, s) for m, s in zip(norms, stats, strict=True))
+    assert any(not torch.equal(m.weight, s) for m, s in zip(norms, scales, strict=True))
+    assert all(m.training for m in build_backbone(name).train().backbone.modules()
+               if isinstance(m, nn.BatchNorm2d))
+
+
 def test_freeze_none_and_large_n_train_everything():
     for freeze in ("none", 100):
         net = build_backbone("resnet18", freeze=freeze)

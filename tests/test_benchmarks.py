@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -28,7 +30,7 @@ def test_bench_speed_compares_the_loaders_on_the_real_images(tmp_path, real_data
     seconds = result["resize_seconds"]
     assert seconds["n_images"] == 253
     assert all(seconds[k] > 0 for k in ("skbrain", "skbrain_all_cores", "torchvision",
-                                        "torchvision_2_workers"))
+                                        "torchvision_2_workers", "decode_only"))
 
 
 def test_bench_quality_update_reruns_one_model_and_keeps_the_others(tmp_path, real_data):
@@ -40,3 +42,16 @@ def test_bench_quality_update_reruns_one_model_and_keeps_the_others(tmp_path, re
     assert [row["model"] for row in second["summary"]] == [
         "simple (study split)", "simple (grouped splits)",
         "deep (study split)", "deep (grouped splits)"]
+
+
+def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_path, real_data):
+    result = run("cv_defaults.py", "--model", "simple", "--image-size", "32", "--folds", "2",
+                 "--outer-splits", "2", "--set", "max_epochs=1", "--grid", "lr=1e-2,1e-3",
+                 tmp_path=tmp_path)
+    first, second = result["results"]
+    assert (first["params"], second["params"]) == ({"max_epochs": 1, "lr": 1e-2},
+                                                   {"max_epochs": 1, "lr": 1e-3})
+    assert len(first["f1_folds"]) == len(second["f1_folds"]) == 4
+    assert "paired_difference" not in first
+    assert second["paired_difference"] == pytest.approx(
+        sum(second["f1_folds"]) / 4 - sum(first["f1_folds"]) / 4)

@@ -179,6 +179,7 @@ def test_randomized_search_over_efficientnet_variants(tiny_images):
         (ResNetClassifier, {"depth": 18, "freeze": "all"}, "freeze must be"),
         (ResNetClassifier, {"depth": 18, "dropout": 1.5}, "dropout must be"),
         (ResNetClassifier, {"depth": 18, "backbone_lr_ratio": 0}, "backbone_lr_ratio must be"),
+        (ResNetClassifier, {"depth": 18, "freeze_bn": "yes"}, "freeze_bn must be True or False"),
     ],
 )
 def test_invalid_parameters_are_named_at_fit(Estimator, params, message, tiny_images):
@@ -219,6 +220,24 @@ def test_weights_file_is_used_by_the_estimator(tmp_path, tiny_images):
                      callbacks=[start], random_state=0).fit(X, y)
     torch.testing.assert_close(start.state_["backbone.layer4.1.conv2.weight"],
                                reference.layer4[1].conv2.weight.detach())
+
+
+def test_freeze_bn_keeps_the_pretrained_statistics(tmp_path, tiny_images):
+    import torchvision
+
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / "r18.pth")
+    X, y = tiny_images
+    moved = {}
+    for freeze_bn in (True, False):
+        start = StateAtStart()
+        clf = ResNetClassifier(18, weights=str(tmp_path / "r18.pth"), freeze_bn=freeze_bn,
+                               max_epochs=1, batch_size=6, lr_schedule=None,
+                               callbacks=[start], random_state=0).fit(X, y)
+        moved[freeze_bn] = changed(start.state_, clf.module_.state_dict(), "backbone.")
+        assert clf.module_.freeze_bn is freeze_bn
+    assert "backbone.bn1.weight" in moved[True]
+    assert "backbone.bn1.running_mean" not in moved[True]
+    assert "backbone.bn1.running_mean" in moved[False]
 
 
 @pytest.mark.real_data
