@@ -14,7 +14,7 @@ Usage::
 
     python benchmarks/bench_quality.py                      # all hand-made nets
     python benchmarks/bench_quality.py --models wide,compact --image-size 128
-    python benchmarks/bench_quality.py --models timm:efficientnet_lite0 --set max_epochs=15
+    python benchmarks/bench_quality.py --models timm:efficientnet_lite0 --set max_epochs=20
     python benchmarks/bench_quality.py --models wide --update  # rerun one, keep the others
 """
 

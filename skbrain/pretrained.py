@@ -35,7 +35,7 @@ RESNET_DEPTHS = (18, 34, 50, 101, 152)
 VGG_DEPTHS = (11, 13, 16, 19)
 
 # Fine-tuning defaults that differ from the hand-made nets'.
-_DEFAULTS = {"max_epochs": 15}
+_DEFAULTS = {"max_epochs": 10}
 
 
 def _training_parameters():
@@ -207,7 +207,7 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
         freeze_bn=False,
         *,
         lr=1e-3,
-        max_epochs=15,
+        max_epochs=10,
         batch_size=16,
         optimizer="adamw",
         weight_decay=1e-4,
@@ -297,7 +297,7 @@ class ResNetClassifier(_PretrainedCNNClassifier):
         freeze_bn=False,
         *,
         lr=1e-3,
-        max_epochs=15,
+        max_epochs=10,
         batch_size=16,
         optimizer="adamw",
         weight_decay=1e-4,
@@ -393,7 +393,7 @@ class VGGClassifier(_PretrainedCNNClassifier):
         freeze_bn=False,
         *,
         lr=1e-3,
-        max_epochs=15,
+        max_epochs=10,
         batch_size=16,
         optimizer="adamw",
         weight_decay=1e-4,
@@ -492,7 +492,7 @@ class TimmClassifier(_PretrainedCNNClassifier):
         freeze_bn=False,
         *,
         lr=1e-3,
-        max_epochs=15,
+        max_epochs=10,
         batch_size=16,
         optimizer="adamw",
         weight_decay=1e-4,

@@ -194,9 +194,9 @@ def test_invalid_parameters_are_named_at_fit(Estimator, params, message, tiny_im
 def test_init_stores_arguments_unchanged_with_fine_tuning_defaults(Estimator):
     params = Estimator().get_params()
     assert Estimator(**params).get_params() == params
-    assert params["pretrained"] is True and params["max_epochs"] == 15
+    assert params["pretrained"] is True and params["max_epochs"] == 10
     assert params["batch_size"] == 16 and params["augment"] is True
-    assert "max_epochs : int, default=15" in Estimator.__doc__
+    assert "max_epochs : int, default=10" in Estimator.__doc__
 
 
 def test_offline_pretrained_fit_fails_fast_with_the_way_out(tmp_path, monkeypatch, tiny_images):
