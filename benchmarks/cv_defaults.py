@@ -82,15 +82,15 @@ def main(argv=None):
             row = {"params": params, "tta": t, "f1_mean": float(np.mean(scores[t])),
                    "f1_std": float(np.std(scores[t])), "f1_folds": scores[t],
                    "fit_seconds": seconds}
+            paired = ""
             if results:
                 # Same folds for every candidate, so compare fold by fold.
                 diff = np.subtract(scores[t], results[0]["f1_folds"])
                 row["paired_difference"] = float(diff.mean())
                 row["paired_difference_se"] = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+                paired = (f"; vs the first: {row['paired_difference']:+.3f} "
+                          f"± {row['paired_difference_se']:.3f} (se)")
             results.append(row)
-            paired = ("" if "paired_difference" not in row else
-                      f"; vs the first: {row['paired_difference']:+.3f} "
-                      f"± {row['paired_difference_se']:.3f} (se)")
             print(f"{params} tta={t}: CV F1 {row['f1_mean']:.3f} ± {row['f1_std']:.3f} "
                   f"({seconds:.0f} s per fit){paired}", flush=True)
     if args.output:
