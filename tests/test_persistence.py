@@ -169,3 +169,38 @@ def test_a_cuda_fitted_model_loads_on_the_cpu(fitted_pipeline, tmp_path):
     assert loaded_cnn.device_ == "cpu" and str(loaded_cnn.net_.device) == "cpu"
     assert next(loaded_cnn.module_.parameters()).device.type == "cpu"
     np.testing.assert_allclose(loaded.predict_proba(images), expected, rtol=1e-6)
+
+
+LOAD_WITHOUT_CUDA = """
+import sys
+import numpy as np
+import torch
+from skbrain.persistence import load_model
+
+assert not torch.cuda.is_available()
+model = load_model(sys.argv[1])
+cnn = model.named_steps["cnn"]
+assert cnn.device_ == "cpu", cnn.device_
+np.save(sys.argv[3], model.predict_proba(list(np.load(sys.argv[2]))))
+"""
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_model_fitted_on_cuda_loads_in_a_process_without_cuda(synthetic_images, tmp_path):
+    import subprocess
+    import sys
+
+    X, y = synthetic_images
+    images = np.stack([np.moveaxis(x, 0, -1) for x in X])
+    clf = SimpleCNNClassifier(max_epochs=2, n_kernels=4, amp=False, random_state=0)
+    pipe = Pipeline([("resize", ImageResizer(24)), ("cnn", clf)]).fit(list(images), y)
+    assert pipe.named_steps["cnn"].device_ == "cuda"
+    save_model(pipe, tmp_path / "gpu.skbrain")
+    np.save(tmp_path / "images.npy", images)
+    subprocess.run(
+        [sys.executable, "-c", LOAD_WITHOUT_CUDA, str(tmp_path / "gpu.skbrain"),
+         str(tmp_path / "images.npy"), str(tmp_path / "proba.npy")],
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""}, check=True,
+    )
+    np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), pipe.predict_proba(list(images)),
+                               atol=1e-4)

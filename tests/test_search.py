@@ -15,7 +15,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from skbrain import classifiers
+from skbrain import ImageResizer, classifiers
 from skbrain._base import BaseCNNClassifier
 from skbrain.datasets import make_synthetic_mri
 from skbrain.evaluation import ResultsTable
@@ -400,3 +400,20 @@ def test_check_n_jobs_device_warns_for_one_gpu():
         assert not check_n_jobs_device(4, "cpu")
         if not torch.cuda.is_available():
             assert not check_n_jobs_device(4, "auto")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_the_readme_search_runs_on_cuda():
+    """The user story: a Pipeline behind ImageResizer, RandomizedSearchCV(cv=3), F1, on CUDA."""
+    X, y = tiny(30, image_size=40)
+    images = [np.stack([x] * 3, axis=-1) for x in X]
+    pipe = Pipeline([("resize", ImageResizer(32)),
+                     ("cnn", classifiers.WideCNNClassifier(max_epochs=2, random_state=0))])
+    search = RandomizedSearchCV(
+        pipe, {"cnn__n_kernels": [4, 8], "cnn__kernel_size": [3, 5], "cnn__dropout": [0.0, 0.3]},
+        n_iter=2, cv=3, scoring="f1", random_state=0, error_score="raise",
+    ).fit(images, y)
+    best = search.best_estimator_.named_steps["cnn"]
+    assert best.device_ == "cuda"
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert set(search.predict(images)) <= set(y)
