@@ -175,11 +175,12 @@ class ConvNet(nn.Module):
         cross-validated F1 unchanged on average over the six architectures
         (``benchmarks/README.md``). False gives the classic order.
     channels_last : bool, default=True
-        Keep weights and activations in NHWC memory order, which oneDNN (CPU)
-        and cuDNN convolve, normalise and pool faster: 1.2-1.7x training
+        Keep weights and activations in NHWC memory order, which oneDNN
+        convolves, normalises and pools faster on the CPU: 1.2-1.7x training
         throughput for the six architectures on this project's CPU (see
-        ``benchmarks/bench_speed.py``). Results match NCHW up to float
-        rounding.
+        ``benchmarks/bench_speed.py``). On CUDA it measured 1.2-3.3x slower
+        (``benchmarks/gpu_check.py``), so the estimators turn it on for the
+        CPU only. Results match NCHW up to float rounding.
 
     Examples
     --------

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from skbrain import SimpleCNNClassifier
+from skbrain import ResNetClassifier, SimpleCNNClassifier
 from skbrain._base import resolve_device
 
 FAST = {"max_epochs": 1, "batch_size": 8, "random_state": 0}
@@ -111,3 +112,54 @@ def test_optimizer_class_and_sgd_without_weight_decay(synthetic_images):
     X, y = synthetic_images
     clf = SimpleCNNClassifier(optimizer=torch.optim.SGD, weight_decay=0, **FAST).fit(X, y)
     assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
+
+
+@pytest.mark.parametrize("estimator", [
+    SimpleCNNClassifier(device="cpu", **FAST),
+    ResNetClassifier(18, pretrained=False, device="cpu", **FAST),
+], ids=["hand-made", "backbone"])
+def test_channels_last_is_chosen_for_the_cpu_only_unless_set(estimator, synthetic_images):
+    X, y = synthetic_images
+    fitted = clone(estimator).fit(X[:16], y[:16])
+    assert fitted.net_.module_.channels_last
+    y_encoded = fitted._encode_y(y)
+    # The net for another device is only described here, never initialised, so
+    # no GPU is needed to see what it would be built with.
+    assert fitted._build_net(len(X), 3, y_encoded, 0, "cuda").module__channels_last is False
+    assert fitted._build_net(len(X), 3, y_encoded, 0, "mps").module__channels_last is False
+    forced = clone(estimator).set_params(module__channels_last=True)
+    forced.classes_ = fitted.classes_
+    assert forced._build_net(len(X), 3, y_encoded, 0, "cuda").module__channels_last is True
+    off = clone(estimator).set_params(module__channels_last=False).fit(X[:16], y[:16])
+    assert not off.net_.module_.channels_last
+    assert not next(off.net_.module_.parameters()).is_contiguous(memory_format=torch.channels_last)
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@needs_cuda
+def test_cuda_is_picked_by_default_with_mixed_precision(synthetic_images):
+    X, y = synthetic_images
+    clf = SimpleCNNClassifier(**FAST).fit((X * 255).astype(np.uint8), y)
+    assert clf.device_ == "cuda"
+    assert next(clf.net_.module_.parameters()).device.type == "cuda"
+    assert clf.net_.amp and clf.net_.scaler_ is not None
+    assert not clf.net_.module_.channels_last
+    assert np.isfinite(clf.history_[:, "train_loss"]).all()
+    proba = clf.predict_proba((X * 255).astype(np.uint8))
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@needs_cuda
+def test_cuda_without_amp_matches_its_weights_on_the_cpu(synthetic_images):
+    import copy
+
+    X, y = synthetic_images
+    clf = SimpleCNNClassifier(amp=False, **FAST).fit(X, y)
+    assert clf.net_.scaler_ is None
+    cpu = copy.deepcopy(clf)
+    cpu.net_.module_.to("cpu")
+    cpu.net_.device = "cpu"
+    np.testing.assert_allclose(cpu.predict_proba(X), clf.predict_proba(X), atol=1e-4)
