@@ -100,3 +100,18 @@ def test_pool_first_computes_the_same_function_for_the_same_weights(architecture
         else ["Conv2d", "BatchNorm2d", "ReLU", "Conv2d"])
     x = torch.rand(4, 3, 24, 24)
     torch.testing.assert_close(early(x), late(x), rtol=1e-4, atol=1e-5)
+
+
+def test_first_block_convs_sets_the_full_resolution_convolutions_only():
+    def convs(net):
+        return [m for m in net.features if isinstance(m, torch.nn.Conv2d)]
+
+    channels = [8, 16, 32]
+    default = ConvNet(channels=channels, kernel_size=3, pool_size=2, convs_per_block=2)
+    lighter = ConvNet(channels=channels, kernel_size=3, pool_size=2, convs_per_block=2,
+                      first_block_convs=1)
+    assert [c.out_channels for c in convs(default)] == [8, 8, 16, 16, 32, 32]
+    assert [c.out_channels for c in convs(lighter)] == [8, 16, 16, 32, 32]
+    assert lighter(torch.zeros(2, 3, 40, 40)).shape == (2, 2)
+    with pytest.raises(ValueError, match="first_block_convs"):
+        ConvNet(channels=channels, first_block_convs=0)
