@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -55,3 +56,22 @@ def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_pa
     assert "paired_difference" not in first
     assert second["paired_difference"] == pytest.approx(
         sum(second["f1_folds"]) / 4 - sum(first["f1_folds"]) / 4)
+
+
+def test_gpu_check_dry_run_on_the_cpu_scores_agreement(tmp_path, real_data):
+    result = run("gpu_check.py", "--device", "cpu", "--models", "simple", "--epochs", "1",
+                 "--predict-n", "32", tmp_path=tmp_path)
+    rows = result["rows"]
+    assert [(r["model"], r["amp"]) for r in rows] == [("simple", False), ("simple", True)]
+    assert all(r["device"] == "cpu" and r["cpu_agreement"] == 1.0 for r in rows)
+    assert all(r["fit_s"] > 0 and r["predict_img_s"] > 0 and 0 <= r["f1"] <= 1 for r in rows)
+    assert (tmp_path / "result.csv").exists() and (tmp_path / "result.md").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_gpu_check_says_when_there_is_no_gpu(tmp_path):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"),
+                           "--output", str(tmp_path / "r.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "no CUDA device here" in done.stderr
