@@ -115,3 +115,18 @@ def test_first_block_convs_sets_the_full_resolution_convolutions_only():
     assert lighter(torch.zeros(2, 3, 40, 40)).shape == (2, 2)
     with pytest.raises(ValueError, match="first_block_convs"):
         ConvNet(channels=channels, first_block_convs=0)
+
+
+def test_residual_blocks_add_their_input_before_the_last_relu():
+    torch.manual_seed(0)
+    net = ConvNet(channels=[8, 16, 16], kernel_size=3, pool_size=2, convs_per_block=2,
+                  first_block_convs=1, residual=True, channels_last=False).eval()
+    blocks = [m for m in net.features if type(m).__name__ == "_ResidualBlock"]
+    assert len(blocks) == 2  # the one-convolution first block stays plain
+    projected, same_width = blocks
+    assert isinstance(projected.shortcut, torch.nn.Sequential)
+    assert isinstance(same_width.shortcut, torch.nn.Identity)
+    x = torch.randn(2, 16, 10, 10)
+    expected = torch.relu(same_width.body(x) + x)
+    torch.testing.assert_close(same_width(x), expected)
+    assert net(torch.zeros(2, 3, 40, 40)).shape == (2, 2)
