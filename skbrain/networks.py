@@ -257,29 +257,29 @@ class ConvNet(nn.Module):
         layers = []
         previous = int(in_channels)
         pooling = int(pool_size) > 1
-        n_convs = int(convs_per_block)
-        n_first = n_convs if first_block_convs is None else int(first_block_convs)
-        if n_convs < 1 or n_first < 1:
+        per_block = int(convs_per_block)
+        first = per_block if first_block_convs is None else int(first_block_convs)
+        if per_block < 1 or first < 1:
             raise ValueError(
                 "convs_per_block and first_block_convs must be positive integers; got "
                 f"{convs_per_block!r} and {first_block_convs!r}"
             )
         for block, width in enumerate(channels):
-            n_convs = n_first if block == 0 else int(convs_per_block)
+            width = int(width)
+            n_convs = first if block == 0 else per_block
             if residual and n_convs > 1:
-                layers.append(_ResidualBlock(previous, int(width), kernel_size, batch_norm,
-                                             n_convs))
-                previous = int(width)
-                if pooling:
-                    layers.append(_ClampedMaxPool(pool_size))
-                continue
-            for i in range(n_convs):
-                early = pooling and pool_first and i == n_convs - 1
-                layers += _conv_bn_relu(previous, int(width), kernel_size, batch_norm,
-                                        _ClampedMaxPool(pool_size) if early else None)
-                previous = int(width)
-            if pooling and not pool_first:
+                layers.append(_ResidualBlock(previous, width, kernel_size, batch_norm, n_convs))
+                pool_after = pooling
+            else:
+                for i in range(n_convs):
+                    early = pooling and pool_first and i == n_convs - 1
+                    layers += _conv_bn_relu(previous, width, kernel_size, batch_norm,
+                                            _ClampedMaxPool(pool_size) if early else None)
+                    previous = width
+                pool_after = pooling and not pool_first
+            if pool_after:
                 layers.append(_ClampedMaxPool(pool_size))
+            previous = width
         self.features = nn.Sequential(*layers)
         self.global_pool = global_pool
         n_pooled = previous * (2 if global_pool == "avgmax" else 1)
