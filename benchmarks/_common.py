@@ -67,12 +67,34 @@ def parse_set(pairs):
     return params
 
 
+def recorded_command(argv):
+    """The command line that made a result file, for rerunning it from the repository root.
+
+    An ``--output`` outside the repository (a GPU machine's output folder, a scratch
+    folder) is left out: the file is copied into ``benchmarks/results/`` afterwards, and a
+    machine-specific path would only mislead whoever reruns the command.
+    """
+    args = [os.path.relpath(argv[0], REPO_ROOT) if os.path.isabs(argv[0]) else argv[0]]
+    rest = list(argv[1:])
+    while rest:
+        arg = rest.pop(0)
+        name, eq, value = arg.partition("=")
+        if name == "--output":
+            value = value if eq else (rest.pop(0) if rest else "")
+            inside = not Path(value).is_absolute() or Path(value).resolve().is_relative_to(
+                REPO_ROOT)
+            if inside:
+                args.append(f"--output {os.path.relpath(Path(value).resolve(), REPO_ROOT)}")
+            continue
+        args.append(arg)
+    return "python " + " ".join(args)
+
+
 def write_json(path, payload):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    command = "python " + " ".join([os.path.relpath(sys.argv[0]), *sys.argv[1:]])
     payload = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
-               "command": command, **payload}
+               "command": recorded_command(sys.argv), **payload}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"wrote {path}")
 

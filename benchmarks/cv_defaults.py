@@ -14,6 +14,7 @@ Usage::
     python benchmarks/cv_defaults.py --model wide --grid lr=1e-2,1e-3
     python benchmarks/cv_defaults.py --model timm:efficientnet_lite0 --tta 0,1
     python benchmarks/cv_defaults.py --model deep --grid max_epochs=30,60 --outer-splits 5
+    python benchmarks/cv_defaults.py --model compact --outer-splits 5 --seed-offset 100
 """
 
 import argparse
@@ -44,6 +45,9 @@ def main(argv=None):
     parser.add_argument("--tta", default="0", help="test-time augmentation values to compare")
     parser.add_argument("--outer-splits", type=int, default=1,
                         help="cross-validate inside the training parts of this many splits")
+    parser.add_argument("--seed-offset", type=int, default=0,
+                        help="fold k trains with random_state k + this; another value "
+                             "measures how far a CV mean moves with the seed alone")
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
@@ -70,7 +74,8 @@ def main(argv=None):
         scores = {t: [] for t in ttas}
         start = time.perf_counter()
         for k, (fit_idx, val_idx) in enumerate(folds):
-            estimator = get_estimator(args.model, random_state=k, **params)
+            estimator = get_estimator(args.model, random_state=k + args.seed_offset,
+                                      **params)
             estimator.fit(X[fit_idx], y[fit_idx])
             for t in ttas:
                 estimator.set_params(tta=t)
@@ -95,7 +100,8 @@ def main(argv=None):
                   f"({seconds:.0f} s per fit){paired}", flush=True)
     if args.output:
         write_json(args.output, {"model": args.model, "outer_splits": args.outer_splits,
-                                 "folds": args.folds, "results": results})
+                                 "folds": args.folds, "seed_offset": args.seed_offset,
+                                 "results": results})
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_pa
 
 def test_gpu_check_dry_run_on_the_cpu_scores_agreement(tmp_path, real_data):
     result = run("gpu_check.py", "--device", "cpu", "--models", "simple", "--epochs", "1",
-                 "--predict-n", "32", tmp_path=tmp_path)
+                 "--predict-n", "32", "--bf16", tmp_path=tmp_path)
+    assert result["bf16"] is True
     rows = result["rows"]
     assert [(r["model"], r["amp"]) for r in rows] == [("simple", False), ("simple", True)]
     assert all(r["device"] == "cpu" and r["cpu_agreement"] == 1.0 for r in rows)
@@ -75,3 +76,20 @@ def test_gpu_check_says_when_there_is_no_gpu(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "no CUDA device here" in done.stderr
+
+
+def test_result_files_record_a_command_that_reruns_from_the_repository(tmp_path):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from _common import recorded_command
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    repo = BENCHMARKS.parent
+    script = str(BENCHMARKS / "gpu_check.py")
+    assert recorded_command([script, "--output", str(tmp_path / "r.json"), "--epochs", "2"]) \
+        == "python benchmarks/gpu_check.py --epochs 2"
+    assert recorded_command([script, f"--output={tmp_path}/r.json"]) \
+        == "python benchmarks/gpu_check.py"
+    inside = str(repo / "benchmarks/results/x.json")
+    assert recorded_command(["benchmarks/cv_defaults.py", "--output", inside, "--set", "lr=1"]) \
+        == "python benchmarks/cv_defaults.py --output benchmarks/results/x.json --set lr=1"
