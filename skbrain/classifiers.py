@@ -7,7 +7,7 @@ hyperparameters from them.
 """
 
 from ._base import BaseCNNClassifier
-from .networks import ARCHITECTURE_DEFAULTS, ConvNet, conv_channels
+from .networks import ARCHITECTURE_DEFAULTS, ConvNet, block_layout, conv_channels
 
 __all__ = [
     "CNNClassifier",
@@ -212,7 +212,7 @@ class CNNClassifier(BaseCNNClassifier):
             "pool_size": value("pool_size"),
             "dropout": value("dropout"),
             "batch_norm": self.batch_norm,
-            "convs_per_block": 2 if self.architecture == "compact" else 1,
+            **block_layout(self.architecture),
             "pool_first": self.pool_first,
         }
 
@@ -307,7 +307,7 @@ class SimpleCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 1,
+            **block_layout("simple"),
             "pool_first": self.pool_first,
         }
 
@@ -406,7 +406,7 @@ class TwoConvCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 1,
+            **block_layout("two-conv"),
             "pool_first": self.pool_first,
         }
 
@@ -505,7 +505,7 @@ class WideCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 1,
+            **block_layout("wide"),
             "pool_first": self.pool_first,
         }
 
@@ -601,7 +601,7 @@ class DeepCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 1,
+            **block_layout("deep"),
             "pool_first": self.pool_first,
         }
 
@@ -697,7 +697,7 @@ class PyramidCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 1,
+            **block_layout("pyramid"),
             "pool_first": self.pool_first,
         }
 
@@ -706,11 +706,13 @@ PyramidCNNClassifier.__doc__ = PyramidCNNClassifier.__doc__ % _DOC_PARTS
 
 
 class CompactCNNClassifier(BaseCNNClassifier):
-    """A small modern CNN: four blocks of two 3x3 convolutions, batch norm and ReLU.
+    """A small modern CNN: four blocks of 3x3 convolutions, batch norm and ReLU.
 
     Not one of the study's designs: skbrain adds it as the from-scratch
     network that a VGG-style stack of small kernels makes possible (kernel
-    counts ``k, 2k, 4k, 8k``, global pooling).
+    counts ``k, 2k, 4k, 8k``, global pooling). The first block, at full
+    resolution, has one convolution and the other three have two
+    (``module__first_block_convs=2`` gives the first block its second).
 
     Parameters
     ----------
@@ -796,7 +798,7 @@ class CompactCNNClassifier(BaseCNNClassifier):
             "kernel_size": self.kernel_size,
             "pool_size": self.pool_size,
             "dropout": self.dropout,
-            "convs_per_block": 2,
+            **block_layout("compact"),
             "pool_first": self.pool_first,
         }
 

@@ -12,7 +12,8 @@ architecture    conv layers (``k`` = ``n_kernels``)              study's design
 ``wide``        ``[k]`` with a large kernel                      "wide" net
 ``deep``        ``[k, 2k, 4k]`` (increasing)                     "deep" net
 ``pyramid``     ``[k, k/2, k/4]`` (decreasing)                   "pyramid" net
-``compact``     ``[k, 2k, 4k, 8k]`` in 3x3 double-conv blocks    added by skbrain
+``compact``     ``[k, 2k, 4k, 8k]``, 3x3, two convs per block    added by skbrain
+                (one in the first)
 ==============  ==============================================  =================
 
 Each conv layer is ``Conv2d -> MaxPool2d -> BatchNorm2d -> ReLU`` (the study's
@@ -33,6 +34,7 @@ __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
     "ConvNet",
+    "block_layout",
     "conv_channels",
     "count_parameters",
 ]
@@ -57,6 +59,37 @@ ARCHITECTURE_DEFAULTS = {
     "pyramid": {"n_kernels": 64, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
     "compact": {"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
 }
+
+
+def block_layout(architecture):
+    """How an architecture groups its convolutions into blocks between poolings.
+
+    Parameters
+    ----------
+    architecture : str
+        One of :data:`ARCHITECTURES`.
+
+    Returns
+    -------
+    dict
+        ``convs_per_block`` and ``first_block_convs`` for :class:`ConvNet`.
+        The study's designs pool after every convolution. The compact net
+        pools after pairs of convolutions, except at full resolution, where a
+        convolution costs the most: there it has one, which trains it 1.4x
+        faster with cross-validated F1 within the seed-to-seed spread of two
+        (``benchmarks/README.md``).
+
+    Examples
+    --------
+    >>> block_layout("compact")
+    {'convs_per_block': 2, 'first_block_convs': 1}
+    >>> block_layout("deep")
+    {'convs_per_block': 1, 'first_block_convs': 1}
+    """
+    conv_channels(architecture, 1)  # raises, naming the valid architectures
+    if architecture == "compact":
+        return {"convs_per_block": 2, "first_block_convs": 1}
+    return {"convs_per_block": 1, "first_block_convs": 1}
 
 
 def conv_channels(architecture, n_kernels, n_kernels_2=None):
@@ -191,10 +224,9 @@ class ConvNet(nn.Module):
         Convolutions before each pooling step.
     first_block_convs : int or None, default=None
         Convolutions of the first block, at full resolution, where each one
-        costs the most; None means ``convs_per_block``. One instead of the
-        compact net's two trains it 1.4x faster, with cross-validated F1
-        0.009 +- 0.013 lower (``benchmarks/README.md``); reach it from an
-        estimator with ``module__first_block_convs=1``.
+        costs the most; None means ``convs_per_block``. The compact net has
+        one there instead of two (see :func:`block_layout`);
+        ``module__first_block_convs=2`` gives it back the second.
     residual : bool, default=False
         Make each block of two or more convolutions a residual block: its
         input, projected by a 1x1 convolution where the width changes, is

@@ -122,7 +122,7 @@ def _build_table():
         ModelSpec("pyramid", "hand-made", _hand_made("PyramidCNNClassifier"),
                   "three conv layers, k, k/2, k/4 kernels"),
         ModelSpec("compact", "hand-made", _hand_made("CompactCNNClassifier"),
-                  "four blocks of two 3x3 convolutions"),
+                  "four blocks of 3x3 convolutions, k to 8k kernels"),
     ]
     for i in range(8):
         specs.append(ModelSpec(

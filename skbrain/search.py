@@ -117,7 +117,7 @@ STUDY_ARCHITECTURES = ("simple", "two-conv", "wide", "deep", "pyramid")
 # ---------------------------------------------------------------- search spaces
 def _hand_made_space(params, compact):
     if compact:
-        # Four double-conv blocks of k, 2k, 4k, 8k kernels: the study's 25-75
+        # Four conv blocks of k, 2k, 4k, 8k kernels: the study's 25-75
         # would give 10-35 million weights, so the compact net keeps small k
         # and the small kernels it is built around; four pooling steps of 5 or
         # more would shrink a 150-pixel image to one pixel.

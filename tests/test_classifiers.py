@@ -218,3 +218,17 @@ def test_pool_first_reaches_the_network_and_both_orders_learn(Estimator, synthet
         kinds[pool_first] = names[names.index("_ClampedMaxPool") - 1]
         assert np.isfinite(clf.predict_proba(X)).all()
     assert kinds == {True: "Conv2d", False: "ReLU"}
+
+
+def test_compact_net_has_one_full_resolution_convolution_unless_asked(synthetic_images):
+    X, y = synthetic_images
+
+    def convs_before_first_pool(clf):
+        names = [type(m).__name__ for m in clf.module_.features]
+        return names[: names.index("_ClampedMaxPool")].count("Conv2d")
+
+    default = CompactCNNClassifier(n_kernels=4, **FAST).fit(X, y)
+    assert convs_before_first_pool(default) == 1
+    classic = CompactCNNClassifier(n_kernels=4, module__first_block_convs=2, **FAST).fit(X, y)
+    assert convs_before_first_pool(classic) == 2
+    assert np.isfinite(classic.predict_proba(X)).all()

@@ -1,14 +1,20 @@
 import pytest
 import torch
 
-from skbrain.networks import ARCHITECTURES, ConvNet, conv_channels, count_parameters
+from skbrain.networks import (
+    ARCHITECTURES,
+    ConvNet,
+    block_layout,
+    conv_channels,
+    count_parameters,
+)
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_every_architecture_builds_and_runs_on_any_size(architecture):
     channels = conv_channels(architecture, 8)
     net = ConvNet(in_channels=3, channels=channels, kernel_size=3, pool_size=2,
-                  convs_per_block=2 if architecture == "compact" else 1)
+                  **block_layout(architecture))
     for size in (1, 7, 40):
         out = net(torch.rand(2, 3, size, size))
         assert out.shape == (2, 2)
@@ -62,7 +68,7 @@ def test_channels_last_gives_the_same_outputs(architecture):
     for channels_last in (True, False):
         torch.manual_seed(0)
         net = ConvNet(3, 2, conv_channels(architecture, d["n_kernels"]), d["kernel_size"],
-                      d["pool_size"], convs_per_block=2 if architecture == "compact" else 1,
+                      d["pool_size"], **block_layout(architecture),
                       channels_last=channels_last).train()
         out = net(x)
         out.sum().backward()
