@@ -81,10 +81,9 @@ def recorded_command(argv):
         name, eq, value = arg.partition("=")
         if name == "--output":
             value = value if eq else (rest.pop(0) if rest else "")
-            inside = not Path(value).is_absolute() or Path(value).resolve().is_relative_to(
-                REPO_ROOT)
-            if inside:
-                args.append(f"--output {os.path.relpath(Path(value).resolve(), REPO_ROOT)}")
+            output = Path(value).resolve()
+            if output.is_relative_to(REPO_ROOT):
+                args.append(f"--output {output.relative_to(REPO_ROOT)}")
             continue
         args.append(arg)
     return "python " + " ".join(args)
