@@ -71,33 +71,6 @@ def on_cpu(estimator):
     return cpu
 
 
-def use_bfloat16_autocast():
-    """Make ``amp=True`` mean bfloat16 autocast without a gradient scaler (``--bf16``).
-
-    A probe, not a skbrain option: bfloat16 has float32's exponent range, so it
-    needs no loss scaling, which removes the scaler's extra kernels from each
-    step. It patches the private network class for this process only.
-    """
-    from contextlib import nullcontext
-
-    from skbrain import _base
-
-    def autocast(net):
-        if net.amp and str(net.device).startswith("cuda"):
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return nullcontext()
-
-    initialize = _base._SkbrainNet.initialize
-
-    def initialize_without_scaler(net):
-        initialize(net)
-        net.scaler_ = None
-        return net
-
-    _base._SkbrainNet._autocast = autocast
-    _base._SkbrainNet.initialize = initialize_without_scaler
-
-
 def sync(device):
     if device.startswith("cuda"):
         torch.cuda.synchronize()
@@ -178,7 +151,11 @@ def main(argv=None):
     parser.add_argument("--output", default="benchmarks/results/gpu_check.json")
     args = parser.parse_args(argv)
     if args.bf16:
-        use_bfloat16_autocast()
+        # A probe, not a skbrain option: bfloat16 needs no loss scaling, which
+        # takes the scaler's kernels out of each step. This process only.
+        from skbrain._base import _SkbrainNet
+
+        _SkbrainNet.amp_dtype = torch.bfloat16
     args.params = parse_set(args.set)
     torch.backends.cudnn.benchmark = args.cudnn_benchmark
     if args.device.startswith("cuda") and not torch.cuda.is_available():

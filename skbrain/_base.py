@@ -114,15 +114,23 @@ class _SkbrainNet(NeuralNetClassifier):
     run under CUDA autocast when ``amp`` is on.
     """
 
+    #: The autocast type under ``amp``. float16 needs loss scaling (a
+    #: GradScaler); bfloat16, which ``benchmarks/gpu_check.py --bf16`` tries,
+    #: has float32's exponent range and does not.
+    amp_dtype = torch.float16
+
     def __init__(self, *args, augment=False, amp=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.augment = augment
         self.amp = amp
         self.view_ = None
 
+    def _amp_on_cuda(self):
+        return bool(self.amp) and str(self.device).startswith("cuda")
+
     def _autocast(self):
-        if self.amp and str(self.device).startswith("cuda"):
-            return torch.autocast("cuda", dtype=torch.float16)
+        if self._amp_on_cuda():
+            return torch.autocast("cuda", dtype=self.amp_dtype)
         return nullcontext()
 
     def infer(self, x, **fit_params):
@@ -142,7 +150,7 @@ class _SkbrainNet(NeuralNetClassifier):
 
     def initialize(self):
         super().initialize()
-        use_scaler = self.amp and str(self.device).startswith("cuda")
+        use_scaler = self._amp_on_cuda() and self.amp_dtype == torch.float16
         self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
         return self
 
