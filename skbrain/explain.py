@@ -17,10 +17,10 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
+from ._unwrap import unwrap
 from .networks import _ClampedMaxPool
 
 __all__ = ["GradCAM", "default_target_layer"]
@@ -40,16 +40,6 @@ _BLOCK_TAIL = (
     nn.ELU,
     nn.Hardswish,
 )
-
-
-def _split_pipeline(estimator):
-    """Return ``(transform steps or None, final skbrain estimator)``."""
-    from sklearn.pipeline import Pipeline
-
-    if isinstance(estimator, Pipeline):
-        head, final = estimator[:-1], estimator.steps[-1][1]
-        return (head if len(estimator.steps) > 1 else None), final
-    return None, estimator
 
 
 def default_target_layer(module):
@@ -232,15 +222,9 @@ class GradCAM:
         """
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-        head, final = _split_pipeline(self.estimator)
-        if not hasattr(final, "net_") and not hasattr(final, "_validate_X"):
-            raise TypeError(
-                f"GradCAM explains skbrain estimators (or Pipelines ending in one); got "
-                f"{type(final).__name__}"
-            )
-        check_is_fitted(final)
-        if head is not None:
-            X = head.transform(X)
+        found = unwrap(self.estimator, caller="GradCAM")
+        final = found.estimator
+        X = found.transform(X)
         X = final._validate_X(X, reset=False)
         module = final.module_
         name, layer = self._resolve_layer(module)

@@ -28,9 +28,9 @@ import warnings
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
+from ._unwrap import unwrap
 from ._version import __version__
 from .persistence import atomic_write
 
@@ -60,20 +60,6 @@ class _WithProbabilities(nn.Module):
     def forward(self, images):
         logits = self.module(images).float()
         return torch.softmax(logits, dim=1), logits
-
-
-def _final_estimator(estimator):
-    from sklearn.pipeline import Pipeline
-
-    if isinstance(estimator, Pipeline):
-        estimator = estimator.steps[-1][1]
-    if not hasattr(estimator, "_module_spec"):
-        raise TypeError(
-            f"to_onnx exports skbrain estimators (or a Pipeline ending in one); got "
-            f"{type(estimator).__name__}"
-        )
-    check_is_fitted(estimator)
-    return estimator
 
 
 def _check_image_size(image_size):
@@ -143,7 +129,7 @@ def to_onnx(estimator, path, image_size=150):
     from pathlib import Path
 
     onnx = _require_onnx()
-    estimator = _final_estimator(estimator)
+    estimator = unwrap(estimator, caller="to_onnx").estimator
     height, width = _check_image_size(image_size)
     path = Path(path)
     module = estimator.module_

@@ -53,42 +53,23 @@ _SCORE_NAMES = {
 # ------------------------------------------------------------------ unwrapping
 def _unwrap(model):
     """Find the skbrain estimator inside wrappers; describe the wrappers met."""
-    from sklearn.pipeline import Pipeline
+    from ._unwrap import unwrap
 
-    steps, threshold, calibration = [], None, None
-    current = model
-    for _ in range(20):
-        name = type(current).__name__
-        if isinstance(current, Pipeline):
-            for step_name, step in current.steps[:-1]:
-                if step is not None and step != "passthrough":
-                    steps.append(f"`{step_name}`: `{_short_repr(step)}`")
-            current = current.steps[-1][1]
-        elif hasattr(current, "best_threshold_"):  # TunedThresholdClassifierCV
-            threshold = (float(current.best_threshold_),
-                         f"tuned by cross-validation on the training images ({name}, "
-                         f"scoring={_short_repr(current.scoring)})")
-            current = current.estimator_
-        elif name == "FixedThresholdClassifier":
-            value = current.threshold
-            threshold = (0.5 if value == "auto" else float(value), f"fixed ({name})")
-            current = current.estimator_
-        elif name == "FrozenEstimator":
-            current = current.estimator
-        elif hasattr(current, "calibrated_classifiers_"):
-            calibration = (f"{name}(method={current.method!r}, cv={current.cv!r}), "
-                           f"{len(current.calibrated_classifiers_)} calibrated copies")
-            current = current.calibrated_classifiers_[0].estimator
-        elif hasattr(current, "best_estimator_"):
-            current = current.best_estimator_
-        else:
-            break
-    if not hasattr(current, "net_"):
+    found = unwrap(model, fitted=False, caller="model_card")
+    if not hasattr(found.estimator, "net_"):
         raise TypeError(
             f"model_card needs a fitted skbrain estimator, or a Pipeline or sklearn wrapper "
-            f"(threshold, calibration, search) around one; found {type(current).__name__}"
+            f"(threshold, calibration, search) around one; found an unfitted "
+            f"{type(found.estimator).__name__}"
         )
-    return current, steps, threshold, calibration
+    steps = [f"`{name}`: `{_short_repr(step)}`" for name, step in found.steps]
+    threshold = None if found.threshold is None else (found.threshold, found.threshold_source)
+    calibration = None
+    if found.calibration is not None:
+        cal = found.calibration
+        calibration = (f"{type(cal).__name__}(method={cal.method!r}, cv={cal.cv!r}), "
+                       f"{len(cal.calibrated_classifiers_)} calibrated copies")
+    return found.estimator, steps, threshold, calibration
 
 
 def _short_repr(obj, limit=120):

@@ -203,19 +203,12 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, class_names=None, norm
 
 
 def _history_of(estimator):
-    from sklearn.pipeline import Pipeline
+    from ._unwrap import unwrap
 
-    model = getattr(estimator, "best_estimator_", estimator)
-    # Unwrap searches, pipelines and threshold/frozen wrappers down to the net.
-    for _ in range(8):
-        if isinstance(model, Pipeline):
-            model = model.steps[-1][1]
-        elif not hasattr(model, "net_") and (
-            hasattr(model, "estimator_") or hasattr(model, "estimator")
-        ):
-            model = getattr(model, "estimator_", None) or model.estimator
-        else:
-            break
+    try:
+        model = unwrap(estimator, fitted=False).estimator
+    except TypeError:
+        model = estimator
     history = None
     if hasattr(model, "net_"):
         history = model.net_.history

@@ -1,0 +1,157 @@
+"""Find the skbrain estimator inside whatever wraps it.
+
+Every tool that needs the network (Grad-CAM, ONNX export, the model card, the
+figures, persistence, the command line) calls :func:`unwrap` instead of
+walking wrappers itself, so each tool takes the same models: a bare estimator,
+a :class:`~sklearn.pipeline.Pipeline` ending in one, threshold wrappers
+(:class:`~sklearn.model_selection.FixedThresholdClassifier`,
+:class:`~sklearn.model_selection.TunedThresholdClassifierCV`), calibration
+(:class:`~sklearn.calibration.CalibratedClassifierCV`), ``FrozenEstimator`` and
+fitted searches (``best_estimator_``), nested in any order.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Unwrapped", "positive_column", "unwrap"]
+
+_MAX_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class Unwrapped:
+    """What :func:`unwrap` found.
+
+    Attributes
+    ----------
+    estimator : skbrain estimator
+        The innermost skbrain estimator (it has ``net_`` once fitted).
+    steps : list of (name, transformer)
+        The Pipeline steps met before the estimator, outermost first; applying
+        them in order turns the model's input into the estimator's.
+    threshold : float or None
+        Decision threshold of a threshold wrapper, if one was met.
+    threshold_source : str or None
+        How the threshold was set (``"fixed (FixedThresholdClassifier)"`` ...).
+    calibration : estimator or None
+        The calibration wrapper, if one was met.
+    wrappers : tuple of str
+        Class names of everything met on the way, outermost first.
+    """
+
+    estimator: object
+    steps: list = field(default_factory=list)
+    threshold: float | None = None
+    threshold_source: str | None = None
+    calibration: object | None = None
+    wrappers: tuple = ()
+
+    def transform(self, X):
+        """Apply the steps before the estimator to ``X``."""
+        for _, step in self.steps:
+            X = step.transform(X)
+        return X
+
+
+def _is_skbrain(obj):
+    return hasattr(obj, "_module_spec") and hasattr(obj, "_validate_X")
+
+
+def unwrap(model, *, fitted=True, caller="this function"):
+    """Find the skbrain estimator inside ``model``.
+
+    Parameters
+    ----------
+    model : estimator
+        A skbrain estimator or any nesting of Pipelines, threshold and
+        calibration wrappers, ``FrozenEstimator`` and fitted searches around one.
+    fitted : bool, default=True
+        Also require the estimator to be fitted.
+    caller : str
+        Named in the error message.
+
+    Returns
+    -------
+    Unwrapped
+
+    Raises
+    ------
+    TypeError
+        If no skbrain estimator is inside ``model``.
+    sklearn.exceptions.NotFittedError
+        If ``fitted`` and the estimator is not fitted.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skbrain import ImageResizer, SimpleCNNClassifier
+    >>> found = unwrap(Pipeline([("resize", ImageResizer(32)), ("cnn", SimpleCNNClassifier())]),
+    ...                fitted=False)
+    >>> type(found.estimator).__name__, [name for name, _ in found.steps]
+    ('SimpleCNNClassifier', ['resize'])
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils.validation import check_is_fitted
+
+    steps, wrappers = [], []
+    threshold = source = calibration = None
+    current = model
+    for _ in range(_MAX_DEPTH):
+        if _is_skbrain(current):
+            break
+        name = type(current).__name__
+        wrappers.append(name)
+        if isinstance(current, Pipeline):
+            steps.extend(
+                (step_name, step)
+                for step_name, step in current.steps[:-1]
+                if step is not None and step != "passthrough"
+            )
+            current = current.steps[-1][1]
+        elif hasattr(current, "best_threshold_"):  # fitted TunedThresholdClassifierCV
+            threshold = float(current.best_threshold_)
+            scoring = " ".join(repr(current.scoring).split())[:100]
+            source = (f"tuned by cross-validation on the training images ({name}, "
+                      f"scoring={scoring})")
+            current = current.estimator_
+        elif name == "FixedThresholdClassifier":
+            value = current.threshold
+            threshold = 0.5 if value == "auto" else float(value)
+            source = f"fixed ({name})"
+            current = getattr(current, "estimator_", current.estimator)
+        elif hasattr(current, "calibrated_classifiers_"):
+            calibration = current
+            current = current.calibrated_classifiers_[0].estimator
+        elif hasattr(current, "best_estimator_"):
+            current = current.best_estimator_
+        elif hasattr(current, "estimator_"):
+            current = current.estimator_
+        elif hasattr(current, "estimator"):  # FrozenEstimator, unfitted wrappers
+            current = current.estimator
+        else:
+            break
+    if not _is_skbrain(current):
+        raise TypeError(
+            f"{caller} needs a skbrain estimator, or a Pipeline, threshold or calibration "
+            f"wrapper or fitted search around one; found {type(current).__name__} "
+            f"inside {type(model).__name__}"
+        )
+    if fitted:
+        check_is_fitted(current)
+    return Unwrapped(current, steps, threshold, source, calibration, tuple(wrappers))
+
+
+def positive_column(classes, pos_label):
+    """Index of ``pos_label`` among ``classes`` (the columns of ``predict_proba``).
+
+    Examples
+    --------
+    >>> positive_column(["no", "yes"], "yes")
+    1
+    """
+    classes = list(np.asarray(classes).tolist())
+    label = pos_label.item() if hasattr(pos_label, "item") else pos_label
+    if label not in classes:
+        raise ValueError(f"pos_label {pos_label!r} is not one of the classes {classes}")
+    return classes.index(label)
