@@ -51,7 +51,6 @@ __all__ = ["main", "build_parser", "parse_set_options"]
 DEFAULT_OUTPUT = "skbrain-model.skbrain"
 SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
-MULTICLASS_COLUMNS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc")
 CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 PREDICTION_FIGURE_IMAGES = 12
 PREDICT_CHUNK = 256
@@ -108,42 +107,10 @@ def parse_set_options(items):
     return params
 
 
-def _check_set_keys(name, sets):
-    import difflib
-
-    from ._base import SKORCH_PREFIXES
-
-    valid = registry.get_estimator(name).get_params(deep=False)
-    for key in sets:
-        if key in valid or key.startswith(SKORCH_PREFIXES):
-            continue
-        close = difflib.get_close_matches(key, list(valid), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise CLIError(f"--set: {name} has no parameter {key!r}{hint}; its parameters are "
-                       f"{', '.join(sorted(valid))}")
-
-
 def _build_estimator(name, sets, defaults):
-    """Build a named estimator with ``--set`` values over the command's defaults."""
-    _check_set_keys(name, sets)
-    try:
-        estimator = registry.get_estimator(name, **{**defaults, **sets})
-    except ValueError as exc:
-        raise CLIError(f"--set: {exc}") from None
-    _preflight(estimator, name)
-    return estimator
+    from .training import build_estimator
 
-
-def _preflight(estimator, name):
-    """Reject bad hyperparameters now rather than after the images are decoded."""
-    try:
-        check = getattr(estimator, "_check_training_params", None)
-        if check is not None:
-            check()
-        if hasattr(estimator, "_module_spec"):
-            registry.build_module(estimator)
-    except (ValueError, TypeError) as exc:
-        raise CLIError(f"--set: {name}: {exc}") from None
+    return _ask(build_estimator, "--set", name, sets, **defaults)
 
 
 def _check_device(device):
@@ -395,20 +362,10 @@ def _figure_sample(y_test, seed):
 
 
 def _scores_table(name, scores, columns=SCORE_COLUMNS):
-    """The score table; for more classes, also one row per class."""
-    from .evaluation import ResultsTable
+    from .evaluation import scores_table
 
-    if "per_class" in scores:
-        columns = MULTICLASS_COLUMNS
-    table = str(ResultsTable([{"model": name, **scores}],
-                             metrics=[m for m in columns if m in scores]))
-    if "per_class" in scores:
-        names = scores.get("class_names") or {}
-        rows = [{"model": str(names.get(str(k), names.get(k, k))), **v}
-                for k, v in scores["per_class"].items()]
-        table += "\n\n" + str(ResultsTable(rows, metrics=["precision", "recall", "f1"])
-                              ).replace("model", "class", 1)
-    return table
+    names = scores.pop("class_names", None)
+    return scores_table(name, scores, columns, class_names=names)
 
 
 # ------------------------------------------------------------------- commands
@@ -476,22 +433,13 @@ def _training_info(data, train, test, split_info, args, threshold_info):
     return info
 
 
-def _threshold_line(t):
-    return (f"threshold {t['threshold']:.4f} (recall >= {t['min_recall']:g} in {t['cv']}-fold "
-            "grouped CV on the training images"
-            + ("" if t["cv_reaches_min_recall"] else "; not reached, closest taken")
-            + f"): test recall {t['test_default']['recall']:.3f} -> "
-            f"{t['test_threshold']['recall']:.3f}, precision "
-            f"{t['test_default']['precision']:.3f} -> {t['test_threshold']['precision']:.3f} "
-            f"(costs {t['precision_cost']:+.3f}) against the default 0.5 decision")
-
-
 def _cmd_train(args):
     from sklearn.pipeline import Pipeline
 
     from .model_card import model_card
     from .persistence import _versions, save_model
     from .plotting import plot_confusion_matrix, plot_predictions
+    from .thresholds import describe_threshold
     from .training import fit_and_test
 
     started = time.perf_counter()
@@ -561,7 +509,7 @@ def _cmd_train(args):
     columns = ACROSS_COLUMNS if test_data is not data else SCORE_COLUMNS
     print(_scores_table(name, {**scores, "class_names": names}, columns))
     if result.threshold is not None:
-        print(_threshold_line(result.threshold))
+        print(describe_threshold(result.threshold))
 
     output.parent.mkdir(parents=True, exist_ok=True)
     files = {"model": output, "metrics": _sibling(output, ".metrics.json"),

@@ -60,6 +60,7 @@ __all__ = [
     "is_multiclass",
     "predict_with_proba",
     "read_split_file",
+    "scores_table",
     "expected_calibration_error",
     "study_split",
     "train_test_split_grouped",
@@ -959,6 +960,46 @@ class ResultsTable:
             with atomic_write(path, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
         return text
+
+
+def scores_table(name, scores, metrics=None, *, class_names=None):
+    """Scores of one model as printed text; for more classes also one row per class.
+
+    Parameters
+    ----------
+    name : str
+        The model's name, the first cell.
+    scores : dict
+        As :func:`classification_scores` returns them.
+    metrics : sequence of str, default=None
+        Columns; ``None``: :data:`DEFAULT_METRICS` (two classes) or
+        :data:`MULTICLASS_METRICS`, without the timings.
+    class_names : dict, default=None
+        Label (or its string) to name, for the per-class rows.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(scores_table("wide", classification_scores([0, 1, 1], [0, 1, 0])))
+    model  accuracy  precision  recall  F1
+    -----  --------  ---------  ------  -----
+    wide   0.667     1.000      0.500   0.667
+    """
+    multiclass = "per_class" in scores
+    if multiclass or metrics is None:
+        metrics = MULTICLASS_METRICS if multiclass else DEFAULT_METRICS
+    text = str(ResultsTable([{"model": name, **scores}],
+                            metrics=[m for m in metrics if m in scores]))
+    if multiclass:
+        names = class_names or {}
+        rows = [{"model": str(names.get(str(k), names.get(k, k))), **v}
+                for k, v in scores["per_class"].items()]
+        per_class = ResultsTable(rows, metrics=["precision", "recall", "f1"])
+        text += "\n\n" + str(per_class).replace("model", "class", 1)
+    return text
 
 
 # ----------------------------------------------------------------- comparison

@@ -12,7 +12,12 @@ is these two calls.
 
 import numpy as np
 
-__all__ = ["min_recall_score", "threshold_report", "tune_threshold_for_recall"]
+__all__ = [
+    "describe_threshold",
+    "min_recall_score",
+    "threshold_report",
+    "tune_threshold_for_recall",
+]
 
 
 def min_recall_score(y_true, y_pred, *, min_recall, pos_label=1):
@@ -160,3 +165,25 @@ def threshold_report(model, X_test, y_test, summary, *, pos_label=1):
     summary["test_threshold"] = {k: tuned[k] for k in ("precision", "recall")}
     summary["precision_cost"] = default["precision"] - tuned["precision"]
     return summary
+
+
+def describe_threshold(summary):
+    """One line on a threshold chosen for recall and what it costs on the test images.
+
+    Parameters
+    ----------
+    summary : dict
+        As :func:`threshold_report` completes it.
+
+    Returns
+    -------
+    str
+    """
+    t = summary
+    return (f"threshold {t['threshold']:.4f} (recall >= {t['min_recall']:g} in {t['cv']}-fold "
+            "grouped CV on the training images"
+            + ("" if t["cv_reaches_min_recall"] else "; not reached, closest taken")
+            + f"): test recall {t['test_default']['recall']:.3f} -> "
+            f"{t['test_threshold']['recall']:.3f}, precision "
+            f"{t['test_default']['precision']:.3f} -> {t['test_threshold']['precision']:.3f} "
+            f"(costs {t['precision_cost']:+.3f}) against the default 0.5 decision")

@@ -14,7 +14,66 @@ from sklearn.utils import Bunch
 
 from .evaluation import classification_scores, is_multiclass, predict_with_proba
 
-__all__ = ["check_binary_options", "fit_and_test"]
+__all__ = ["build_estimator", "check_binary_options", "fit_and_test"]
+
+
+def build_estimator(name, params=None, **defaults):
+    """A named estimator with ``params`` over ``defaults``, checked before any work starts.
+
+    Parameters
+    ----------
+    name : str
+        A model name (see :func:`skbrain.registry.list_models`).
+    params : dict, default=None
+        Parameters the user chose; a name the estimator does not have is an
+        error (with the closest name suggested).
+    **defaults
+        Parameters the caller chooses (``random_state``, ``device`` ...),
+        overridden by ``params``.
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    ValueError
+        For an unknown parameter name, or a value the estimator or its
+        network rejects (checked now, not after the images are decoded).
+
+    Examples
+    --------
+    >>> build_estimator("wide", {"max_epochs": 2}).max_epochs
+    2
+    >>> build_estimator("wide", {"max_epoch": 2})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: wide has no parameter 'max_epoch' (did you mean 'max_epochs'?); ...
+    """
+    import difflib
+
+    from . import registry
+    from ._base import SKORCH_PREFIXES
+
+    params = dict(params or {})
+    valid = registry.get_estimator(name).get_params(deep=False)
+    for key in params:
+        if key in valid or key.startswith(SKORCH_PREFIXES):
+            continue
+        close = difflib.get_close_matches(key, list(valid), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{name} has no parameter {key!r}{hint}; its parameters are "
+                         f"{', '.join(sorted(valid))}")
+    estimator = registry.get_estimator(name, **{**defaults, **params})
+    try:
+        check = getattr(estimator, "_check_training_params", None)
+        if check is not None:
+            check()
+        if hasattr(estimator, "_module_spec"):
+            registry.build_module(estimator)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    return estimator
 
 
 def check_binary_options(y, target_names=None, **options):
