@@ -142,6 +142,9 @@ def expected_calibration_error(y_true, y_proba, n_bins=10, *, pos_label=1):
     if not isinstance(n_bins, numbers.Integral) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}")
     y_true = np.asarray(y_true).ravel()
+    if len(np.unique(y_true)) > 2:
+        raise ValueError("expected_calibration_error is for two classes (tumor / no tumor); "
+                         f"y_true has {len(np.unique(y_true))}")
     proba = _positive_proba(y_proba, np.unique(y_true), pos_label)
     if len(proba) != len(y_true):
         raise ValueError(

@@ -145,3 +145,15 @@ def test_planted_near_copy_is_found_and_dropped(two_collections, tmp_path, capsy
     every = evaluate_across(model, test.data, test.target, train_images=train.data,
                             drop_near_copies=False)
     assert len(every.kept) == 21 and {"roc_auc", "balanced_accuracy", "f1"} <= set(every.scores)
+
+
+def test_skbrain_compare_on_four_classes(four_class, tmp_path, capsys):
+    code = main(["compare", "--models", "simple", "--repeats", "1", "--data", str(four_class),
+                 *FAST, "--quiet", "--output", str(tmp_path)])
+    text, err = capsys.readouterr()
+    assert code == 0, err
+    assert text.split()[:6] == ["model", "accuracy", "balanced", "acc.", "macro", "F1"]
+    rows = (tmp_path / "comparison.csv").read_text().splitlines()
+    assert "f1_macro_mean" in rows[0] and "recall_0" not in rows[0]
+    records = json.loads((tmp_path / "comparison.json").read_text())["records"]
+    assert {"recall_0", "recall_3", "f1_macro"} <= set(records[0])
