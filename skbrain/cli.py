@@ -546,9 +546,9 @@ def _cmd_train(args):
         _save_figure(plot_confusion_matrix(y_test, result.y_pred, labels=estimator.classes_,
                                            class_names=names), files["confusion"])
     # The saved pipeline reads the test files itself, as it will in use.
+    info = _training_info(data, train, test, split_info, args, result.threshold)
     model_card(model, [test_data.paths[i] for i in test], y_test, files["model_card"],
-               class_names=names, training_info=_training_info(data, train, test, split_info, args,
-                                            result.threshold))
+               class_names=names, training_info=info)
     report["timings"]["total_seconds"] = time.perf_counter() - started
     report["files"] = {k: str(v) for k, v in files.items()}
     _write_json(files["metrics"], report)
