@@ -157,3 +157,17 @@ def test_skbrain_compare_on_four_classes(four_class, tmp_path, capsys):
     assert "f1_macro_mean" in rows[0] and "recall_0" not in rows[0]
     records = json.loads((tmp_path / "comparison.json").read_text())["records"]
     assert {"recall_0", "recall_3", "f1_macro"} <= set(records[0])
+
+
+def test_fit_and_test_searches_three_classes_by_macro_f1(synthetic_images):
+    from skbrain.training import check_binary_options, fit_and_test
+
+    X, y = synthetic_images
+    y3 = np.where(y == 1, np.arange(len(y)) % 2 + 1, 0)
+    clf = SimpleCNNClassifier(n_kernels=4, max_epochs=1, batch_size=8, random_state=0)
+    result = fit_and_test(clf, X[:30], y3[:30], X[30:], y3[30:], search=2, cv=2,
+                          fixed={"max_epochs", "n_kernels", "batch_size"})
+    assert result.search["scoring"] == "f1_macro" and result.search["best_params"]
+    assert result.proba.shape == (10, 3) and "f1_macro" in result.scores
+    with pytest.raises(ValueError, match="min_recall is for two classes"):
+        check_binary_options(y3, min_recall=0.9)
