@@ -412,7 +412,7 @@ def _training_info(data, train, test, split_info, args, threshold_info):
     info = {
         "n_images": len(train),
         "class_counts": {names.get(int(k), k): int((y_train == k).sum())
-                         for k in np.unique(data.target)[::-1]},
+                         for k in np.unique(data.target)[::1 if data.multiclass else -1]},
         "source": f"{data.root} ({data.describe()} in all)",
         "duplicates": (f"the {len(data)} images are {len(np.unique(data.groups))} distinct "
                        "pictures (copies and near-copies grouped); each group lies wholly in "

@@ -292,8 +292,9 @@ def _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes, class_names
     for key, title in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy"),
                        ("f1_macro", "macro F1"), ("f1_weighted", "weighted F1"),
                        ("roc_auc", "ROC AUC (one-vs-rest, macro)")):
-        low, high = intervals.get(key, (float("nan"), float("nan")))
-        rows.append((title, _fmt(scores.get(key)), f"{_fmt(low)} - {_fmt(high)}"))
+        interval = (f"{_fmt(intervals[key][0])} - {_fmt(intervals[key][1])}"
+                    if key in intervals else "not bootstrapped")
+        rows.append((title, _fmt(scores.get(key)), interval))
     per_class = [(name(label), v["support"], _fmt(v["precision"]), _fmt(v["recall"]),
                   _fmt(v["f1"])) for label, v in scores["per_class"].items()]
     names = [name(label) for label in classes]
