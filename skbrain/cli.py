@@ -592,7 +592,9 @@ def _cmd_evaluate(args):
         where = f"all {data.describe()} in {data.root}"
         train_files = split.get("train")
         train_root = Path(saved_root) if saved_root else None
-        if test_files:
+        if train_root is not None and train_root.resolve() == data.root and not same_folder:
+            where += " (the training folder: the model was trained on these images)"
+        elif test_files:
             where += " (not the training folder, or changed: the saved split does not apply)"
         else:
             where += " (no saved split: the model may have been trained on some of them)"
