@@ -5,34 +5,35 @@ Sub-commands::
     skbrain models                                   # every model name, with its size
     skbrain train --model wide --output wide.skbrain # split, train, test, save
     skbrain train --model wide --min-recall 0.95     # ... deciding at a recall-first threshold
-    skbrain evaluate wide.skbrain                    # the same test scores again
+    skbrain train --model compact --data A --test-data B --negative notumor  # across collections
+    skbrain evaluate wide.skbrain [--data B]         # the same test scores again, or on B
     skbrain predict wide.skbrain scan1.jpg scan2.png # label and tumor probability
     skbrain compare --models simple,wide,deep --repeats 3 --output results/
     skbrain search --model wide --n-iter 20 --cv 3   # random search, grouped folds
 
-The images come from ``--data DIR`` (a folder with ``yes/`` and ``no/``),
-else from the folder in the ``SKBRAIN_DATA`` environment variable, else from
+The images come from ``--data DIR`` (a folder with one sub-folder per class,
+such as ``yes/`` and ``no/``, or ``glioma/ meningioma/ notumor/ pituitary/``;
+``--negative notumor`` makes the latter tumor / no tumor), else from the
+folder in the ``SKBRAIN_DATA`` environment variable, else from
 :func:`~skbrain.datasets.fetch_brain_mri`. Splits keep every group of
-duplicate images on one side (:class:`~skbrain.evaluation.StratifiedGroupShuffleSplit`)
-and nothing is ever written inside the data folder. Every file is written to
-a temporary name first and renamed into place.
+duplicate images on one side and nothing is ever written inside the data
+folder. Every file is written to a temporary name first and renamed into place.
 
 Errors in what was asked for (an unknown model, a missing folder, a bad
-``--set``, a file that is not a model) end the command with exit status 2
-and one line on standard error; ``--traceback`` shows the full traceback
-instead.
+``--set``, a file that is not a model, an option for two classes asked of
+more) end the command with exit status 2 and one line on standard error,
+before any training; ``--traceback`` shows the full traceback instead.
 
-Each command is a thin wrapper over library functions: :mod:`skbrain.registry`
-(model names), :mod:`skbrain.evaluation` (splits, scores, comparisons),
-:mod:`skbrain.plotting` (figures) and :mod:`skbrain.persistence` (model
-files), so a notebook can do the same steps.
+This module only parses, calls and prints: the steps are library functions
+(:mod:`skbrain.training`, :mod:`skbrain.evaluation`, :mod:`skbrain.thresholds`,
+:mod:`skbrain.search`, :mod:`skbrain.plotting`, :mod:`skbrain.model_card`,
+:mod:`skbrain.persistence`), so a notebook can do the same.
 """
 
 import argparse
 import ast
 import csv
 import datetime
-import io
 import json
 import os
 import sys
@@ -49,6 +50,7 @@ __all__ = ["main", "build_parser", "parse_set_options"]
 
 DEFAULT_OUTPUT = "skbrain-model.skbrain"
 SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 PREDICTION_FIGURE_IMAGES = 12
 PREDICT_CHUNK = 256
@@ -105,42 +107,10 @@ def parse_set_options(items):
     return params
 
 
-def _check_set_keys(name, sets):
-    import difflib
-
-    from ._base import SKORCH_PREFIXES
-
-    valid = registry.get_estimator(name).get_params(deep=False)
-    for key in sets:
-        if key in valid or key.startswith(SKORCH_PREFIXES):
-            continue
-        close = difflib.get_close_matches(key, list(valid), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise CLIError(f"--set: {name} has no parameter {key!r}{hint}; its parameters are "
-                       f"{', '.join(sorted(valid))}")
-
-
 def _build_estimator(name, sets, defaults):
-    """Build a named estimator with ``--set`` values over the command's defaults."""
-    _check_set_keys(name, sets)
-    try:
-        estimator = registry.get_estimator(name, **{**defaults, **sets})
-    except ValueError as exc:
-        raise CLIError(f"--set: {exc}") from None
-    _preflight(estimator, name)
-    return estimator
+    from .training import build_estimator
 
-
-def _preflight(estimator, name):
-    """Reject bad hyperparameters now rather than after the images are decoded."""
-    try:
-        check = getattr(estimator, "_check_training_params", None)
-        if check is not None:
-            check()
-        if hasattr(estimator, "_module_spec"):
-            registry.build_module(estimator)
-    except (ValueError, TypeError) as exc:
-        raise CLIError(f"--set: {name}: {exc}") from None
+    return _ask(build_estimator, "--set", name, sets, **defaults)
 
 
 def _check_device(device):
@@ -184,10 +154,10 @@ def _share(text):
         raise argparse.ArgumentTypeError(f"expected a number in (0, 1]; got {text!r}")
     return value
 
-
-def _label_name(label):
+def _label_name(label, names=None):
     key = label.item() if isinstance(label, np.generic) else label
-    return CLASS_NAMES.get(key, str(label)) if isinstance(key, int) else str(label)
+    names = CLASS_NAMES if names is None else names
+    return names.get(str(key), names.get(key, str(label))) if isinstance(key, int) else str(label)
 
 
 def _jsonable(value):
@@ -225,35 +195,52 @@ def _sibling(output, suffix):
         str(output) + suffix)
 
 
+def _ask(call, option, *args, **kwargs):
+    """Run a library call; its ValueError becomes one line about ``option``."""
+    try:
+        return call(*args, **kwargs)
+    except ValueError as exc:
+        raise CLIError(f"{option}: {exc}") from None
+
+
 # ----------------------------------------------------------------------- data
 class _Data:
-    """The images of one folder: absolute paths, relpaths, labels, groups."""
+    """The images of one folder: absolute paths, relpaths, labels, groups, class names."""
 
-    def __init__(self, root, paths, target, groups):
+    def __init__(self, root, bunch):
         # Identity is the resolved folder; relpaths come from the unresolved
         # paths, so a symlinked image still gets its name inside the folder.
         self.root = Path(root).resolve()
-        self.paths = [str(p) for p in paths]
+        self.paths = [str(p) for p in bunch.data]
         base = os.path.abspath(root)
         self.relpaths = [Path(os.path.relpath(os.path.abspath(p), base)).as_posix()
                          for p in self.paths]
-        self.target = np.asarray(target)
-        self.groups = np.asarray(groups) if groups is not None else np.arange(len(paths))
+        self.target = np.asarray(bunch.target)
+        groups = bunch.get("groups")
+        self.groups = np.asarray(groups) if groups is not None else np.arange(len(self.paths))
+        self.target_names = [str(n) for n in bunch.get("target_names", [])]
+        self.multiclass = len(np.unique(self.target)) > 2
 
     def __len__(self):
         return len(self.paths)
 
     def describe(self, index=None):
+        from .datasets import describe_labels
+
         y = self.target if index is None else self.target[index]
-        return f"{len(y)} images ({int((y == 1).sum())} tumor, {int((y == 0).sum())} no tumor)"
+        return describe_labels(y, self.target_names or None)
+
+    def class_names(self):
+        return ({i: n for i, n in enumerate(self.target_names)} if self.multiclass
+                else CLASS_NAMES)
 
 
-def _load_data(data_arg, *, fallback=None):
+def _load_data(data_arg, *, fallback=None, negative=None, option="--data"):
     """Load the images from ``--data``, ``SKBRAIN_DATA``, ``fallback`` or the download."""
     from .datasets import fetch_brain_mri, load_brain_mri
 
     if data_arg:
-        source, folder = "--data", Path(data_arg)
+        source, folder = option, Path(data_arg)
     elif os.environ.get("SKBRAIN_DATA"):
         source, folder = "SKBRAIN_DATA", Path(os.environ["SKBRAIN_DATA"])
     elif fallback is not None and Path(fallback).is_dir():
@@ -265,15 +252,24 @@ def _load_data(data_arg, *, fallback=None):
             raise CLIError(f"{source}: folder '{folder}' does not exist")
         if not folder.is_dir():
             raise CLIError(f"{source}: '{folder}' is not a folder")
-        bunch = load_brain_mri(folder)
-    else:
+    elif negative:
+        raise CLIError("--negative needs --data: the downloaded images have two classes")
+    if folder is None:
         fetched = fetch_brain_mri()
         bunch = fetched if hasattr(fetched, "target") else load_brain_mri(fetched)
+    else:
+        # --negative joins the classes of a folder that has that class; a two-class
+        # folder without it (yes/ and no/) is already tumor / no tumor.
+        joined = negative if negative and (folder / negative).is_dir() else None
+        bunch = _ask(load_brain_mri, source, folder, negative=joined)
+        if negative and joined is None and len(bunch.target_names) > 2:
+            raise CLIError(f"--negative: {negative!r} is not a class folder of '{folder}'; its "
+                           f"classes are {', '.join(bunch.target_names)}")
     if len(bunch.data) == 0:
         raise CLIError(f"{source or 'the data folder'}: no images found")
     # The class folders' parent; fetch_brain_mri chooses its own folder.
     root = folder if folder is not None else Path(os.path.abspath(bunch.data[0])).parent.parent
-    return _Data(root, bunch.data, bunch.target, getattr(bunch, "groups", None))
+    return _Data(root, bunch)
 
 
 def _refuse_inside(path, data, option):
@@ -283,80 +279,42 @@ def _refuse_inside(path, data, option):
                        "never writes there")
 
 
-def _read_split_file(path, data):
-    """Test-set positions listed in a JSON, CSV or text file of image paths."""
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"--split-file: '{path}' does not exist")
-    text = path.read_text(encoding="utf-8-sig")
-    entries = None
-    if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
-        try:
-            content = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"--split-file: '{path}' is not valid JSON ({exc})") from None
-        if isinstance(content, dict):
-            content = content.get("split", content)
-            content = content.get("test") if isinstance(content, dict) else None
-        if isinstance(content, list) and all(isinstance(e, str) for e in content):
-            entries = content
-        else:
-            raise CLIError(f"--split-file: '{path}' must hold a list of test files, or an "
-                           "object with a 'test' list")
-    else:
-        rows = [row for row in csv.reader(io.StringIO(text)) if row and any(row)]
-        header = [c.strip().lower() for c in rows[0]] if rows else []
-        column = next((header.index(c) for c in ("relpath", "file", "path", "filename")
-                       if c in header), None)
-        if column is None:
-            entries = [row[0].strip() for row in rows]
-        elif "split" in header:
-            split = header.index("split")
-            entries = [row[column].strip() for row in rows[1:]
-                       if row[split].strip().lower() == "test"]
-        else:
-            entries = [row[column].strip() for row in rows[1:]]
-    if not entries:
-        raise CLIError(f"--split-file: '{path}' lists no test files")
-    index = {rel: i for i, rel in enumerate(data.relpaths)}
-    by_tail = {"/".join(rel.split("/")[-2:]): i for i, rel in enumerate(data.relpaths)}
-    test, unknown = set(), []
-    for entry in entries:
-        posix = Path(entry).as_posix()
-        if Path(entry).is_absolute():
-            try:
-                posix = Path(entry).resolve().relative_to(data.root).as_posix()
-            except ValueError:
-                pass
-        i = index.get(posix, by_tail.get("/".join(posix.split("/")[-2:])))
-        if i is None:
-            unknown.append(entry)
-        else:
-            test.add(i)
-    if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise CLIError(f"--split-file: {shown}{more} not found in '{data.root}'")
-    test = np.array(sorted(test))
-    train = np.setdiff1d(np.arange(len(data)), test)
-    if len(train) == 0:
-        raise CLIError("--split-file: it lists every image; nothing is left to train on")
-    return train, test
+def _refuse_binary_options(data, **options):
+    """A two-class option asked of a multi-class folder stops here, before any training."""
+    from .training import check_binary_options
+
+    hint = "; join the classes with --negative NAME (e.g. --negative notumor)"
+    try:
+        check_binary_options(data.target, data.target_names, **options)
+    except ValueError as exc:
+        raise CLIError(f"{exc}{hint}") from None
 
 
 def _split(args, data):
-    from .evaluation import StratifiedGroupShuffleSplit
+    from .evaluation import StratifiedGroupShuffleSplit, read_split_file
 
     if args.split_file:
-        train, test = _read_split_file(args.split_file, data)
+        train, test = _ask(read_split_file, "--split-file", args.split_file, data.relpaths,
+                           data.root)
         return train, test, {"method": "file", "split_file": str(Path(args.split_file))}
     cv = StratifiedGroupShuffleSplit(1, test_size=args.test_size, random_state=args.seed)
-    try:
-        train, test = next(cv.split(data.paths, data.target, data.groups))
-    except ValueError as exc:
-        raise CLIError(f"--test-size: {exc}") from None
+    train, test = _ask(lambda: next(cv.split(data.paths, data.target, data.groups)),
+                       "--test-size")
     return train, test, {"method": "grouped-stratified", "test_size": args.test_size,
                          "seed": args.seed}
+
+
+def _near_copies(train_paths, test, keep):
+    """Mask of ``test`` images to score: near-copies of training images left out."""
+    from .evaluation import cross_collection_near_copies
+
+    copies = cross_collection_near_copies(train_paths, test.paths, n_jobs=-1)
+    what = "kept (--keep-near-copies)" if keep else "left out of the test scores"
+    print(f"near-copies: {int(copies.sum())} of the {len(test)} test images have a near-copy "
+          f"among the training images; {what}", flush=True)
+    if not keep and copies.all():
+        raise CLIError("every test image has a near-copy among the training images")
+    return np.ones(len(test), dtype=bool) if keep else ~copies, int(copies.sum())
 
 
 def _resize(args, paths, quiet):
@@ -372,18 +330,11 @@ def _resize(args, paths, quiet):
 
 
 def _predict(model, X):
-    """Labels (as ``model.predict`` decides) and tumor probabilities, decoding once."""
-    from sklearn.pipeline import Pipeline
+    """Labels and tumor probabilities (more classes: the predicted class's probability)."""
+    from .evaluation import predict_with_proba
 
-    if isinstance(model, Pipeline) and len(model.steps) > 1:
-        X = model[:-1].transform(X)
-        model = model[-1]
-    labels = np.asarray(model.predict(X))
-    proba = model.predict_proba(X)
-    classes = np.asarray(model.classes_)
-    column = np.flatnonzero(classes == 1)
-    tumor = proba[:, column[0] if len(column) else -1]
-    return labels, tumor
+    labels, proba = predict_with_proba(model, X)
+    return labels, (proba.max(axis=1) if proba.ndim == 2 else proba)
 
 
 def _predict_files(model, paths):
@@ -398,27 +349,23 @@ def _predict_files(model, paths):
         yield chunk, labels, proba
 
 
-def _predict_all(model, paths):
-    parts = list(_predict_files(model, paths))
-    return (np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]))
-
-
 def _figure_sample(y_test, seed):
-    """Positions of up to PREDICTION_FIGURE_IMAGES test images, both classes alike."""
+    """Positions of up to PREDICTION_FIGURE_IMAGES test images, every class alike."""
     rng = np.random.default_rng(seed)
-    per_class = PREDICTION_FIGURE_IMAGES // 2
+    labels = np.unique(y_test)
+    per_class = max(1, PREDICTION_FIGURE_IMAGES // len(labels))
     chosen = []
-    for label in np.unique(y_test):
+    for label in labels:
         members = np.flatnonzero(y_test == label)
         chosen += sorted(rng.permutation(members)[:per_class].tolist())
     return np.array(chosen[:PREDICTION_FIGURE_IMAGES])
 
 
-def _scores_table(name, scores):
-    from .evaluation import ResultsTable
+def _scores_table(name, scores, columns=SCORE_COLUMNS):
+    from .evaluation import scores_table
 
-    return ResultsTable([{"model": name, **scores}],
-                        metrics=[m for m in SCORE_COLUMNS if m in scores])
+    names = scores.pop("class_names", None)
+    return scores_table(name, scores, columns, class_names=names)
 
 
 # ------------------------------------------------------------------- commands
@@ -442,159 +389,58 @@ def _cmd_models(args):
         cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
                  row[3]]
         print("  ".join(cells).rstrip())
-    if any(r[2] == "n/a" for r in rows):
-        print("(n/a: the pretrained families need skbrain.pretrained, missing here)")
     return 0
 
 
 def _estimator_defaults(args):
-    defaults = {"random_state": args.seed, "device": args.device,
-                "verbose": 0 if args.quiet else 1}
-    return defaults
+    return {"random_state": args.seed, "device": args.device,
+            "verbose": 0 if args.quiet else 1}
 
 
-def _run_search(args, estimator, sets, X, y, groups):
-    """``--search N``: a grouped RandomizedSearchCV over the estimator's default space."""
-    try:
-        from .search import default_search_space, run_search
-    except ImportError:
-        raise CLIError("--search is not available yet in this version of skbrain") from None
-    from sklearn.pipeline import Pipeline
-
-    # The images are resized already, so the searched pipeline skips that step.
-    pipe = Pipeline([("resize", "passthrough"), ("cnn", estimator.set_params(verbose=0))])
-    try:
-        space = default_search_space(pipe, step="cnn")
-    except TypeError as exc:
-        raise CLIError(f"--search: {exc}") from None
-    # What the user fixed with --set is not searched.
-    space = {k: v for k, v in space.items() if k[len("cnn__"):] not in sets}
-    if not space:
-        raise CLIError("--search: every searchable parameter is fixed by --set")
-    search = run_search(pipe, X, y, groups, param_distributions=space, n_iter=args.search,
-                        cv=args.cv, scoring="f1", random_state=args.seed,
-                        verbose=0 if args.quiet else 1)
-    best = search.best_estimator_.named_steps["cnn"]
-    summary = {
-        "n_iter": args.search, "cv": args.cv, "scoring": "f1",
-        "best_params": {k[len("cnn__"):]: v for k, v in search.best_params_.items()},
-        "best_score": float(search.best_score_),
-    }
-    return best, summary
-
-
-def _min_recall_score(y_true, y_pred, *, min_recall, pos_label=1):
-    """Objective whose best threshold is the highest one keeping recall >= min_recall.
-
-    Thresholds that keep the recall floor score 1 plus the share of images
-    called negative (which only grows with the threshold); the others score
-    their recall minus 1, so the floor always wins and, where no threshold
-    reaches it, the closest one does.
-    """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    positive = y_true == pos_label
-    recall = float(np.mean(y_pred[positive] == pos_label)) if positive.any() else 1.0
-    if recall + 1e-12 < min_recall:
-        return recall - 1.0
-    return 1.0 + float(np.mean(y_pred != pos_label))
-
-
-def _tune_threshold(args, estimator, X, y, groups, quiet):
-    """``--min-recall``: pick the decision threshold by grouped CV on the training part.
-
-    Returns the refitted estimator, wrapped in a FixedThresholdClassifier at the
-    chosen threshold, and a summary for the report.
-    """
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.metrics import make_scorer
-    from sklearn.model_selection import (
-        FixedThresholdClassifier,
-        StratifiedGroupKFold,
-        TunedThresholdClassifierCV,
-    )
-
-    cv = StratifiedGroupKFold(n_splits=args.cv, shuffle=True, random_state=args.seed)
-    try:
-        splits = list(cv.split(X, y, groups))
-    except ValueError as exc:
-        raise CLIError(f"--cv: {exc}") from None
-    _say(f"choosing the threshold for recall >= {args.min_recall:g}: {args.cv}-fold grouped "
-         "cross-validation on the training images, then a final fit on all of them...",
-         quiet=quiet)
-    scorer = make_scorer(_min_recall_score, min_recall=args.min_recall, pos_label=1)
-    tuned = TunedThresholdClassifierCV(estimator, scoring=scorer, response_method="predict_proba",
-                                       thresholds=200, cv=splits, refit=True)
-    try:
-        tuned.fit(X, y)
-    except ValueError as exc:
-        if "constant predictions" in str(exc):
-            raise CLIError("--min-recall: the cross-validated models predict the same "
-                           "probability for every image, so no threshold can be chosen; "
-                           "train longer (--set max_epochs=...)") from None
-        raise
-    threshold = float(tuned.best_threshold_)
-    fixed = FixedThresholdClassifier(FrozenEstimator(tuned.estimator_), threshold=threshold,
-                                     response_method="predict_proba", pos_label=1)
-    fixed.fit(X, y)  # the frozen estimator is not trained again
-    summary = {"min_recall": args.min_recall, "threshold": threshold, "cv": args.cv,
-               "cv_reaches_min_recall": bool(tuned.best_score_ >= 1.0),
-               "method": "TunedThresholdClassifierCV, grouped StratifiedGroupKFold on the "
-                         "training images; the highest threshold whose recall >= min_recall"}
-    return fixed, summary
-
-
-def _threshold_report(fixed, X_test, y_test, summary):
-    """Test precision and recall at the default decision and at the tuned threshold."""
-    from .evaluation import classification_scores
-
-    base = fixed.estimator_.estimator
-    default = classification_scores(y_test, base.predict(X_test), pos_label=1)
-    tuned = classification_scores(y_test, fixed.predict(X_test), pos_label=1)
-    summary["test_default"] = {k: default[k] for k in ("precision", "recall")}
-    summary["test_threshold"] = {k: tuned[k] for k in ("precision", "recall")}
-    summary["precision_cost"] = default["precision"] - tuned["precision"]
-    return (f"threshold {summary['threshold']:.4f} (recall >= {summary['min_recall']:g} in "
-            f"{summary['cv']}-fold grouped CV on the training images"
-            + ("" if summary["cv_reaches_min_recall"] else "; not reached, closest taken")
-            + f"): test recall {default['recall']:.3f} -> {tuned['recall']:.3f}, precision "
-            f"{default['precision']:.3f} -> {tuned['precision']:.3f} (costs "
-            f"{summary['precision_cost']:+.3f}) against the default 0.5 decision")
-
-
-def _write_model_card(path, model, data, train, test, split_info, args, threshold_info):
-    from .model_card import model_card
-
+def _training_info(data, train, test, split_info, args, threshold_info):
+    """What the model card says about the training images."""
     y_train = data.target[train]
-    n_groups = len(np.unique(data.groups))
-    training_info = {
+    names = data.class_names()
+    if split_info.get("method") == "other collection":
+        split = (f"all {len(train)} images of the training folder; tested on {len(test)} "
+                 f"images of {split_info['test_data']} ({split_info['near_copies']} "
+                 "near-copies of training images " + ("kept)" if split_info["kept"] else
+                                                      "left out)"))
+    else:
+        split = (f"{len(train)} training / {len(test)} test images "
+                 f"({split_info.get('method')}, seed {args.seed})")
+    info = {
         "n_images": len(train),
-        "class_counts": {1: int((y_train == 1).sum()), 0: int((y_train == 0).sum())},
+        "class_counts": {names.get(int(k), k): int((y_train == k).sum())
+                         for k in np.unique(data.target)[::1 if data.multiclass else -1]},
         "source": f"{data.root} ({data.describe()} in all)",
-        "duplicates": (f"the {len(data)} images are {n_groups} distinct pictures (copies and "
-                       "near-copies grouped); each group lies wholly in training or in test"
-                       if split_info.get("method") != "file" else
+        "duplicates": (f"the {len(data)} images are {len(np.unique(data.groups))} distinct "
+                       "pictures (copies and near-copies grouped); each group lies wholly in "
+                       "training or in test" if split_info.get("method") != "file" else
                        "split read from --split-file; duplicates kept apart only if the "
                        "file does"),
-        "split": (f"{len(train)} training / {len(test)} test images "
-                  f"({split_info.get('method')}, seed {args.seed})"),
+        "split": split,
         "image_size": f"{args.image_size}x{args.image_size}",
     }
+    if not data.multiclass:  # the card's own names for 1 and 0
+        info["class_counts"] = {1: info["class_counts"]["tumor"],
+                                0: info["class_counts"]["no tumor"]}
     if threshold_info is not None:
-        training_info["threshold_selection"] = (
+        info["threshold_selection"] = (
             f"the highest threshold whose recall reached {threshold_info['min_recall']:g} in "
             f"{threshold_info['cv']}-fold grouped cross-validation on the training images "
             "(TunedThresholdClassifierCV), kept by FixedThresholdClassifier")
-    # The saved pipeline reads the test files itself, as it will in use.
-    model_card(model, [data.paths[i] for i in test], data.target[test], path,
-               training_info=training_info)
+    return info
 
 
 def _cmd_train(args):
     from sklearn.pipeline import Pipeline
 
-    from .evaluation import classification_scores
+    from .model_card import model_card
     from .persistence import _versions, save_model
-    from .plotting import plot_predictions
+    from .plotting import plot_confusion_matrix, plot_predictions
+    from .thresholds import describe_threshold
+    from .training import fit_and_test
 
     started = time.perf_counter()
     quiet = args.quiet
@@ -608,81 +454,106 @@ def _cmd_train(args):
     if output.is_dir():
         raise CLIError(f"--output: '{output}' is a folder; give a file name such as "
                        f"'{output / 'model.skbrain'}'")
+    if args.test_data and args.split_file:
+        raise CLIError("--test-data and --split-file both choose the test images; give one")
 
-    data = _load_data(args.data)
+    data = _load_data(args.data, negative=args.negative)
     _refuse_inside(output, data, "--output")
-    train, test, split_info = _split(args, data)
+    _refuse_binary_options(data, **{"--min-recall": args.min_recall})
     _say(f"data: {data.describe()} in {data.root}", quiet=quiet)
-    _say(f"split: train {data.describe(train)}, test {data.describe(test)}", quiet=quiet)
+    if args.test_data:
+        test_data = _load_data(args.test_data, negative=args.negative, option="--test-data")
+        _refuse_inside(output, test_data, "--output")
+        if data.multiclass and test_data.target_names != data.target_names:
+            raise CLIError(f"--test-data: its classes {test_data.target_names} are not those "
+                           f"of --data {data.target_names}")
+        if test_data.multiclass and not data.multiclass:
+            raise CLIError(f"--test-data: it has {len(test_data.target_names)} classes and "
+                           "--data two; join them with --negative NAME")
+        _say(f"test data: {test_data.describe()} in {test_data.root}", quiet=quiet)
+        scored, n_copies = _near_copies(data.paths, test_data, args.keep_near_copies)
+        train, test = np.arange(len(data)), np.flatnonzero(scored)
+        split_info = {"method": "other collection", "test_data": str(test_data.root),
+                      "near_copies": n_copies, "kept": bool(args.keep_near_copies)}
+    else:
+        test_data = data
+        train, test, split_info = _split(args, data)
+        _say(f"split: train {data.describe(train)}, test {data.describe(test)}", quiet=quiet)
 
     resizer, X, load_seconds = _resize(args, data.paths, quiet)
-    y = data.target
+    X_test = (X[test] if test_data is data else
+              _resize(args, [test_data.paths[i] for i in test], quiet)[1])
+    y, y_test = data.target, test_data.target[test]
     _say(f"training {name} ({type(estimator).__name__}) on {len(train)} images...",
          quiet=quiet)
-    start = time.perf_counter()
-    search_info = None
-    if args.search is not None:
-        estimator, search_info = _run_search(args, estimator, sets, X[train], y[train],
-                                             data.groups[train])
-    elif args.min_recall is None:
-        estimator.fit(X[train], y[train])
-    threshold_info = None
-    decision = estimator
-    if args.min_recall is not None:
-        decision, threshold_info = _tune_threshold(args, estimator, X[train], y[train],
-                                                   data.groups[train], quiet)
-        estimator = decision.estimator_.estimator
-    fit_seconds = time.perf_counter() - start
-    model = Pipeline([("resize", resizer), ("cnn", decision)])
+    if args.search is not None or args.min_recall is not None:  # folds checked before fitting
+        from sklearn.model_selection import StratifiedGroupKFold
 
-    start = time.perf_counter()
-    y_pred, proba = _predict(decision, X[test])
-    predict_seconds = time.perf_counter() - start
-    scores = classification_scores(y[test], y_pred, proba, pos_label=1)
-    print(f"\ntest scores of {name} on {data.describe(test)}:")
-    print(_scores_table(name, scores))
-    if threshold_info is not None:
-        print(_threshold_report(decision, X[test], y[test], threshold_info))
+        _ask(lambda: next(StratifiedGroupKFold(args.cv).split(X[train], y[train],
+                                                              data.groups[train])), "--cv")
+    try:
+        result = fit_and_test(estimator, X[train], y[train], X_test, y_test,
+                              groups=data.groups[train], search=args.search, cv=args.cv,
+                              fixed=sets, min_recall=args.min_recall, random_state=args.seed,
+                              verbose=0 if quiet else 1)
+    except ValueError as exc:
+        option = ("--min-recall" if "threshold" in str(exc) else
+                  "--search" if "searchable" in str(exc) else None)
+        if option is None:
+            raise
+        suffix = " by --set" if option == "--search" else ""
+        raise CLIError(f"{option}: {exc}{suffix}") from None
+    estimator, scores, names = result.estimator, result.scores, data.class_names()
+    model = Pipeline([("resize", resizer), ("cnn", result.model)])
+    print(f"\ntest scores of {name} on {test_data.describe(test)}:")
+    columns = ACROSS_COLUMNS if test_data is not data else SCORE_COLUMNS
+    print(_scores_table(name, {**scores, "class_names": names}, columns))
+    if result.threshold is not None:
+        print(describe_threshold(result.threshold))
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    metrics_path = _sibling(output, ".metrics.json")
-    figure_path = _sibling(output, ".predictions.png")
-    card_path = _sibling(output, ".model_card.md")
+    files = {"model": output, "metrics": _sibling(output, ".metrics.json"),
+             "figure": _sibling(output, ".predictions.png"),
+             "model_card": _sibling(output, ".model_card.md")}
+    counts = ({"n_tumor": int((y == 1).sum()), "n_no_tumor": int((y == 0).sum())}
+              if not data.multiclass else {"class_counts": {
+                  n: int((y == i).sum()) for i, n in enumerate(data.target_names)}})
     report = {
-        "command": "train",
-        "model": name,
-        "estimator": type(estimator).__name__,
-        "metrics": scores,
-        "n_train": len(train),
-        "n_test": len(test),
-        "image_size": args.image_size,
-        "device": getattr(estimator, "device_", None),
-        "data": {"path": str(data.root), "n_images": len(data),
-                 "n_tumor": int((y == 1).sum()), "n_no_tumor": int((y == 0).sum())},
+        "command": "train", "model": name, "estimator": type(estimator).__name__,
+        "metrics": scores, "n_train": len(train), "n_test": len(test),
+        "image_size": args.image_size, "device": getattr(estimator, "device_", None),
+        "data": {"path": str(data.root), "n_images": len(data), **counts},
         "split": {**split_info, "train": [data.relpaths[i] for i in train],
-                  "test": [data.relpaths[i] for i in test]},
-        "set": sets,
-        "params": estimator.get_params(deep=False),
-        "search": search_info,
-        "threshold": threshold_info,
-        "class_names": CLASS_NAMES,
-        "timings": {"load_seconds": load_seconds, "fit_seconds": fit_seconds,
-                    "predict_seconds": predict_seconds},
+                  "test": [test_data.relpaths[i] for i in test]},
+        "set": sets, "params": estimator.get_params(deep=False), "search": result.search,
+        "threshold": result.threshold, "class_names": names,
+        "timings": {"load_seconds": load_seconds, "fit_seconds": result.fit_seconds,
+                    "predict_seconds": result.predict_seconds},
         "versions": _versions(),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+    if args.negative:
+        report["data"]["negative"] = args.negative
     save_model(model, output, metadata=_jsonable(report))
-    shown = _figure_sample(y[test], args.seed)
-    fig = plot_predictions([data.paths[test[i]] for i in shown], y[test][shown], y_pred[shown],
-                           proba[shown], n=None)
+    shown = _figure_sample(y_test, args.seed)
+    fig = plot_predictions([test_data.paths[test[i]] for i in shown], y_test[shown],
+                           result.y_pred[shown], result.proba[shown], n=None,
+                           class_names=names)
     fig.suptitle(f"{name}: test images, true and predicted labels")
-    _save_figure(fig, figure_path)
-    _write_model_card(card_path, model, data, train, test, split_info, args, threshold_info)
+    _save_figure(fig, files["figure"])
+    if data.multiclass:
+        files["confusion"] = _sibling(output, ".confusion.png")
+        _save_figure(plot_confusion_matrix(y_test, result.y_pred, labels=estimator.classes_,
+                                           class_names=names), files["confusion"])
+    # The saved pipeline reads the test files itself, as it will in use.
+    info = _training_info(data, train, test, split_info, args, result.threshold)
+    model_card(model, [test_data.paths[i] for i in test], y_test, files["model_card"],
+               class_names=names, training_info=info)
     report["timings"]["total_seconds"] = time.perf_counter() - started
-    report["files"] = {"model": str(output), "metrics": str(metrics_path),
-                       "figure": str(figure_path), "model_card": str(card_path)}
-    _write_json(metrics_path, report)
-    print(f"\nwrote {output}, {metrics_path}, {figure_path} and {card_path} "
+    report["files"] = {k: str(v) for k, v in files.items()}
+    _write_json(files["metrics"], report)
+    *written, last = map(str, files.values())
+    print(f"\nwrote {', '.join(written)} and {last} "
           f"({report['timings']['total_seconds']:.1f} s in all)")
     return 0
 
@@ -697,32 +568,51 @@ def _load(path):
 
 
 def _cmd_evaluate(args):
-    from .evaluation import classification_scores
+    from .evaluation import classification_scores, evaluate_across, predict_with_proba
 
     model, info = _load(args.model)
     meta = info.get("metadata") or {}
     saved_root = (meta.get("data") or {}).get("path")
-    data = _load_data(args.data, fallback=saved_root)
-    test_files = (meta.get("split") or {}).get("test")
-    same_folder = saved_root is not None and Path(saved_root).resolve() == data.root
+    negative = args.negative or (meta.get("data") or {}).get("negative")
+    data = _load_data(args.data, fallback=saved_root, negative=negative)
+    split = meta.get("split") or {}
+    test_files, names = split.get("test"), meta.get("class_names")
+    test_root = split.get("test_data") or saved_root
+    same_folder = test_root is not None and Path(test_root).resolve() == data.root
+    classes = np.asarray(model.classes_)
     if test_files and same_folder and set(test_files) <= set(data.relpaths):
         index = {rel: i for i, rel in enumerate(data.relpaths)}
         rows = np.array([index[rel] for rel in test_files])
-        where = f"the saved test split: {data.describe(rows)}"
+        print(f"test scores of {meta.get('model') or type(model).__name__} on the saved test "
+              f"split: {data.describe(rows)}:")
+        y_pred, proba = predict_with_proba(model, [data.paths[i] for i in rows])
+        scores = classification_scores(data.target[rows], y_pred, proba, labels=classes)
+        columns = SCORE_COLUMNS if test_root == saved_root else ACROSS_COLUMNS
     else:
-        rows = np.arange(len(data))
         where = f"all {data.describe()} in {data.root}"
-        if test_files:
+        train_files = split.get("train")
+        train_root = Path(saved_root) if saved_root else None
+        if train_root is not None and train_root.resolve() == data.root and not same_folder:
+            where += " (the training folder: the model was trained on these images)"
+        elif test_files:
             where += " (not the training folder, or changed: the saved split does not apply)"
         else:
             where += " (no saved split: the model may have been trained on some of them)"
-    paths = [data.paths[i] for i in rows]
-    y_true = data.target[rows]
-    y_pred, proba = _predict_all(model, paths)
-    scores = classification_scores(y_true, y_pred, proba, pos_label=1)
+        print(f"test scores of {meta.get('model') or type(model).__name__} on {where}:")
+        train_paths = None
+        if train_files and train_root is not None and train_root.is_dir() and (
+                train_root.resolve() != data.root):
+            train_paths = [str(train_root / rel) for rel in train_files]
+            train_paths = [p for p in train_paths if os.path.exists(p)] or None
+        result = _ask(evaluate_across, "--data", model, data.paths, data.target,
+                      train_images=train_paths, drop_near_copies=not args.keep_near_copies,
+                      n_jobs=-1)
+        if train_paths is not None:
+            what = "kept (--keep-near-copies)" if args.keep_near_copies else "left out"
+            print(f"near-copies of the training images: {result.n_near_copies}; {what}")
+        rows, scores, columns = result.kept, result.scores, ACROSS_COLUMNS
     name = meta.get("model") or type(model).__name__
-    print(f"test scores of {name} on {where}:")
-    print(_scores_table(name, scores))
+    print(_scores_table(name, {**scores, "class_names": names or {}}, columns))
     if args.json:
         _refuse_inside(args.json, data, "--json")
         _write_json(args.json, {"command": "evaluate", "model_file": str(args.model),
@@ -751,9 +641,10 @@ def _expand_images(items):
 
 
 def _cmd_predict(args):
-    model, _ = _load(args.model)
+    model, info = _load(args.model)
+    names = (info.get("metadata") or {}).get("class_names")
     paths = _expand_images(args.images)
-    header = ("file", "label", "p_tumor")
+    header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label")
     writer = csv.writer(sys.stdout, lineterminator="\n") if args.csv else None
     width = max(len(p) for p in paths)
     if writer is not None:
@@ -763,18 +654,31 @@ def _cmd_predict(args):
     for chunk, labels, proba in _predict_files(model, paths):
         for path, label, p in zip(chunk, labels, proba, strict=True):
             if writer is not None:
-                writer.writerow((path, _label_name(label), f"{p:.4f}"))
+                writer.writerow((path, _label_name(label, names), f"{p:.4f}"))
             else:
-                print(f"{path.ljust(width)}  {_label_name(label).ljust(8)}  {p:>7.4f}")
+                print(f"{path.ljust(width)}  {_label_name(label, names).ljust(8)}  {p:>7.4f}")
         sys.stdout.flush()
     return 0
 
 
 def _model_name(text, option):
-    try:
-        return registry.normalize_model_name(text)
-    except ValueError as exc:
-        raise CLIError(f"{option}: {exc}") from None
+    return _ask(registry.normalize_model_name, option, text)
+
+
+def _prepare(args, names):
+    """Estimators, output folder and data of compare and search, checked before training."""
+    sets = parse_set_options(args.set)
+    _check_device(sets.get("device", args.device))
+    defaults = {**_estimator_defaults(args), "verbose": 0}
+    estimators = {name: _build_estimator(name, sets, defaults) for name in names}
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"--output: '{output}' is a file, not a folder")
+    data = _load_data(args.data, negative=args.negative)
+    _refuse_inside(output / "results.csv", data, "--output")
+    _say(f"data: {data.describe()} in {data.root}", quiet=args.quiet)
+    _, X, _ = _resize(args, data.paths, args.quiet)
+    return sets, estimators, output, data, X
 
 
 def _cmd_compare(args):
@@ -787,18 +691,7 @@ def _cmd_compare(args):
         raise CLIError("--models needs at least one model name")
     if len(set(names)) != len(names):
         raise CLIError(f"--models names a model twice: {args.models}")
-    sets = parse_set_options(args.set)
-    _check_device(sets.get("device", args.device))
-    defaults = {**_estimator_defaults(args), "verbose": 0}
-    estimators = {name: _build_estimator(name, sets, defaults) for name in names}
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        raise CLIError(f"--output: '{output}' is a file, not a folder")
-
-    data = _load_data(args.data)
-    _refuse_inside(output / "comparison.csv", data, "--output")
-    _say(f"data: {data.describe()} in {data.root}", quiet=args.quiet)
-    _, X, _ = _resize(args, data.paths, args.quiet)
+    _, estimators, output, data, X = _prepare(args, names)
     _say(f"comparing {', '.join(names)} on {args.repeats} duplicate-aware split(s) "
          f"(test size {args.test_size})...", quiet=args.quiet)
     try:
@@ -815,40 +708,35 @@ def _cmd_compare(args):
     table.to_csv(output / "comparison.csv")
     table.to_markdown(output / "comparison.md")
     table.to_json(output / "comparison.json")
-    fig = plot_comparison(table)
-    _save_figure(fig, output / "comparison.png")
+    metrics = [m for m in table.metrics if not m.endswith("_seconds")]
+    _save_figure(plot_comparison(table, metrics), output / "comparison.png")
     print(f"\nwrote comparison.csv, comparison.md, comparison.json and comparison.png to "
           f"{output} ({time.perf_counter() - started:.1f} s in all)")
     return 0
 
 
 def _cmd_search(args):
+    from .evaluation import default_scoring
     from .search import default_search_space, plot_search, run_search, search_report
 
     started = time.perf_counter()
     name = _model_name(args.model, "--model")
-    sets = parse_set_options(args.set)
-    _check_device(sets.get("device", args.device))
-    estimator = _build_estimator(name, sets, {**_estimator_defaults(args), "verbose": 0})
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        raise CLIError(f"--output: '{output}' is a file, not a folder")
-    data = _load_data(args.data)
-    _refuse_inside(output / "search.csv", data, "--output")
-    _say(f"data: {data.describe()} in {data.root}", quiet=args.quiet)
-    _, X, _ = _resize(args, data.paths, args.quiet)
-    fixed = set(sets)
-    space = {k: v for k, v in default_search_space(estimator).items() if k not in fixed}
+    sets, estimators, output, data, X = _prepare(args, [name])
+    space = {k: v for k, v in default_search_space(estimators[name]).items() if k not in sets}
     _say(f"searching {len(space)} parameters of {name} ({', '.join(sorted(space))}): "
          f"{args.n_iter} candidates x {args.cv} duplicate-aware folds...", quiet=args.quiet)
-    search = run_search(estimator, X, data.target, data.groups, param_distributions=space,
-                        n_iter=args.n_iter, cv=args.cv, scoring=["f1", "recall", "roc_auc"],
-                        refit="f1", random_state=args.seed, scheduler=args.scheduler,
-                        verbose=0 if args.quiet else 1)
+    main_score = default_scoring(data.target)
+    scoring = ([main_score, "recall", "roc_auc"] if main_score == "f1" else
+               [main_score, "balanced_accuracy", "roc_auc_ovr"])
+    search = run_search(estimators[name], X, data.target, data.groups,
+                        param_distributions=space, n_iter=args.n_iter, cv=args.cv,
+                        scoring=scoring, refit=main_score, random_state=args.seed,
+                        scheduler=args.scheduler, verbose=0 if args.quiet else 1)
     report = search_report(search)
     print()
     print(report)
-    print(f"\nbest parameters (CV F1 {search.best_score_:.3f}): {search.best_params_}")
+    label = "F1" if main_score == "f1" else "macro F1"
+    print(f"\nbest parameters (CV {label} {search.best_score_:.3f}): {search.best_params_}")
     output.mkdir(parents=True, exist_ok=True)
     report.to_csv(output / "search.csv")
     report.to_markdown(output / "search.md")
@@ -873,8 +761,11 @@ def build_parser():
 
     data = _Parser(add_help=False)
     data.add_argument("--data", metavar="DIR",
-                      help="folder with yes/ and no/ subfolders (default: $SKBRAIN_DATA, "
-                           "else the download)")
+                      help="folder with one subfolder per class, such as yes/ and no/ "
+                           "(default: $SKBRAIN_DATA, else the download)")
+    data.add_argument("--negative", metavar="CLASS",
+                      help="the class folder that means no tumor (e.g. notumor): every "
+                           "other class becomes tumor; without it the classes stay as they are")
 
     training = _Parser(add_help=False)
     training.add_argument("--image-size", type=_positive_int, default=150, metavar="PX",
@@ -916,6 +807,11 @@ def build_parser():
                             "threshold whose recall, in grouped cross-validation on the "
                             "training images, is at least R (e.g. 0.95); the model then "
                             "predicts tumor from that threshold up")
+    train.add_argument("--test-data", metavar="DIR",
+                       help="test on this other collection instead of a split: train on all "
+                            "of --data; near-copies of training images are left out")
+    train.add_argument("--keep-near-copies", action="store_true",
+                       help="with --test-data, score near-copies of training images too")
     train.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",
                        help=f"model file (default: {DEFAULT_OUTPUT}); the metrics JSON, "
                             "figure and model card go beside it")
@@ -926,6 +822,9 @@ def build_parser():
                     "the one it was trained from), else on every image of the folder.")
     evaluate.add_argument("model", metavar="MODEL", help="a .skbrain model file")
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    evaluate.add_argument("--keep-near-copies", action="store_true",
+                          help="on another folder, also score the near-copies of the "
+                               "training images")
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",

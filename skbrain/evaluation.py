@@ -1,8 +1,12 @@
 """Scores, duplicate-aware splits and model comparison tables.
 
 * :func:`classification_scores` gives the study's four test scores (accuracy,
-  precision, recall, F1) plus ROC AUC, the Brier score and the expected
-  calibration error when probabilities are given.
+  precision, recall, F1) plus balanced accuracy, ROC AUC, the Brier score and
+  the expected calibration error when probabilities are given; for more than
+  two classes macro and weighted F1, per-class precision and recall,
+  one-vs-rest ROC AUC and the confusion matrix.
+* :func:`cross_collection_near_copies` finds the test images of another
+  collection that have a near-copy among the training images.
 * :class:`StratifiedGroupShuffleSplit` and :func:`train_test_split_grouped`
   split so that every group of duplicate images stays on one side, with the
   class balance kept as closely as the groups allow. The brain MRI images hold
@@ -32,8 +36,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
 from sklearn.utils import _safe_indexing, check_random_state
 
@@ -45,18 +54,33 @@ __all__ = [
     "StratifiedGroupShuffleSplit",
     "classification_scores",
     "compare_models",
+    "cross_collection_near_copies",
+    "default_scoring",
+    "evaluate_across",
+    "is_multiclass",
+    "predict_with_proba",
+    "read_split_file",
+    "scores_table",
     "expected_calibration_error",
     "study_split",
     "train_test_split_grouped",
 ]
 
 DEFAULT_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "fit_seconds")
+#: The summary columns for more than two classes.
+MULTICLASS_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "roc_auc",
+                      "fit_seconds")
 
 METRIC_LABELS = {
     "accuracy": "accuracy",
     "precision": "precision",
     "recall": "recall",
     "f1": "F1",
+    "balanced_accuracy": "balanced acc.",
+    "f1_macro": "macro F1",
+    "f1_weighted": "weighted F1",
+    "precision_macro": "macro precision",
+    "recall_macro": "macro recall",
     "roc_auc": "ROC AUC",
     "brier": "Brier",
     "ece": "ECE",
@@ -118,6 +142,9 @@ def expected_calibration_error(y_true, y_proba, n_bins=10, *, pos_label=1):
     if not isinstance(n_bins, numbers.Integral) or n_bins < 1:
         raise ValueError(f"n_bins must be a positive integer; got {n_bins!r}")
     y_true = np.asarray(y_true).ravel()
+    if len(np.unique(y_true)) > 2:
+        raise ValueError("expected_calibration_error is for two classes (tumor / no tumor); "
+                         f"y_true has {len(np.unique(y_true))}")
     proba = _positive_proba(y_proba, np.unique(y_true), pos_label)
     if len(proba) != len(y_true):
         raise ValueError(
@@ -134,37 +161,55 @@ def expected_calibration_error(y_true, y_proba, n_bins=10, *, pos_label=1):
     return round(float(total / len(y_true)), 12)
 
 
-def classification_scores(y_true, y_pred, y_proba=None, *, pos_label=1, n_bins=10):
-    """The test scores of a binary classifier, as one dict.
+def classification_scores(y_true, y_pred, y_proba=None, *, pos_label=1, n_bins=10,
+                          labels=None):
+    """The test scores of a classifier, as one dict (two classes or more).
 
     Parameters
     ----------
     y_true : array-like of shape (n_samples,)
-        True labels (two classes).
+        True labels.
     y_pred : array-like of shape (n_samples,)
         Predicted labels.
-    y_proba : array-like of shape (n_samples,) or (n_samples, 2), default=None
-        Probability of ``pos_label``, or ``predict_proba``'s output with
-        columns in sorted label order. Adds ``roc_auc``, ``brier`` and ``ece``.
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes), default=None
+        Two classes: the probability of ``pos_label``, or ``predict_proba``'s
+        output with columns in sorted label order. More classes:
+        ``predict_proba``'s output, columns in the order of ``labels``. Adds
+        ``roc_auc`` (and, for two classes, ``brier`` and ``ece``).
     pos_label : int or str, default=1
-        The positive class (tumor) for precision, recall, F1 and the
-        probability scores.
+        The positive class (tumor) of a two-class task, for precision,
+        recall, F1 and the probability scores. Ignored for more classes.
     n_bins : int, default=10
         Bins of the expected calibration error.
+    labels : array-like, default=None
+        Every class, in the order of ``y_proba``'s columns (a model's
+        ``classes_``); ``None`` takes the sorted labels seen. Give it when a
+        test part may miss a class.
 
     Returns
     -------
     dict
-        ``accuracy``, ``precision``, ``recall``, ``f1`` (precision is 0 when
-        nothing is predicted positive), and with ``y_proba`` also ``roc_auc``
-        (NaN when ``y_true`` has one class), ``brier`` and ``ece``.
+        Two classes: ``accuracy``, ``balanced_accuracy``, ``precision``,
+        ``recall``, ``f1`` (precision is 0 when nothing is predicted
+        positive), and with ``y_proba`` also ``roc_auc`` (NaN when ``y_true``
+        has one class), ``brier`` and ``ece``.
+
+        More classes: ``accuracy``, ``balanced_accuracy``, ``f1_macro``,
+        ``f1_weighted``, ``precision_macro``, ``recall_macro``, ``labels``,
+        ``per_class`` (``{label: {"precision", "recall", "f1", "support"}}``)
+        and ``confusion_matrix`` (rows: true, columns: predicted, in the
+        order of ``labels``); with ``y_proba`` also ``roc_auc``, the
+        unweighted mean of the one-vs-rest ROC AUCs of the classes present.
 
     Examples
     --------
     >>> scores = classification_scores([0, 0, 1, 1], [0, 1, 1, 1], [0.1, 0.6, 0.7, 0.9])
     >>> {name: round(value, 3) for name, value in scores.items()}
-    {'accuracy': 0.75, 'precision': 0.667, 'recall': 1.0, 'f1': 0.8, 'roc_auc': 1.0, \
-'brier': 0.118, 'ece': 0.275}
+    {'accuracy': 0.75, 'balanced_accuracy': 0.75, 'precision': 0.667, 'recall': 1.0, \
+'f1': 0.8, 'roc_auc': 1.0, 'brier': 0.118, 'ece': 0.275}
+    >>> scores = classification_scores(["a", "b", "c", "c"], ["a", "b", "c", "b"])
+    >>> round(scores["f1_macro"], 3), scores["confusion_matrix"]
+    (0.778, [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
     """
     y_true = np.asarray(y_true).ravel()
     y_pred = np.asarray(y_pred).ravel()
@@ -174,17 +219,27 @@ def classification_scores(y_true, y_pred, y_proba=None, *, pos_label=1, n_bins=1
         )
     if len(y_true) == 0:
         raise ValueError("y_true is empty")
-    labels = np.unique(np.concatenate([y_true, y_pred]))
-    if len(labels) > 2:
-        raise ValueError(
-            f"classification_scores is for two classes; got labels {labels.tolist()}"
-        )
+    seen = np.unique(np.concatenate([y_true, y_pred]))
+    if labels is None:
+        labels = seen
+    else:
+        labels = np.asarray(labels).ravel()
+        missing = np.setdiff1d(seen, labels)
+        if len(missing):
+            raise ValueError(f"labels {missing.tolist()} are not among labels={labels.tolist()}")
+    proba_columns = np.ndim(y_proba) == 2 and np.shape(y_proba)[1] > 2
+    if len(labels) > 2 or proba_columns:
+        return _multiclass_scores(y_true, y_pred, y_proba, labels)
     if pos_label not in labels.tolist():
         raise ValueError(
             f"pos_label={pos_label!r} is not among the labels {labels.tolist()}"
         )
     scores = {
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        # Mean recall over the classes present: balanced_accuracy_score, minus its warning
+        # for a one-class test part.
+        "balanced_accuracy": float(recall_score(y_true, y_pred, labels=np.unique(y_true),
+                                                average="macro", zero_division=0)),
         "precision": float(precision_score(y_true, y_pred, pos_label=pos_label,
                                            zero_division=0)),
         "recall": float(recall_score(y_true, y_pred, pos_label=pos_label, zero_division=0)),
@@ -205,6 +260,188 @@ def classification_scores(y_true, y_pred, y_proba=None, *, pos_label=1, n_bins=1
     scores["brier"] = float(np.mean((proba - positive) ** 2))
     scores["ece"] = expected_calibration_error(positive, proba, n_bins, pos_label=True)
     return scores
+
+
+def _multiclass_scores(y_true, y_pred, y_proba, labels):
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    present = support > 0
+    scores = {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "balanced_accuracy": float(recall[present].mean()),
+        "f1_macro": float(f1[present].mean()),
+        "f1_weighted": float(np.average(f1, weights=support)),
+        "precision_macro": float(precision[present].mean()),
+        "recall_macro": float(recall[present].mean()),
+    }
+    if y_proba is not None:
+        proba = np.asarray(y_proba, dtype=np.float64)
+        if proba.shape != (len(y_true), len(labels)):
+            raise ValueError(
+                f"y_proba must have shape (n_samples, n_classes) = ({len(y_true)}, "
+                f"{len(labels)}) with columns in the order of labels; got {proba.shape}")
+        # One-vs-rest per class present, so a test part that misses a class still scores.
+        aucs = [roc_auc_score(y_true == label, proba[:, k]) for k, label in enumerate(labels)
+                if 0 < np.sum(y_true == label) < len(y_true)]
+        scores["roc_auc"] = float(np.mean(aucs)) if aucs else float("nan")
+    label_list = [v.item() if isinstance(v, np.generic) else v for v in labels]
+    scores["labels"] = label_list
+    scores["per_class"] = {
+        label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        for label, p, r, f, n in zip(label_list, precision, recall, f1, support, strict=True)}
+    scores["confusion_matrix"] = confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    return scores
+
+
+def is_multiclass(y):
+    """True when ``y`` holds more than two classes.
+
+    Examples
+    --------
+    >>> is_multiclass([0, 1, 1]), is_multiclass(["glioma", "notumor", "pituitary"])
+    (False, True)
+    """
+    return len(np.unique(np.asarray(y))) > 2
+
+
+def default_scoring(y):
+    """The default scorer name for labels ``y``: ``"f1"`` for two classes, else ``"f1_macro"``.
+
+    Examples
+    --------
+    >>> default_scoring([0, 1]), default_scoring([0, 1, 2])
+    ('f1', 'f1_macro')
+    """
+    return "f1_macro" if is_multiclass(y) else "f1"
+
+
+# ------------------------------------------------------- across collections
+def cross_collection_near_copies(train_images, test_images, *, n_jobs=None, **kwargs):
+    """Which test images have a near-copy among the training images.
+
+    Both collections go through :func:`skbrain.datasets.find_duplicate_groups`
+    together; a test image is a near-copy when its duplicate group holds a
+    training image (so a chain through other test images counts too).
+
+    Parameters
+    ----------
+    train_images, test_images : sequence of path, PIL image or array
+        The two collections.
+    n_jobs : int, default=None
+        Decoding threads (``-1``: all processors).
+    **kwargs
+        Passed to :func:`~skbrain.datasets.find_duplicate_groups` (``threshold``).
+
+    Returns
+    -------
+    ndarray of bool, shape (len(test_images),)
+
+    Examples
+    --------
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> images = list(make_synthetic_mri(4, image_size=64, random_state=0).data)
+    >>> cross_collection_near_copies(images[:2], [images[1], images[2], images[3]]).tolist()
+    [True, False, False]
+    """
+    from .datasets import find_duplicate_groups
+
+    train_images, test_images = list(train_images), list(test_images)
+    groups = find_duplicate_groups(train_images + test_images, n_jobs=n_jobs, **kwargs)
+    seen = set(groups[: len(train_images)].tolist())
+    return np.isin(groups[len(train_images):], list(seen))
+
+
+def predict_with_proba(model, X):
+    """Labels as ``model.predict`` decides them, and the probabilities, decoding once.
+
+    Parameters
+    ----------
+    model : fitted classifier or Pipeline
+        A Pipeline's leading steps (such as an ``ImageResizer``) run once.
+    X : array-like
+        Images or paths, as the model takes them.
+
+    Returns
+    -------
+    labels : ndarray of shape (n_samples,)
+    proba : ndarray
+        Two classes: the probability of label 1 (tumor), else of the last
+        class, shape (n_samples,). More classes: ``predict_proba``'s output,
+        shape (n_samples, n_classes), columns in the order of ``classes_``.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        X = model[:-1].transform(X)
+        model = model[-1]
+    labels = np.asarray(model.predict(X))
+    proba = model.predict_proba(X)
+    classes = np.asarray(model.classes_)
+    if len(classes) > 2:
+        return labels, proba
+    column = np.flatnonzero(classes == 1)
+    return labels, proba[:, column[0] if len(column) else -1]
+
+
+def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_copies=True,
+                    n_jobs=None):
+    """Score a fitted model on another collection, without its near-copies of training images.
+
+    Parameters
+    ----------
+    model : fitted classifier or Pipeline
+        It must take ``test_images`` as they are (paths, for a Pipeline that
+        starts with an ``ImageResizer``).
+    test_images : sequence
+        The other collection's images.
+    y_test : array-like of shape (n_samples,)
+        Their labels, in the model's label set (for a two-class model, see
+        ``load_brain_mri(..., negative=...)``).
+    train_images : sequence, default=None
+        The images the model was trained on; ``None`` skips the near-copy check.
+    drop_near_copies : bool, default=True
+        Leave out of the scores the test images that have a near-copy among
+        ``train_images`` (:func:`cross_collection_near_copies`).
+    n_jobs : int, default=None
+        Decoding threads of the near-copy check.
+
+    Returns
+    -------
+    Bunch
+        ``scores`` (:func:`classification_scores`, with balanced accuracy
+        and ROC AUC), ``near_copies`` (bool mask over ``test_images``),
+        ``n_near_copies``, ``kept`` (positions scored), ``y_pred`` and
+        ``proba`` (of the kept images).
+
+    Raises
+    ------
+    ValueError
+        If ``y_test`` holds a label the model does not know.
+    """
+    from sklearn.utils import Bunch
+
+    y_test = np.asarray(y_test).ravel()
+    classes = np.asarray(model.classes_)
+    unknown = np.setdiff1d(np.unique(y_test), classes)
+    if len(unknown):
+        raise ValueError(f"the test labels {unknown.tolist()} are not among the model's classes "
+                         f"{classes.tolist()}")
+    test_images = list(test_images)
+    if train_images is not None:
+        copies = cross_collection_near_copies(train_images, test_images, n_jobs=n_jobs)
+    else:
+        copies = np.zeros(len(test_images), dtype=bool)
+    kept = np.flatnonzero(~copies) if drop_near_copies else np.arange(len(test_images))
+    if len(kept) == 0:
+        raise ValueError("every test image has a near-copy among the training images")
+    y_pred, proba = predict_with_proba(model, [test_images[i] for i in kept])
+    pos_label = 1 if 1 in classes.tolist() else classes[-1]
+    scores = classification_scores(y_test[kept], y_pred, proba, pos_label=pos_label,
+                                   labels=classes)
+    return Bunch(scores=scores, near_copies=copies, n_near_copies=int(copies.sum()), kept=kept,
+                 y_pred=y_pred, proba=proba)
 
 
 # --------------------------------------------------------------------- splits
@@ -415,6 +652,101 @@ def study_split(filenames):
     return np.flatnonzero(~test), np.flatnonzero(test)
 
 
+def read_split_file(path, relpaths, root=None):
+    """Train and test positions from a file that lists the test images.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A JSON list of test files; a JSON object with a ``"test"`` list (or
+        a ``"split"`` object holding one, as in ``skbrain train``'s metrics
+        JSON); a CSV with a ``relpath``/``file``/``path``/``filename``
+        column (and, where there is a ``split`` column, only its ``test``
+        rows); or a text file of one path per line.
+    relpaths : sequence of str
+        Every image's path inside the data folder, ``/``-separated.
+    root : str or os.PathLike, default=None
+        The data folder, for entries given as absolute paths.
+
+    Returns
+    -------
+    train, test : ndarray of int
+        Positions in ``relpaths``, ascending. An entry matches its relpath,
+        else the last two parts (``<class>/<file>``).
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, unreadable, lists no or unknown images, or
+        every image.
+
+    Examples
+    --------
+    >>> import json, tempfile, pathlib
+    >>> listing = pathlib.Path(tempfile.mkdtemp()) / "test.json"
+    >>> _ = listing.write_text(json.dumps(["yes/Y1.jpg", "data/no/N2.jpg"]))
+    >>> train, test = read_split_file(listing, ["no/N1.jpg", "no/N2.jpg", "yes/Y1.jpg"])
+    >>> train.tolist(), test.tolist()
+    ([0], [1, 2])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"'{path}' does not exist")
+    entries = _split_file_entries(path, path.read_text(encoding="utf-8-sig"))
+    if not entries:
+        raise ValueError(f"'{path}' lists no test files")
+    root = Path(root).resolve() if root is not None else None
+    index = {rel: i for i, rel in enumerate(relpaths)}
+    by_tail = {"/".join(rel.split("/")[-2:]): i for i, rel in enumerate(relpaths)}
+    test, unknown = set(), []
+    for entry in entries:
+        posix = Path(entry).as_posix()
+        if Path(entry).is_absolute() and root is not None:
+            try:
+                posix = Path(entry).resolve().relative_to(root).as_posix()
+            except ValueError:
+                pass
+        i = index.get(posix, by_tail.get("/".join(posix.split("/")[-2:])))
+        if i is None:
+            unknown.append(entry)
+        else:
+            test.add(i)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise ValueError(f"{shown}{more} not found in '{root or 'the data folder'}'")
+    test = np.array(sorted(test))
+    train = np.setdiff1d(np.arange(len(relpaths)), test)
+    if len(train) == 0:
+        raise ValueError("it lists every image; nothing is left to train on")
+    return train, test
+
+
+def _split_file_entries(path, text):
+    if path.suffix.lower() == ".json" or text.lstrip()[:1] in ("[", "{"):
+        try:
+            content = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"'{path}' is not valid JSON ({exc})") from None
+        if isinstance(content, dict):
+            content = content.get("split", content)
+            content = content.get("test") if isinstance(content, dict) else None
+        if isinstance(content, list) and all(isinstance(e, str) for e in content):
+            return content
+        raise ValueError(f"'{path}' must hold a list of test files, or an object with a "
+                         "'test' list")
+    rows = [row for row in csv.reader(io.StringIO(text)) if row and any(row)]
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    column = next((header.index(c) for c in ("relpath", "file", "path", "filename")
+                   if c in header), None)
+    if column is None:
+        return [row[0].strip() for row in rows]
+    if "split" in header:
+        split = header.index("split")
+        return [row[column].strip() for row in rows[1:] if row[split].strip().lower() == "test"]
+    return [row[column].strip() for row in rows[1:]]
+
+
 # ---------------------------------------------------------------------- table
 def _is_missing(value):
     return value is None or (isinstance(value, float) and math.isnan(value))
@@ -447,7 +779,9 @@ class ResultsTable:
         ``"n_test"`` and the timings).
     metrics : sequence of str, default=None
         The metrics to summarise and show, in order; ``None`` takes
-        :data:`DEFAULT_METRICS` that appear in the records.
+        :data:`DEFAULT_METRICS` that appear in the records (for records of
+        more than two classes, with ``f1_macro`` and no ``f1``,
+        :data:`MULTICLASS_METRICS`).
 
     Attributes
     ----------
@@ -493,7 +827,9 @@ class ResultsTable:
             raise ValueError("every record needs a 'model' key")
         if metrics is None:
             present = set().union(*self.records)
-            metrics = [m for m in DEFAULT_METRICS if m in present]
+            multiclass = "f1_macro" in present and "f1" not in present
+            metrics = [m for m in (MULTICLASS_METRICS if multiclass else DEFAULT_METRICS)
+                       if m in present]
         self.metrics = tuple(metrics)
         self.models = list(dict.fromkeys(str(r["model"]) for r in self.records))
 
@@ -629,6 +965,46 @@ class ResultsTable:
         return text
 
 
+def scores_table(name, scores, metrics=None, *, class_names=None):
+    """Scores of one model as printed text; for more classes also one row per class.
+
+    Parameters
+    ----------
+    name : str
+        The model's name, the first cell.
+    scores : dict
+        As :func:`classification_scores` returns them.
+    metrics : sequence of str, default=None
+        Columns; ``None``: :data:`DEFAULT_METRICS` (two classes) or
+        :data:`MULTICLASS_METRICS`, without the timings.
+    class_names : dict, default=None
+        Label (or its string) to name, for the per-class rows.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(scores_table("wide", classification_scores([0, 1, 1], [0, 1, 0])))
+    model  accuracy  precision  recall  F1
+    -----  --------  ---------  ------  -----
+    wide   0.667     1.000      0.500   0.667
+    """
+    multiclass = "per_class" in scores
+    if multiclass or metrics is None:
+        metrics = MULTICLASS_METRICS if multiclass else DEFAULT_METRICS
+    text = str(ResultsTable([{"model": name, **scores}],
+                            metrics=[m for m in metrics if m in scores]))
+    if multiclass:
+        names = class_names or {}
+        rows = [{"model": str(names.get(str(k), names.get(k, k))), **v}
+                for k, v in scores["per_class"].items()]
+        per_class = ResultsTable(rows, metrics=["precision", "recall", "f1"])
+        text += "\n\n" + str(per_class).replace("model", "class", 1)
+    return text
+
+
 # ----------------------------------------------------------------- comparison
 def _make_splits(cv, X, y, groups, n_repeats, test_size, random_state):
     if not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
@@ -653,26 +1029,53 @@ def _make_splits(cv, X, y, groups, n_repeats, test_size, random_state):
     return [(np.asarray(train), np.asarray(test)) for train, test in cv]
 
 
-def _score_fitted(estimator, X_test, y_test, pos_label):
-    start = time.perf_counter()
-    if hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_"):
-        proba = estimator.predict_proba(X_test)
-        classes = np.asarray(estimator.classes_)
-        y_pred = classes[np.argmax(proba, axis=1)]
-        hits = np.flatnonzero(classes == pos_label)
-        proba = proba[:, hits[0] if len(hits) else -1]
-    else:
-        y_pred, proba = estimator.predict(X_test), None
-    seconds = time.perf_counter() - start
-    return classification_scores(y_test, y_pred, proba, pos_label=pos_label), seconds
+class _Scorer:
+    """``cross_validate`` scoring callable: every scalar score from one prediction."""
+
+    def __init__(self, pos_label, name, n_splits, verbose):
+        self.pos_label, self.name, self.n_splits, self.verbose = (
+            pos_label, name, n_splits, verbose)
+        self.calls = 0
+
+    def __call__(self, estimator, X_test, y_test):
+        start = time.perf_counter()
+        classes = np.asarray(getattr(estimator, "classes_", []))
+        if hasattr(estimator, "predict_proba") and len(classes):
+            proba = estimator.predict_proba(X_test)
+            y_pred = classes[np.argmax(proba, axis=1)]
+            if len(classes) <= 2:
+                hits = np.flatnonzero(classes == self.pos_label)
+                proba = proba[:, hits[0] if len(hits) else -1]
+        else:
+            y_pred, proba = estimator.predict(X_test), None
+        seconds = time.perf_counter() - start
+        labels = classes if len(classes) > 2 else None
+        scores = classification_scores(y_test, y_pred, proba, pos_label=self.pos_label,
+                                       labels=labels)
+        flat = {k: v for k, v in scores.items() if isinstance(v, float)}
+        for label, values in scores.get("per_class", {}).items():
+            flat[f"recall_{label}"] = values["recall"]
+        flat["predict_seconds"] = seconds
+        self.calls += 1
+        if self.verbose:
+            main = "f1" if "f1" in flat else "f1_macro"
+            print(
+                f"[compare] {self.name}  split {self.calls}/{self.n_splits}  "
+                f"accuracy={flat['accuracy']:.3f}  {main}={flat[main]:.3f}  "
+                f"roc_auc={flat.get('roc_auc', float('nan')):.3f}",
+                file=sys.stdout, flush=True,
+            )
+        return flat
 
 
 def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_size=0.25,
-                   random_state=0, metrics=DEFAULT_METRICS, pos_label=1, verbose=0):
+                   random_state=0, metrics=None, pos_label=1, verbose=0, n_jobs=None):
     """Train and test several estimators on the same splits.
 
     Every estimator is cloned afresh for every split, fitted on its training
-    side and scored on its test side with :func:`classification_scores`.
+    side and scored on its test side with :func:`classification_scores`,
+    through :func:`sklearn.model_selection.cross_validate` (so ``n_jobs`` and
+    joblib's backends, Dask included, apply).
 
     Parameters
     ----------
@@ -683,7 +1086,7 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
         with an ``ImageResizer``). Resize once and pass arrays when comparing
         several models: each image is then decoded once, not once per fit.
     y : array-like of shape (n_samples,)
-        Labels.
+        Labels (two classes or more).
     groups : array-like of shape (n_samples,), default=None
         Duplicate-group ids; every group stays on one side of every split.
     cv : None, int, splitter or iterable of (train, test), default=None
@@ -698,12 +1101,17 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
         Test share of the holdout splits (``cv=None`` only).
     random_state : int, RandomState instance or None, default=0
         Seeds the splits (not the estimators: set their ``random_state``).
-    metrics : sequence of str, default=DEFAULT_METRICS
-        Columns of the summary; every record keeps all scores.
+    metrics : sequence of str, default=None
+        Columns of the summary; every record keeps all scalar scores (for
+        more than two classes also ``recall_<label>`` per class). ``None``:
+        :data:`DEFAULT_METRICS` for two classes, :data:`MULTICLASS_METRICS`
+        for more.
     pos_label : int or str, default=1
-        The positive class (tumor).
+        The positive class (tumor) of a two-class task.
     verbose : int, default=0
         1 prints one line per fit.
+    n_jobs : int, default=None
+        Splits fitted in parallel (``cross_validate``'s ``n_jobs``).
 
     Returns
     -------
@@ -721,6 +1129,8 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
     >>> table.models, table.rows[0]["n_splits"]
     (['simple', 'wide'], 2)
     """
+    from sklearn.model_selection import cross_validate
+
     if not isinstance(estimators, dict) or not estimators:
         raise ValueError("estimators must be a non-empty dict of name to estimator")
     y = np.asarray(y).ravel()
@@ -728,27 +1138,21 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
         raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
     if groups is not None:
         groups = np.asarray(groups).ravel()
+    if metrics is None:
+        metrics = MULTICLASS_METRICS if is_multiclass(y) else DEFAULT_METRICS
     splits = _make_splits(cv, X, y, groups, n_repeats, test_size, random_state)
     records = []
     for name, estimator in estimators.items():
+        scorer = _Scorer(pos_label, name, len(splits), verbose)
+        result = cross_validate(estimator, X, y, cv=splits, scoring=scorer, n_jobs=n_jobs,
+                                error_score="raise")
+        keys = [k[len("test_"):] for k in result if k.startswith("test_")]
         for i, (train, test) in enumerate(splits):
-            model = clone(estimator)
-            X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
-            start = time.perf_counter()
-            model.fit(X_train, y[train])
-            fit_seconds = time.perf_counter() - start
-            scores, predict_seconds = _score_fitted(model, X_test, y[test], pos_label)
             records.append({
                 "model": str(name), "split": i, "n_train": len(train), "n_test": len(test),
-                **scores, "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
+                **{k: float(result[f"test_{k}"][i]) for k in keys if k != "predict_seconds"},
+                "fit_seconds": float(result["fit_time"][i]),
+                "predict_seconds": float(result["test_predict_seconds"][i]),
             })
-            if verbose:
-                auc = scores.get("roc_auc", float("nan"))
-                print(
-                    f"[compare] {name}  split {i + 1}/{len(splits)}  "
-                    f"accuracy={scores['accuracy']:.3f}  f1={scores['f1']:.3f}  "
-                    f"roc_auc={auc:.3f}  fit {fit_seconds:.1f} s",
-                    file=sys.stdout, flush=True,
-                )
     present = set().union(*records)
     return ResultsTable(records, metrics=[m for m in metrics if m in present])

@@ -108,6 +108,11 @@ def _resample_scores(y_true, y_pred, proba, pos_label, indices, n_bins=10):
         "specificity": ratio(tn, tn + fp, np.nan),
         "f1": ratio(2 * tp, 2 * tp + fp + fn, 0.0),
     }
+    # Mean recall over the classes present in the resample, as classification_scores.
+    recall, specificity = ratio(tp, tp + fn, np.nan), scores["specificity"]
+    scores["balanced_accuracy"] = np.where(
+        np.isnan(recall), specificity,
+        np.where(np.isnan(specificity), recall, (recall + specificity) / 2))
     # ROC AUC as the Mann-Whitney statistic: the weighted share of
     # (positive, negative) pairs ordered right, ties counting half.
     order = (np.greater.outer(proba, proba) + 0.5 * np.equal.outer(proba, proba))
@@ -246,8 +251,79 @@ def _as_label(key):
 
 
 # ------------------------------------------------------------------------- API
+def _multiclass_bootstrap(y_true, y_pred, labels, n_bootstrap, random_state):
+    """95 % percentile intervals of accuracy, balanced accuracy and macro F1."""
+    index = {label: k for k, label in enumerate(labels)}
+    t = np.array([index[v] for v in y_true.tolist()])
+    p = np.array([index[v] for v in y_pred.tolist()])
+    rng = np.random.default_rng(random_state)
+    rows = rng.integers(0, len(t), (n_bootstrap, len(t)))
+    t, p = t[rows], p[rows]
+    present = [k for k in range(len(labels)) if np.any(t == k)]
+    recalls, f1s = [], []
+    for k in present:
+        true_k, pred_k = t == k, p == k
+        hits = (true_k & pred_k).sum(axis=1)
+        n_true, n_pred = true_k.sum(axis=1), pred_k.sum(axis=1)
+        recalls.append(np.where(n_true > 0, hits / np.maximum(n_true, 1), np.nan))
+        f1s.append(2 * hits / np.maximum(n_true + n_pred, 1))
+    values = {"accuracy": (t == p).mean(axis=1),
+              "balanced_accuracy": np.nanmean(recalls, axis=0),
+              "f1_macro": np.mean(f1s, axis=0)}
+    return {k: tuple(np.percentile(v, [2.5, 97.5]).tolist()) for k, v in values.items()}
+
+
+def _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes, class_names, n_bootstrap,
+                           random_state):
+    """The Evaluation section of a model of more than two classes."""
+    proba = np.asarray(fitted_pipeline.predict_proba(X_test))
+    y_pred = classes[np.argmax(proba, axis=1)]
+    scores = classification_scores(y_test, y_pred, proba, labels=classes)
+    intervals = _multiclass_bootstrap(y_test, y_pred, classes, n_bootstrap, random_state)
+
+    def name(label):
+        if class_names is None:
+            return str(label)
+        if isinstance(class_names, dict):
+            return str(class_names.get(label, class_names.get(str(label), label)))
+        return str(class_names[int(label)])
+
+    rows = []
+    for key, title in (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy"),
+                       ("f1_macro", "macro F1"), ("f1_weighted", "weighted F1"),
+                       ("roc_auc", "ROC AUC (one-vs-rest, macro)")):
+        interval = (f"{_fmt(intervals[key][0])} - {_fmt(intervals[key][1])}"
+                    if key in intervals else "not bootstrapped")
+        rows.append((title, _fmt(scores.get(key)), interval))
+    per_class = [(name(label), v["support"], _fmt(v["precision"]), _fmt(v["recall"]),
+                  _fmt(v["f1"])) for label, v in scores["per_class"].items()]
+    names = [name(label) for label in classes]
+    confusion = _table(("", *[f"predicted {n}" for n in names]),
+                       [(f"true {n}", *row) for n, row in zip(
+                           names, scores["confusion_matrix"], strict=True)])
+    counts = ", ".join(f"{name(c)}: {int((y_test == c).sum())}" for c in classes.tolist())
+    return "\n".join([
+        f"Test images: {len(y_test)} ({counts}); {len(classes)} classes, the most probable "
+        f"is predicted. Intervals: 95 % percentile bootstrap over {n_bootstrap} resamples "
+        f"of the test images (seed {random_state}).",
+        "",
+        _table(("metric", "value", "95 % interval"), rows),
+        "",
+        "Per class:",
+        "",
+        _table(("class", "test images", "precision", "recall", "F1"), per_class),
+        "",
+        "Confusion matrix:",
+        "",
+        confusion,
+        "",
+        "Calibration error and a decision threshold are two-class measures; they are not "
+        "reported for this model.",
+    ])
+
+
 def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
-               training_info=None, n_bootstrap=1000, random_state=0):
+               training_info=None, n_bootstrap=1000, random_state=0, class_names=None):
     """Describe a fitted model in a Markdown model card, scored on test images.
 
     Parameters
@@ -320,9 +396,13 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         raise ValueError(f"X_test and y_test have different lengths: {len(X_test)} and "
                          f"{len(y_test)}")
     classes = np.asarray(fitted_pipeline.classes_)
-    if len(classes) != 2:
-        raise ValueError(f"model_card is for two-class models; the model has classes "
-                         f"{classes.tolist()}")
+    if len(classes) > 2:
+        if threshold is not None:
+            raise ValueError("threshold is for two classes; the model has classes "
+                             f"{classes.tolist()}")
+        evaluation = _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes,
+                                            class_names, n_bootstrap, random_state)
+        return _write(_parts(estimator, steps, training_info, evaluation), path)
     pos_label = 1 if 1 in classes.tolist() else classes[-1]
     neg_label = classes[classes != pos_label][0]
     proba = np.asarray(fitted_pipeline.predict_proba(X_test))[
@@ -336,7 +416,6 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
     scores = _scores(y_test, y_pred, proba, pos_label)
     intervals = _bootstrap(y_test, y_pred, proba, pos_label, n_bootstrap, random_state)
 
-    name = type(estimator).__name__
     pos_name, neg_name = _class_name(pos_label), _class_name(neg_label)
     test_counts = ", ".join(f"{_class_name(c)}: {int((y_test == c).sum())}"
                             for c in classes.tolist())
@@ -365,27 +444,7 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         low, high = intervals.get(key, (float("nan"), float("nan")))
         calibration_rows.append((_SCORE_NAMES[key], _fmt(scores[key]),
                                  f"{_fmt(low)} - {_fmt(high)}"))
-    versions = _versions()
-    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-    parts = [
-        f"# Model card: {name}",
-        "",
-        f"> {DISCLAIMER}",
-        "",
-        f"Created {created} with skbrain {versions.get('skbrain', '?')} (PyTorch "
-        f"{versions.get('torch', '?')}, scikit-learn {versions.get('sklearn', '?')}).",
-        "",
-        "## Model",
-        "",
-        _architecture(estimator, steps),
-        "",
-        "## Training data",
-        "",
-        _training(estimator, training_info),
-        "",
-        "## Evaluation",
-        "",
+    evaluation = "\n".join([
         f"Test images: {len(y_test)} ({test_counts}). Positive class: {pos_name} "
         f"(label `{pos_label!r}`). Intervals: 95 % percentile bootstrap over "
         f"{n_bootstrap} resamples of the test images (seed {random_state}).",
@@ -409,6 +468,32 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         "",
         f"Calibration step: {calibration}." if calibration else
         "No calibration step: the probabilities are the network's softmax outputs.",
+    ])
+    return _write(_parts(estimator, steps, training_info, evaluation), path)
+
+
+def _parts(estimator, steps, training_info, evaluation):
+    versions = _versions()
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return [
+        f"# Model card: {type(estimator).__name__}",
+        "",
+        f"> {DISCLAIMER}",
+        "",
+        f"Created {created} with skbrain {versions.get('skbrain', '?')} (PyTorch "
+        f"{versions.get('torch', '?')}, scikit-learn {versions.get('sklearn', '?')}).",
+        "",
+        "## Model",
+        "",
+        _architecture(estimator, steps),
+        "",
+        "## Training data",
+        "",
+        _training(estimator, training_info),
+        "",
+        "## Evaluation",
+        "",
+        evaluation,
         "",
         "## Intended use",
         "",
@@ -419,6 +504,9 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         DISCLAIMER,
         "",
     ]
+
+
+def _write(parts, path):
     text = "\n".join(parts)
     if path is not None:
         with atomic_write(path, "w", encoding="utf-8") as f:

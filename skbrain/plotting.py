@@ -81,6 +81,8 @@ def _positive_column(y_proba):
     if y_proba is None:
         return None
     proba = np.asarray(y_proba, dtype=np.float64)
+    if proba.ndim == 2 and proba.shape[1] > 2:
+        return proba.max(axis=1)  # more classes: the predicted class's probability
     return proba[:, -1] if proba.ndim == 2 else proba
 
 
@@ -97,9 +99,9 @@ def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=N
         float).
     y_true, y_pred : array-like of shape (n_images,)
         True and predicted labels.
-    y_proba : array-like of shape (n_images,) or (n_images, 2), default=None
-        Probability of the tumor class (the last column of a 2-D array),
-        shown in each title.
+    y_proba : array-like of shape (n_images,) or (n_images, n_classes), default=None
+        Probability of the tumor class (the last column of a two-column
+        array; with more classes, the predicted class's), shown in each title.
     n : int or None, default=4
         How many images to show, from the first; ``None`` shows all.
     class_names : dict or sequence, default=None

@@ -891,3 +891,67 @@ def plot_search(search, *, scorer=None):
         row[0].set_ylabel(f"CV {label}")
     fig.suptitle(f"CV {label} against each hyperparameter ({len(means)} candidates)")
     return fig
+
+
+# ------------------------------------------------------- search, then refit
+def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixed=(),
+                          scoring=None, random_state=0, verbose=0):
+    """Tune an estimator over its default space on already-resized images; return the best.
+
+    What ``skbrain train --search N`` does: a grouped :func:`run_search` over
+    :func:`default_search_space`, leaving out the parameters in ``fixed``, with
+    the best candidate refitted on all of ``X``.
+
+    Parameters
+    ----------
+    estimator : skbrain estimator
+        Unfitted; its parameters outside the space are kept.
+    X : ndarray
+        Resized images (the search skips the resize step).
+    y : array-like of shape (n_samples,)
+        Labels.
+    groups : array-like of shape (n_samples,), default=None
+        Duplicate groups; each stays in one fold.
+    n_iter, cv : int, default=20, 3
+        Candidates and folds.
+    fixed : iterable of str, default=()
+        Parameter names that are not searched (the ones a user set).
+    scoring : str, default=None
+        ``None``: ``"f1"`` for two classes, ``"f1_macro"`` for more
+        (:func:`skbrain.evaluation.default_scoring`).
+    random_state : int, default=0
+    verbose : int, default=0
+
+    Returns
+    -------
+    best : estimator
+        The best candidate, refitted on all of ``X``.
+    summary : dict
+        ``n_iter``, ``cv``, ``scoring``, ``best_params`` and ``best_score``.
+
+    Raises
+    ------
+    ValueError
+        If every searchable parameter is in ``fixed``.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from .evaluation import default_scoring
+
+    scoring = scoring or default_scoring(y)
+    # The images are resized already, so the searched pipeline skips that step.
+    pipe = Pipeline([("resize", "passthrough"), ("cnn", estimator.set_params(verbose=0))])
+    fixed = set(fixed)
+    space = {k: v for k, v in default_search_space(pipe, step="cnn").items()
+             if k[len("cnn__"):] not in fixed}
+    if not space:
+        raise ValueError("every searchable parameter is fixed")
+    search = run_search(pipe, X, y, groups, param_distributions=space, n_iter=n_iter, cv=cv,
+                        scoring=scoring, random_state=random_state, verbose=verbose)
+    summary = {
+        "n_iter": n_iter, "cv": cv, "scoring": scoring,
+        "best_params": {k[len("cnn__"):]: v for k, v in search.best_params_.items()},
+        "best_score": float(search.best_score_),
+    }
+    return search.best_estimator_.named_steps["cnn"], summary
+__all__.append("search_best_estimator")

@@ -44,3 +44,18 @@ def synthetic_images():
     if X.ndim == 3:
         X = np.repeat(X[:, None], 3, axis=1)
     return X, bunch.target
+
+
+FALLBACK_DATA_4CLASS = REPO_ROOT.parent / "shared" / "data" / "brain_tumor_mri_4class"
+
+
+@pytest.fixture(scope="session")
+def real_data_4class():
+    """The four-class collection (glioma, meningioma, notumor, pituitary), found through
+    ``SKBRAIN_DATA_4CLASS`` or ``../shared/data/brain_tumor_mri_4class``."""
+    candidate = Path(os.environ.get("SKBRAIN_DATA_4CLASS") or FALLBACK_DATA_4CLASS)
+    if not (candidate / "notumor").is_dir():
+        if os.environ.get("SKBRAIN_REQUIRE_REAL_DATA") == "1":
+            pytest.fail("the four-class brain MRI images were required but not found")
+        pytest.skip("four-class brain MRI images not found (set SKBRAIN_DATA_4CLASS)")
+    return candidate.resolve()

@@ -39,7 +39,8 @@ def test_scores_match_sklearn_and_include_probability_scores():
     proba = np.clip(y * 0.6 + rng.random(200) * 0.5, 0, 1)
     pred = (proba > 0.5).astype(int)
     scores = classification_scores(y, pred, proba)
-    assert list(scores) == ["accuracy", "precision", "recall", "f1", "roc_auc", "brier", "ece"]
+    assert list(scores) == ["accuracy", "balanced_accuracy", "precision", "recall", "f1",
+                            "roc_auc", "brier", "ece"]
     assert scores["f1"] == pytest.approx(f1_score(y, pred))
     assert scores["roc_auc"] == pytest.approx(roc_auc_score(y, proba))
     assert scores["brier"] == pytest.approx(brier_score_loss(y, proba))
@@ -63,6 +64,33 @@ def test_no_predicted_positive_gives_zero_precision_without_warning():
     assert scores["precision"] == 0 and scores["recall"] == 0 and "roc_auc" not in scores
 
 
+def test_multiclass_scores_match_sklearn():
+    rng = np.random.default_rng(0)
+    names = np.array(["glioma", "meningioma", "notumor", "pituitary"])
+    y = names[rng.integers(0, 4, 300)]
+    proba = rng.random((300, 4)) + 2.0 * (y[:, None] == names[None, :])
+    proba /= proba.sum(axis=1, keepdims=True)
+    pred = names[proba.argmax(axis=1)]
+    scores = classification_scores(y, pred, proba, labels=names)
+    assert scores["f1_macro"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert scores["f1_weighted"] == pytest.approx(f1_score(y, pred, average="weighted"))
+    assert scores["roc_auc"] == pytest.approx(
+        roc_auc_score(y, proba, multi_class="ovr", labels=names))
+    assert scores["labels"] == names.tolist()
+    matrix = np.array(scores["confusion_matrix"])
+    assert matrix.sum() == 300 and np.trace(matrix) == int((pred == y).sum())
+    assert scores["per_class"]["notumor"]["recall"] == pytest.approx(
+        float(np.mean(pred[y == "notumor"] == "notumor")))
+    assert "precision" not in scores and "f1" not in scores
+
+
+def test_multiclass_test_part_missing_a_class_still_scores():
+    proba = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.6, 0.3, 0.1]])
+    scores = classification_scores([0, 1, 0], [0, 1, 0], proba, labels=[0, 1, 2])
+    assert scores["roc_auc"] == 1.0 and scores["f1_macro"] == 1.0
+    assert scores["per_class"][2]["support"] == 0
+
+
 def test_one_class_test_set_gives_nan_roc_auc():
     scores = classification_scores([1, 1, 1], [1, 0, 1], [0.9, 0.4, 0.8])
     assert math.isnan(scores["roc_auc"]) and scores["accuracy"] == pytest.approx(2 / 3)
@@ -72,7 +100,7 @@ def test_one_class_test_set_gives_nan_roc_auc():
     ("args", "message"),
     [
         (([0, 1], [0]), "different lengths: 2 and 1"),
-        (([0, 1, 2], [0, 1, 2]), "for two classes"),
+        (([0, 1, 2], [0, 1, 2], [[0.5, 0.5]] * 3), r"shape \(n_samples, n_classes\)"),
         (([0, 1], [0, 1], [0.2, 1.5]), r"probabilities in \[0, 1\]"),
         (([0, 1], [0, 1], [[0.1, 0.2, 0.7]] * 2), "shape"),
         (([], []), "empty"),
@@ -297,3 +325,14 @@ def test_compare_models_prints_progress_when_verbose(synthetic_images, capsys):
     compare_models({"logistic": _flat_logistic()}, X, y, n_repeats=2, verbose=1)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].startswith("[compare] logistic  split 1/2")
+
+
+def test_compare_models_multiclass_reports_macro_scores(synthetic_images):
+    X, y = synthetic_images
+    y3 = np.where(y == 1, np.arange(len(y)) % 2 + 1, 0)  # three classes
+    table = compare_models({"logistic": _flat_logistic()}, X, y3, n_repeats=2)
+    assert table.metrics == ("accuracy", "balanced_accuracy", "f1_macro", "f1_weighted",
+                             "roc_auc", "fit_seconds")
+    record = table.records[0]
+    assert 0 <= record["f1_macro"] <= 1 and {"recall_0", "recall_1", "recall_2"} <= set(record)
+    assert "macro F1" in str(table)

@@ -16,10 +16,11 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from skbrain import ImageResizer, SimpleCNNClassifier
-from skbrain.cli import _min_recall_score, main
+from skbrain.cli import main
 from skbrain.datasets import make_synthetic_mri
 from skbrain.evaluation import classification_scores
 from skbrain.persistence import load_model
+from skbrain.thresholds import min_recall_score, tune_threshold_for_recall
 
 SIZE = 32
 FAST = {"n_kernels": 4, "kernel_size": 5, "max_epochs": 3, "random_state": 0}
@@ -78,7 +79,7 @@ def test_tuned_threshold_for_recall_of_95_percent(data):
 def test_min_recall_objective_prefers_the_highest_threshold_meeting_the_floor():
     y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
     proba = np.array([0.9, 0.8, 0.6, 0.3, 0.5, 0.2, 0.1, 0.05])
-    scores = {t: _min_recall_score(y, (proba >= t).astype(int), min_recall=0.75)
+    scores = {t: min_recall_score(y, (proba >= t).astype(int), min_recall=0.75)
               for t in (0.1, 0.25, 0.55, 0.7)}
     assert max(scores, key=scores.get) == 0.55  # recall 3/4, fewest positive calls
     assert scores[0.7] < 0 < scores[0.1] < scores[0.25] < scores[0.55]
@@ -151,3 +152,10 @@ def test_cli_train_min_recall_writes_threshold_and_model_card(image_folder, tmp_
 def test_cli_min_recall_must_be_a_share(capsys):
     assert main(["train", "--model", "simple", "--min-recall", "1.5"]) == 2
     assert "--min-recall" in capsys.readouterr().err
+
+
+def test_tune_threshold_refuses_more_than_two_classes():
+    X = np.zeros((9, 3, SIZE, SIZE), dtype=np.float32)
+    with pytest.raises(ValueError, match="min_recall is for two classes"):
+        tune_threshold_for_recall(SimpleCNNClassifier(**FAST), X, np.arange(9) % 3,
+                                  min_recall=0.9)

@@ -9,12 +9,14 @@
   tumour-like blob, for tests and examples that need no data files.
 """
 
-from ._brain_mri import get_data_home, load_brain_mri
+from ._brain_mri import binarize_classes, describe_labels, get_data_home, load_brain_mri
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
 from ._synthetic import make_synthetic_mri
 
 __all__ = [
+    "binarize_classes",
+    "describe_labels",
     "fetch_brain_mri",
     "find_duplicate_groups",
     "get_data_home",

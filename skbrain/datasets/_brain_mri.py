@@ -12,7 +12,7 @@ from .._imageio import is_image_file
 from ..exceptions import SkippedFilesWarning
 from ._duplicates import DEFAULT_THRESHOLD, _group, _hash_images
 
-__all__ = ["get_data_home", "load_brain_mri"]
+__all__ = ["binarize_classes", "describe_labels", "get_data_home", "load_brain_mri"]
 
 ENV_VAR = "SKBRAIN_DATA"
 _POSITIVE_NAMES = ("yes", "tumor", "tumour")
@@ -60,7 +60,7 @@ def _descr():
     return resources.files(__package__).joinpath("descr", "brain_mri.rst").read_text("utf-8")
 
 
-def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
+def load_brain_mri(path=None, *, return_X_y=False, on_error="raise", negative=None):
     """Load the file paths, labels and duplicate groups of a folder of MRI images.
 
     The images themselves are not returned: ``data`` holds file paths, which
@@ -82,6 +82,11 @@ def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
         read: raise :class:`~skbrain.exceptions.ImageLoadError` for the first
         one, or leave them all out with one
         :class:`~skbrain.exceptions.SkippedFilesWarning` that lists them.
+    negative : str, default=None
+        The name of one class folder (such as ``"notumor"``) that turns a
+        multi-class folder into the tumor / no-tumor task: that class gets
+        label 0 and every other class label 1, and ``target_names`` say which
+        classes were joined. ``None`` keeps the classes as they are.
 
     Returns
     -------
@@ -107,6 +112,9 @@ def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
         DESCR : str
             Where the Kaggle images come from, their licence situation and
             their known problems.
+        original_target, original_target_names : ndarray
+            Only with ``negative``: each image's class and the class folder
+            names before they were joined (for per-class recall).
 
     (data, target) : tuple
         If ``return_X_y`` is True.
@@ -152,6 +160,9 @@ def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
         raise ValueError(f"on_error must be 'raise' or 'skip'; got {on_error!r}")
     folder = get_data_home(path)
     relpaths, labels, target_names = _scan(folder)
+    if negative is not None and negative not in target_names:
+        raise ValueError(f"negative={negative!r} is not a class folder of {str(folder)!r}; "
+                         f"its classes are {target_names}")
     paths = [os.path.abspath(os.path.join(folder, rel)) for rel in relpaths]
 
     hashes, digests, errors = _hash_images(paths, on_error=on_error, n_jobs=_LOAD_THREADS)
@@ -176,6 +187,11 @@ def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
     groups = _group(hashes, digests, DEFAULT_THRESHOLD)
 
     data = np.array(paths, dtype=str)
+    extra = {}
+    if negative is not None:
+        extra = {"original_target": labels,
+                 "original_target_names": np.array(target_names, dtype=str)}
+        labels, target_names = binarize_classes(labels, target_names, negative)
     if return_X_y:
         return data, labels
     return Bunch(
@@ -185,7 +201,42 @@ def load_brain_mri(path=None, *, return_X_y=False, on_error="raise"):
         filenames=data.copy(),
         groups=groups,
         DESCR=_descr(),
+        **extra,
     )
+
+
+def binarize_classes(target, target_names, negative):
+    """Join every class but ``negative`` into one positive class (label 1).
+
+    Parameters
+    ----------
+    target : array-like of int
+        Labels that index ``target_names``.
+    target_names : sequence of str
+        The class names.
+    negative : str
+        The class that becomes label 0.
+
+    Returns
+    -------
+    target : ndarray of int64
+        0 for ``negative``, 1 for every other class.
+    target_names : list of str
+        ``[negative, "tumor (<the joined classes>)"]``.
+
+    Examples
+    --------
+    >>> y, names = binarize_classes([0, 1, 2, 2], ["glioma", "notumor", "pituitary"], "notumor")
+    >>> y.tolist(), names
+    ([1, 0, 1, 1], ['notumor', 'tumor (glioma, pituitary)'])
+    """
+    names = [str(n) for n in target_names]
+    if negative not in names:
+        raise ValueError(f"negative={negative!r} is not one of the classes {names}")
+    target = np.asarray(target)
+    binary = (target != names.index(negative)).astype(np.int64)
+    joined = ", ".join(n for n in names if n != negative)
+    return binary, [negative, f"tumor ({joined})"]
 
 
 def _scan(folder):
@@ -225,3 +276,42 @@ def _scan(folder):
         relpaths += [f"{name}/{f}" for f in classes[name]]
         labels += [label] * len(classes[name])
     return relpaths, np.asarray(labels, dtype=np.int64), names
+
+
+def describe_labels(y, target_names=None):
+    """A one-line count of the images per class.
+
+    Two classes with labels 0 and 1 read as tumor / no tumor (1 is tumor, as
+    :func:`load_brain_mri` labels them); other labels are named by
+    ``target_names`` (indexed by label) or shown as they are.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels.
+    target_names : sequence of str, default=None
+        Class names indexed by integer label.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> describe_labels([1, 0, 1])
+    '3 images (2 tumor, 1 no tumor)'
+    >>> describe_labels([0, 2, 2, 1], ["glioma", "meningioma", "notumor"])
+    '4 images (glioma 1, meningioma 1, notumor 2)'
+    """
+    y = np.asarray(y)
+    labels, counts = np.unique(y, return_counts=True)
+    known = [] if target_names is None else list(target_names)
+    if len(known) <= 2 and set(labels.tolist()) <= {0, 1}:
+        return f"{len(y)} images ({int((y == 1).sum())} tumor, {int((y == 0).sum())} no tumor)"
+    if known and np.issubdtype(y.dtype, np.integer):
+        names = [str(name) for name in known]
+        counts = np.bincount(y, minlength=len(names))
+    else:
+        names, counts = [str(label) for label in labels], counts
+    parts = ", ".join(f"{name} {int(n)}" for name, n in zip(names, counts, strict=True))
+    return f"{len(y)} images ({parts})"
