@@ -687,11 +687,11 @@ def _cmd_train(args):
     return 0
 
 
-def _load(path):
+def _load(path, allow_pickle=False):
     from .persistence import load_model
 
     try:
-        return load_model(path, return_info=True)
+        return load_model(path, return_info=True, allow_pickle=allow_pickle)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
 
@@ -699,7 +699,7 @@ def _load(path):
 def _cmd_evaluate(args):
     from .evaluation import classification_scores
 
-    model, info = _load(args.model)
+    model, info = _load(args.model, args.allow_pickle)
     meta = info.get("metadata") or {}
     saved_root = (meta.get("data") or {}).get("path")
     data = _load_data(args.data, fallback=saved_root)
@@ -751,7 +751,7 @@ def _expand_images(items):
 
 
 def _cmd_predict(args):
-    model, _ = _load(args.model)
+    model, _ = _load(args.model, args.allow_pickle)
     paths = _expand_images(args.images)
     header = ("file", "label", "p_tumor")
     writer = csv.writer(sys.stdout, lineterminator="\n") if args.csv else None
@@ -859,6 +859,10 @@ def _cmd_search(args):
 
 
 # --------------------------------------------------------------------- parser
+ALLOW_PICKLE_HELP = ("also load a model file of the old pickle format (skbrain 0.x); this runs "
+                     "any code the file holds, so only for files you trust")
+
+
 def build_parser():
     """Build the ``skbrain`` argument parser (all sub-commands)."""
     parser = _Parser(
@@ -926,6 +930,7 @@ def build_parser():
                     "the one it was trained from), else on every image of the folder.")
     evaluate.add_argument("model", metavar="MODEL", help="a .skbrain model file")
     evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
+    evaluate.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
@@ -934,6 +939,7 @@ def build_parser():
     predict.add_argument("images", metavar="IMAGE", nargs="+",
                          help="image files, or folders of images")
     predict.add_argument("--csv", action="store_true", help="print CSV")
+    predict.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
 
     compare = commands.add_parser(
         "compare", parents=[data, training], help="compare models on the same splits",
