@@ -310,8 +310,7 @@ class _Encoder:
 
         name = _class_name(obj, self.table)
         kind = type(obj).__name__
-        # On the class: FrozenEstimator passes attribute look-ups to what it wraps.
-        if name is not None and _is_skbrain(type(obj)):
+        if name is not None and _is_skbrain(obj):
             return self.estimator(obj, name, where)
         if name == "skbrain.ImageResizer":
             return {"class": name, "params": _params(obj, (), where)}
