@@ -304,8 +304,8 @@ def save_gradcam_overlays(model, images, output, *, target=None, layer=None, cla
     Parameters
     ----------
     model : fitted skbrain estimator, or anything that wraps one
-        Pipelines, threshold wrappers and so on (see :func:`skbrain._unwrap.unwrap`);
-        the predicted label is the whole model's (so a tuned threshold counts).
+        Pipelines, threshold wrappers, fitted searches; the predicted label is
+        the whole model's (so a tuned threshold counts).
     images : list of paths
         Image files, read by the model's first step (an ``ImageResizer``).
     output : str or path-like

@@ -72,6 +72,7 @@ __all__ = [
     "FORMAT_VERSION",
     "PickleFileWarning",
     "atomic_write",
+    "hub_readme",
     "load_model",
     "push_to_hub",
     "save_model",
