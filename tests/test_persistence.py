@@ -369,3 +369,18 @@ def test_a_model_fitted_on_cuda_loads_in_a_process_without_cuda(synthetic_images
     )
     np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), pipe.predict_proba(list(images)),
                                atol=1e-4)
+
+
+def test_a_file_of_format_2_0_keeps_loading():
+    """A model written by the first version of this format (a threshold-wrapped pipeline)."""
+    from skbrain.datasets import make_synthetic_mri
+
+    expected = json.loads((DATA / "format_2_0.json").read_text())
+    model, info = load_model(DATA / "format_2_0.skbrain", return_info=True)
+    assert info["format_version"] == (2, 0) and type(model) is FixedThresholdClassifier
+    assert model.threshold == expected["threshold"]
+    data = make_synthetic_mri(**expected["make_synthetic_mri"])
+    images = [np.moveaxis(x, 0, -1) for x in data.data[:expected["rows"]]]
+    np.testing.assert_allclose(model.predict_proba(images), expected["predict_proba"],
+                               rtol=1e-6)
+    assert model.predict(images).tolist() == expected["predict"]
