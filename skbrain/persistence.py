@@ -736,7 +736,7 @@ def _read_members(path, name):
 def _parse_config(data, name):
     try:
         config = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"{name}: {CONFIG_NAME} is not valid JSON ({exc})") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT_MAGIC:
         raise ModelFileError(f"{name}: {CONFIG_NAME} is not an skbrain model config (its "
@@ -851,7 +851,13 @@ def load_model(path, *, return_info=False, allow_pickle=False):
         )
     config = _parse_config(config_bytes, name)
     tensors = _read_tensors(weights, name)
-    model = _Decoder(tensors, name).node(config["model"])
+    try:
+        model = _Decoder(tensors, name).node(config["model"])
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        raise ModelFileError(f"{name}: {CONFIG_NAME} is malformed ({type(exc).__name__}: "
+                             f"{exc})") from exc
     if not return_info:
         return model
     info = {

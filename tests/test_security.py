@@ -134,6 +134,9 @@ def test_damaged_files_give_clear_errors_and_write_nothing(model_file, tmp_path)
         "bad_weights.skbrain": (_write(tmp_path / "x", {"config.json": config,
                                                         "model.safetensors": b"\x00" * 20}
                                        ).read_bytes(), "model.safetensors is damaged"),
+        "bad_steps.skbrain": (_write(tmp_path / "x", {
+            "config.json": {**config, "model": {**config["model"], "steps": [["only-a-name"]]}},
+            "model.safetensors": weights}).read_bytes(), "config.json is malformed"),
     }
     os.unlink(tmp_path / "x")
     for name, (content, _) in cases.items():
