@@ -1050,6 +1050,9 @@ def push_to_hub(model, repo_id, *, metadata=None, model_card=None, private=None,
     with tempfile.TemporaryDirectory(prefix="skbrain-hub-") as tmp:
         folder = save_model(model, Path(tmp) / "model", metadata=metadata, folder=True,
                             model_card=model_card)
+        readme = folder / README_NAME
+        readme.write_text(readme.read_text(encoding="utf-8").replace(
+            f"{HUB_PREFIX}OWNER/NAME", f"{HUB_PREFIX}{repo_id}"), encoding="utf-8")
         api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
         return api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
                                  commit_message=commit_message)

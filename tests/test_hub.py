@@ -95,5 +95,7 @@ def test_push_to_hub_uploads_the_folder_in_one_commit(fitted, tmp_path):
     for name, data in uploaded.items():
         (folder / name).write_bytes(data)
     assert type(load_model(folder)) is SimpleCNNClassifier
+    push_to_hub(clf, "lab/brain-cnn", api=api)
+    assert 'load_model("hf://lab/brain-cnn")' in uploaded["README.md"].decode()
     with pytest.raises(ValueError, match="repo_id must be 'owner/name'"):
         push_to_hub(clf, "no-owner", api=api)
