@@ -245,6 +245,33 @@ def _deterministic_algorithms(enabled):
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_previous
 
 
+def _grouped_valid_split(y_encoded, groups, fraction, seed):
+    """Early stopping's split with whole groups on the validation side.
+
+    Stratified by class where the groups allow (StratifiedGroupKFold's first
+    fold, about ``fraction`` of the images), else a plain group shuffle split.
+    """
+    from sklearn.model_selection import GroupShuffleSplit, PredefinedSplit, StratifiedGroupKFold
+
+    groups = column_or_1d(groups)
+    if len(groups) != len(y_encoded):
+        raise ValueError(f"groups has {len(groups)} entries for {len(y_encoded)} images")
+    if len(np.unique(groups)) < 2:
+        raise ValueError("groups has a single group; early stopping needs at least two, one "
+                         "for validation")
+    index = np.arange(len(y_encoded))
+    try:
+        cv = StratifiedGroupKFold(n_splits=max(2, round(1 / fraction)), shuffle=True,
+                                  random_state=seed)
+        _, valid = next(cv.split(index, y_encoded, groups))
+    except ValueError:  # fewer groups than folds
+        cv = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        _, valid = next(cv.split(index, y_encoded, groups))
+    test_fold = np.full(len(index), -1)
+    test_fold[valid] = 0
+    return ValidSplit(PredefinedSplit(test_fold))
+
+
 class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of the skbrain classifiers; not used directly.
 
@@ -595,7 +622,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             **kwargs,
         )
 
-    def fit(self, X, y, **fit_params):
+    def fit(self, X, y, groups=None, **fit_params):
         """Train a new network on images ``X`` with labels ``y``.
 
         Parameters
@@ -606,6 +633,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             one-row, one-channel images.
         y : array-like of shape (n_samples,)
             Labels of any type (0/1, "yes"/"no", ...), at least two classes.
+        groups : array-like of shape (n_samples,), default=None
+            Group of each image (patient, or near-copies of one picture). With
+            ``early_stopping``, the validation images are then whole groups, so
+            no group straddles training and validation. Inside a Pipeline or
+            search, route it with ``set_fit_request(groups=True)`` (sklearn's
+            metadata routing).
         **fit_params
             Passed to the network's ``forward``.
 
@@ -631,6 +664,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self.net_ = self._build_net(len(X), X.shape[1], y_encoded, seed, device)
+        if groups is not None and self.early_stopping:
+            self.net_.set_params(train_split=_grouped_valid_split(
+                y_encoded, groups, self.validation_fraction, seed))
         with _seeded(seed, device), _deterministic_algorithms(self.deterministic):
             self.net_.fit(X, y_encoded, **fit_params)
         self.device_ = device

@@ -55,7 +55,9 @@ class Unwrapped:
 
 
 def _is_skbrain(obj):
-    return hasattr(obj, "_module_spec") and hasattr(obj, "_validate_X")
+    # Asked of the class: FrozenEstimator passes attribute look-ups to what it wraps.
+    cls = obj if isinstance(obj, type) else type(obj)
+    return hasattr(cls, "_module_spec") and hasattr(cls, "_validate_X")
 
 
 def unwrap(model, *, fitted=True, caller="this function"):

@@ -558,11 +558,11 @@ def _cmd_train(args):
     return 0
 
 
-def _load(path):
+def _load(path, allow_pickle=False):
     from .persistence import load_model
 
     try:
-        return load_model(path, return_info=True)
+        return load_model(path, return_info=True, allow_pickle=allow_pickle)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from None
 
@@ -570,7 +570,7 @@ def _load(path):
 def _cmd_evaluate(args):
     from .evaluation import classification_scores, evaluate_across, predict_with_proba
 
-    model, info = _load(args.model)
+    model, info = _load(args.model, args.allow_pickle)
     meta = info.get("metadata") or {}
     saved_root = (meta.get("data") or {}).get("path")
     negative = args.negative or (meta.get("data") or {}).get("negative")
@@ -641,7 +641,7 @@ def _expand_images(items):
 
 
 def _cmd_predict(args):
-    model, info = _load(args.model)
+    model, info = _load(args.model, args.allow_pickle)
     names = (info.get("metadata") or {}).get("class_names")
     paths = _expand_images(args.images)
     header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label")
@@ -659,6 +659,63 @@ def _cmd_predict(args):
                 print(f"{path.ljust(width)}  {_label_name(label, names).ljust(8)}  {p:>7.4f}")
         sys.stdout.flush()
     return 0
+
+
+def _target_label(text, model):
+    """``--target`` as one of the model's labels: the label itself or its display name."""
+    from ._unwrap import unwrap
+
+    if text is None:
+        return None
+    classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
+    for label in classes:
+        if text in (str(label), _label_name(label)):
+            return label
+    raise CLIError(f"--target: {text!r} is not one of the model's classes "
+                   f"({', '.join(_label_name(c) for c in classes)})")
+
+
+def _cmd_explain(args):
+    from .explain import save_gradcam_overlays
+
+    model, _ = _load(args.model, args.allow_pickle)
+    paths = _expand_images(args.images)
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():
+        raise CLIError(f"--output: '{output}' is a file, not a folder")
+    target = _target_label(args.target, model)
+    written = save_gradcam_overlays(model, paths, output, target=target,
+                                    class_names=CLASS_NAMES)
+    width = max(len(row["image"]) for row in written)
+    for row in written:
+        print(f"{row['image'].ljust(width)}  {_label_name(row['label']).ljust(8)}  "
+              f"p={row['probability']:.4f}  -> {row['figure']}")
+    print(f"wrote {len(written)} Grad-CAM figure(s) to {output}")
+    return 0
+
+
+def _cmd_export(args):
+    from ._unwrap import unwrap
+    from .export import check_onnx, to_onnx
+
+    model, _ = _load(args.model, args.allow_pickle)
+    output = Path(args.onnx)
+    if output.is_dir():
+        raise CLIError(f"--onnx: '{output}' is a folder; give a file name such as "
+                       f"'{output / 'model.onnx'}'")
+    found = unwrap(model, caller="export")
+    estimator = found.estimator
+    size = tuple(int(v) for v in estimator.image_shape_[1:])
+    to_onnx(model, output, image_size=size)
+    difference = check_onnx(output, model)
+    print(f"wrote {output}: {type(estimator).__name__}, input float32 (batch, "
+          f"{estimator.image_shape_[0]}, {size[0]}, {size[1]}) in [0, 1], outputs "
+          "probabilities and logits")
+    print(f"parity: max |onnxruntime - predict_proba| = {difference:.2e} on 8 random images")
+    if found.threshold is not None:
+        print(f"note: the model decides tumor from probability {found.threshold:.4g} "
+              f"({found.threshold_source}); the ONNX graph gives probabilities only")
+    return 0 if difference < 1e-4 else 1
 
 
 def _model_name(text, option):
@@ -747,6 +804,10 @@ def _cmd_search(args):
 
 
 # --------------------------------------------------------------------- parser
+ALLOW_PICKLE_HELP = ("also load a model file of the old pickle format (skbrain 0.x); this runs "
+                     "any code the file holds, so only for files you trust")
+
+
 def build_parser():
     """Build the ``skbrain`` argument parser (all sub-commands)."""
     parser = _Parser(
@@ -825,6 +886,7 @@ def build_parser():
     evaluate.add_argument("--keep-near-copies", action="store_true",
                           help="on another folder, also score the near-copies of the "
                                "training images")
+    evaluate.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
@@ -833,6 +895,29 @@ def build_parser():
     predict.add_argument("images", metavar="IMAGE", nargs="+",
                          help="image files, or folders of images")
     predict.add_argument("--csv", action="store_true", help="print CSV")
+    predict.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
+
+    explain = commands.add_parser(
+        "explain", help="Grad-CAM figures of a saved model's evidence",
+        description="Write one PNG per image: the image with the Grad-CAM map of the "
+                    "predicted class (or --target), the predicted label and its probability.")
+    explain.add_argument("model", metavar="MODEL", help="a .skbrain model file")
+    explain.add_argument("images", metavar="IMAGE", nargs="+",
+                         help="image files, or folders of images")
+    explain.add_argument("--output", "-o", required=True, metavar="DIR",
+                         help="folder for the figures (created if needed)")
+    explain.add_argument("--target", metavar="LABEL",
+                         help="explain this class (e.g. tumor, 'no tumor', 1) instead of the "
+                              "predicted one")
+    explain.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
+
+    export = commands.add_parser(
+        "export", help="write a saved model's network as ONNX",
+        description="Export the network (with a softmax) as ONNX at the trained image size "
+                    "and check it against the model in ONNX Runtime.")
+    export.add_argument("model", metavar="MODEL", help="a .skbrain model file")
+    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    export.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
 
     compare = commands.add_parser(
         "compare", parents=[data, training], help="compare models on the same splits",
@@ -868,6 +953,8 @@ COMMANDS = {
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
     "predict": _cmd_predict,
+    "explain": _cmd_explain,
+    "export": _cmd_export,
     "compare": _cmd_compare,
     "search": _cmd_search,
 }

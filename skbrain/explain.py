@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from ._unwrap import unwrap
 from .networks import _ClampedMaxPool
 
-__all__ = ["GradCAM", "default_target_layer"]
+__all__ = ["GradCAM", "default_target_layer", "save_gradcam_overlays"]
 
 _POOLING = (nn.MaxPool2d, nn.AvgPool2d, _ClampedMaxPool)
 
@@ -296,3 +296,82 @@ def _cam(maps, grads, size):
     span = cam.amax(dim=(1, 2), keepdim=True) - low
     cam = torch.where(span > 0, (cam - low) / span.clamp_min(1e-12), torch.zeros_like(cam))
     return cam.clamp_(0, 1).cpu().numpy()
+
+
+def save_gradcam_overlays(model, images, output, *, target=None, layer=None, class_names=None):
+    """Write one PNG per image: the image, its Grad-CAM map, the prediction and probability.
+
+    Parameters
+    ----------
+    model : fitted skbrain estimator, or anything that wraps one
+        Pipelines, threshold wrappers, fitted searches; the predicted label is
+        the whole model's (so a tuned threshold counts).
+    images : list of paths
+        Image files, read by the model's first step (an ``ImageResizer``).
+    output : str or path-like
+        Folder for the figures (created if needed); each is named after its
+        image, ``<name>.gradcam.png`` (``<name>.<i>.gradcam.png`` when two
+        images share a name).
+    target : label or None, default=None
+        The class whose evidence is shown; ``None`` shows the predicted class
+        of each image.
+    layer : str or None, default=None
+        See :class:`GradCAM`.
+    class_names : dict or sequence, default=None
+        Display names of the labels, as in :func:`skbrain.plotting.plot_gradcam`.
+
+    Returns
+    -------
+    list of dict
+        Per image: ``image``, ``figure`` (the PNG written), ``label`` (predicted),
+        ``probability`` (of the predicted label) and ``target`` (class shown).
+    """
+    from collections import Counter
+    from pathlib import Path
+
+    from .persistence import atomic_write
+    from .plotting import plot_gradcam
+
+    found = unwrap(model, caller="save_gradcam_overlays")
+    classes = np.asarray(found.estimator.classes_)
+    paths = [str(p) for p in images]
+    if not paths:
+        raise ValueError("images is empty; give at least one image file")
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"output {str(output)!r} is a file, not a folder")
+    proba = np.asarray(model.predict_proba(paths))
+    labels = np.asarray(model.predict(paths))
+    targets = labels if target is None else np.full(len(paths), target, dtype=object)
+    heatmaps = GradCAM(model, layer=layer).explain(paths, target=targets)
+    output.mkdir(parents=True, exist_ok=True)
+    stems = Counter(Path(p).stem for p in paths)
+    written = []
+    import matplotlib.pyplot as plt
+
+    for i, path in enumerate(paths):
+        stem = Path(path).stem
+        name = f"{stem}.gradcam.png" if stems[stem] == 1 else f"{stem}.{i}.gradcam.png"
+        column = int(np.flatnonzero(classes == labels[i])[0])
+        # The title is set here: plot_gradcam's own fails without y_true (colour None).
+        fig = plot_gradcam([path], heatmaps[i:i + 1], n=1)
+        shown = "predicted class" if target is None else f"class {_name(target, class_names)}"
+        fig.axes[0].set_title(f"predicted: {_name(labels[i], class_names)} "
+                              f"(p={proba[i, column]:.2f})\nGrad-CAM of the {shown}",
+                              fontsize=10)
+        fig.suptitle(Path(path).name, fontsize=9)
+        with atomic_write(output / name, "wb") as f:
+            fig.savefig(f, format="png", dpi=100)
+        plt.close(fig)
+        written.append({"image": path, "figure": str(output / name),
+                        "label": labels[i].item() if hasattr(labels[i], "item") else labels[i],
+                        "probability": float(proba[i, column]),
+                        "target": targets[i].item() if hasattr(targets[i], "item")
+                        else targets[i]})
+    return written
+
+
+def _name(label, class_names):
+    from .plotting import _class_name
+
+    return _class_name(label, class_names)

@@ -34,7 +34,7 @@ from ._unwrap import unwrap
 from ._version import __version__
 from .persistence import atomic_write
 
-__all__ = ["to_onnx"]
+__all__ = ["check_onnx", "to_onnx"]
 
 OPSET_VERSION = 17
 INPUT_NAME = "images"
@@ -182,3 +182,43 @@ def to_onnx(estimator, path, image_size=150):
     with atomic_write(path, "wb") as f:
         f.write(model.SerializeToString())
     return path
+
+
+def check_onnx(path, model, X=None, *, n_images=8, random_state=0):
+    """Largest difference between onnxruntime's probabilities and the model's.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ONNX file written by :func:`to_onnx`.
+    model : fitted skbrain estimator, or anything that wraps one
+        The model exported; its network's probabilities without test-time
+        augmentation (what the graph computes) are the reference.
+    X : array of shape (n, channels, height, width) in [0, 1], default=None
+        Images to compare on; ``None`` draws ``n_images`` random ones of the
+        exported size.
+    n_images : int, default=8
+    random_state : int, default=0
+
+    Returns
+    -------
+    float
+        ``max |onnxruntime - predict_proba|`` over the images and classes.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError("the parity check needs onnxruntime: pip install 'skbrain[onnx]'"
+                          ) from None
+    estimator = unwrap(model, caller="check_onnx").estimator
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    if X is None:
+        shape = session.get_inputs()[0].shape[1:]
+        if not all(isinstance(v, int) for v in shape):
+            shape = estimator.image_shape_
+        X = np.random.default_rng(random_state).random((n_images, *shape), dtype=np.float32)
+    X = np.asarray(X, dtype=np.float32)
+    proba, _ = session.run(None, {INPUT_NAME: X})
+    # The graph is the network alone: compare with it, without TTA views.
+    expected = estimator.net_.predict_proba(X)
+    return float(np.abs(proba - expected).max())

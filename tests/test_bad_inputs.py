@@ -141,6 +141,6 @@ def test_a_half_written_model_file_is_refused_naming_it(fitted, tmp_path):
     save_model(fitted, path)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"model\.skbrain' is not an skbrain model file or "
-                                         "is damaged"):
+    with pytest.raises(ValueError, match=r"model\.skbrain' is a damaged skbrain model file "
+                                         r"\(truncated or corrupt zip"):
         load_model(path)

@@ -169,7 +169,7 @@ def test_layer_by_name_or_module_and_clear_errors(small):
         GradCAM(clf, layer="head.1").explain(data.data[:2])
     with pytest.raises(NotFittedError):
         GradCAM(CompactCNNClassifier()).explain(data.data[:2])
-    with pytest.raises(TypeError, match="skbrain estimators"):
+    with pytest.raises(TypeError, match="GradCAM needs a skbrain estimator.*LogisticRegression"):
         GradCAM(LogisticRegression()).explain(data.data[:2])
     with pytest.raises(ValueError, match="batch_size"):
         GradCAM(clf).explain(data.data[:2], batch_size=0)
