@@ -732,41 +732,50 @@ def _cmd_evaluate(args):
     return 0
 
 
-def _expand_images(items):
-    from ._imageio import is_image_file
+def _expand_images(items, plane="axial"):
+    """(images, scans): files, folders, NIfTI volumes and DICOM series as 2-D images."""
+    from .datasets._medical import expand_scans
 
-    paths = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
-            if not found:
-                raise CLIError(f"IMAGE: folder '{item}' holds no images")
-            paths += [str(p) for p in found]
-        elif path.exists():
-            paths.append(item)
-        else:
-            raise CLIError(f"IMAGE: '{item}' does not exist")
-    return paths
+    try:
+        return expand_scans(items, plane=plane)
+    except ValueError as exc:
+        raise CLIError(f"IMAGE: {exc}") from None
 
 
 def _cmd_predict(args):
+    from .inference import predict_images
+
     model, _ = _load(args.model)
-    paths = _expand_images(args.images)
-    header = ("file", "label", "p_tumor")
+    images, scans = _expand_images(args.images, plane=args.plane)
+    header = ("file", "label", "p_tumor", "kind", "n_slices", "scan")
     writer = csv.writer(sys.stdout, lineterminator="\n") if args.csv else None
-    width = max(len(p) for p in paths)
-    if writer is not None:
-        writer.writerow(header)
-    else:
-        print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
-    for chunk, labels, proba in _predict_files(model, paths):
-        for path, label, p in zip(chunk, labels, proba, strict=True):
-            if writer is not None:
-                writer.writerow((path, _label_name(label), f"{p:.4f}"))
-            else:
-                print(f"{path.ljust(width)}  {_label_name(label).ljust(8)}  {p:>7.4f}")
-        sys.stdout.flush()
+    width = max(len(str(p)) for p in images + [s for s in scans if s is not None])
+    out_file = open(args.output, "w", newline="") if args.output else None
+    try:
+        file_writer = csv.writer(out_file, lineterminator="\n") if out_file else None
+        for w in (writer, file_writer):
+            if w is not None:
+                w.writerow(header)
+        if writer is None:
+            print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
+        rows = predict_images(model, images, scans=scans, aggregate=args.aggregate,
+                              progress=sys.stderr.isatty())
+        for row in rows:
+            label = _label_name(row.label)
+            record = (row.name, label, f"{row.p_tumor:.4f}", row.kind, row.n_slices,
+                      row.scan or "")
+            for w in (writer, file_writer):
+                if w is not None:
+                    w.writerow(record)
+            if writer is None:
+                line = f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}"
+                if row.kind == "scan":
+                    line += f"  scan: {args.aggregate} of {row.n_slices} slices"
+                print(line)
+            sys.stdout.flush()
+    finally:
+        if out_file is not None:
+            out_file.close()
     return 0
 
 
@@ -929,11 +938,21 @@ def build_parser():
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
-        description="Print each image's predicted label and tumor probability.")
+        description="Print each image's predicted label and tumor probability, one line "
+                    "per image or slice and one per NIfTI volume or DICOM series.")
     predict.add_argument("model", metavar="MODEL", help="a .skbrain model file")
     predict.add_argument("images", metavar="IMAGE", nargs="+",
-                         help="image files, or folders of images")
+                         help="image files, DICOM files, NIfTI volumes (.nii, .nii.gz), or "
+                              "folders of them (DICOM files read as series)")
     predict.add_argument("--csv", action="store_true", help="print CSV")
+    predict.add_argument("--output", metavar="FILE",
+                         help="also write the rows as CSV to FILE, as they come")
+    predict.add_argument("--aggregate", choices=("max", "mean"), default="max",
+                         help="a volume's or series' tumor probability from its slices' "
+                              "(default: max)")
+    predict.add_argument("--plane", choices=("axial", "coronal", "sagittal"),
+                         default="axial", help="the plane NIfTI volumes are cut in "
+                                               "(default: axial)")
 
     compare = commands.add_parser(
         "compare", parents=[data, training], help="compare models on the same splits",
