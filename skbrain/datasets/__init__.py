@@ -14,7 +14,7 @@
 from ._brain_mri import get_data_home, load_brain_mri
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
-from ._medical import load_dicom, load_nifti
+from ._medical import expand_scans, load_dicom, load_nifti
 from ._synthetic import make_synthetic_mri
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "make_synthetic_mri",
     "load_dicom",
     "load_nifti",
+    "expand_scans",
 ]
