@@ -65,6 +65,7 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
         How a scan's slice probabilities become its probability: ``"max"``
         (a scan with one tumor slice is a tumor scan) or ``"mean"``.
     batch_size : int, default=256
+        Images decoded and predicted at a time.
     pos_label : default=1
         The class whose probability is ``p_tumor``.
     progress : bool, default=False

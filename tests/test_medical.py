@@ -14,7 +14,14 @@ nib = pytest.importorskip("nibabel")
 
 from pydicom.data import get_testdata_file  # noqa: E402
 from pydicom.dataset import FileMetaDataset  # noqa: E402
-from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid  # noqa: E402
+from pydicom.pixels import get_decoder  # noqa: E402
+from pydicom.uid import (  # noqa: E402
+    MPEG2MPML,
+    ExplicitVRLittleEndian,
+    JPEGLSLossless,
+    MRImageStorage,
+    generate_uid,
+)
 
 from skbrain import ImageResizer, SimpleCNNClassifier  # noqa: E402
 from skbrain._imageio import is_dicom_file, read_image, slice_reference  # noqa: E402
@@ -61,7 +68,7 @@ def test_mr_small_in_every_decodable_transfer_syntax_gives_the_file_window():
         assert np.abs(got.astype(int) - expected).max() <= 1, name
 
 
-def test_window_options_percentile_and_full_range():
+def test_window_options_percentile_and_full_range(tmp_path):
     path = get_testdata_file("MR_small.dcm")
     raw = pydicom.dcmread(path).pixel_array
     full = np.asarray(read_image(slice_reference(path, window="full")))
@@ -71,6 +78,19 @@ def test_window_options_percentile_and_full_range():
     assert pct.min() == 0 and pct.max() == 255
     # The percentile window saturates the brightest 0.5 %; the full range does not.
     assert (pct == 255).mean() > (full == 255).mean()
+    # Other VOI LUT functions go through pydicom's apply_voi_lut: LINEAR_EXACT is
+    # within a level of LINEAR, SIGMOID keeps the order of the pixels.
+    ds = pydicom.dcmread(path)
+    linear = np.asarray(read_image(path)).astype(int)
+    for function in ("LINEAR_EXACT", "SIGMOID"):
+        ds.VOILUTFunction = function
+        ds.save_as(tmp_path / f"{function}.dcm")
+        got = np.asarray(read_image(tmp_path / f"{function}.dcm")).astype(int)
+        if function == "LINEAR_EXACT":
+            assert np.abs(got - linear).max() <= 1
+        else:
+            order = np.argsort(raw, axis=None, kind="stable")
+            assert np.all(np.diff(got.ravel()[order]) >= 0) and got.max() > got.min()
 
 
 def test_rescale_monochrome1_signed_and_no_extension(tmp_path):
@@ -105,13 +125,7 @@ def test_multi_frame_files_give_one_image_per_frame(tmp_path):
 
 
 def test_bad_dicom_files_name_the_file_and_the_cause(tmp_path):
-    cases = [("MR_truncated.dcm", "truncated"), ("rtplan.dcm", "no pixel data")]
-    ls = pydicom.dcmread(get_testdata_file("MR_small_jpeg_ls_lossless.dcm"))
-    try:
-        _ = ls.pixel_array
-    except Exception:  # no JPEG-LS decoder installed: the error must say which would do
-        cases.append(("MR_small_jpeg_ls_lossless.dcm", "JPEG-LS.*pip install pylibjpeg"))
-    for name, message in cases:
+    for name, message in [("MR_truncated.dcm", "truncated"), ("rtplan.dcm", "no pixel data")]:
         with pytest.raises(ImageLoadError, match=message) as info:
             read_image(get_testdata_file(name))
         assert name in str(info.value)
@@ -119,6 +133,26 @@ def test_bad_dicom_files_name_the_file_and_the_cause(tmp_path):
     cut.write_bytes(open(get_testdata_file("MR_small.dcm"), "rb").read()[:600])
     with pytest.raises(ImageLoadError, match="cut.dcm"):
         read_image(cut)
+    mpeg = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    mpeg.file_meta.TransferSyntaxUID = MPEG2MPML
+    mpeg.PixelData = pydicom.encaps.encapsulate([b"\x00" * 64])
+    mpeg.save_as(tmp_path / "video.dcm")
+    with pytest.raises(ImageLoadError, match="video.dcm.*no decoder for its transfer syntax MPEG"):
+        read_image(tmp_path / "video.dcm")
+
+
+def test_a_compression_without_its_decoder_names_the_package(monkeypatch):
+    path = get_testdata_file("MR_small_jpeg_ls_lossless.dcm")
+    decoder = get_decoder(JPEGLSLossless)
+    if decoder.is_available:
+        expected = np.asarray(read_image(get_testdata_file("MR_small.dcm")))
+        np.testing.assert_array_equal(np.asarray(read_image(path)), expected)
+        # Now as on a machine without pylibjpeg, gdcm or pyjpegls.
+        monkeypatch.setattr(decoder, "_available", {})
+    with pytest.raises(ImageLoadError, match=r"MR_small_jpeg_ls_lossless.dcm.*JPEG-LS Lossless "
+                       r"Image Compression \(1.2.840.10008.1.2.4.80\); pip install pylibjpeg "
+                       "pylibjpeg-libjpeg would"):
+        read_image(path)
 
 
 # ---------------------------------------------------------------------- load_dicom

@@ -88,7 +88,9 @@ def load_dicom(path, *, labels="folders", window="file", on_error="raise", retur
             (ImagePositionPatient and ImageOrientationPatient), else
             InstanceNumber; frames of a multi-frame file are in frame order.
         target : ndarray of int64, or None with ``labels=None``
+            The class of each slice.
         target_names : ndarray of str
+            The class folder names in label order.
         groups : ndarray of str
             ``"patient:<PatientID>"``; where the PatientID is missing or an
             anonymisation placeholder (``ANONYMOUS``, empty, ...),
@@ -265,6 +267,7 @@ def load_nifti(paths, target=None, *, plane="axial", slices="middle", window="fi
         The label of each volume in ``paths`` (a list); None leaves the
         result's ``target`` None.
     plane : {"axial", "coronal", "sagittal"}, default="axial"
+        The plane of the slices.
     slices : "middle", "all", list of int, or float in (0, 1), default="middle"
         Which slices of each volume: the middle one, all, these indices
         (counted in the RAS+ volume: axial from inferior to superior), or
@@ -280,6 +283,7 @@ def load_nifti(paths, target=None, *, plane="axial", slices="middle", window="fi
         :class:`~skbrain.exceptions.ImageLoadError` naming it, or skip it
         with a :class:`~skbrain.exceptions.SkippedFilesWarning`.
     return_X_y : bool, default=False
+        If True, return ``(data, target)``.
 
     Returns
     -------
@@ -287,7 +291,9 @@ def load_nifti(paths, target=None, *, plane="axial", slices="middle", window="fi
         data : ndarray of str
             Slice references ``"<path>::<plane>=<index>[,window=...]"``.
         target : ndarray, or None
-        target_names : ndarray of str (class folders only)
+            The label of each slice's volume.
+        target_names : ndarray of str
+            The class folder names in label order (for a folder only).
         groups : ndarray of str
             NIfTI headers carry no patient: ``"patient:sub-XX"`` when the path
             has a BIDS subject folder or file-name prefix (``sub-XX``), else
@@ -295,6 +301,7 @@ def load_nifti(paths, target=None, *, plane="axial", slices="middle", window="fi
         volume : ndarray of str
             The file of each slice.
         slice_index : ndarray of int64
+            The slice's index along ``plane``.
 
     Notes
     -----
@@ -424,7 +431,9 @@ def expand_scans(items, *, plane="axial", on_error="raise"):
     Parameters
     ----------
     items : list of str or os.PathLike
+        Files and folders.
     plane : {"axial", "coronal", "sagittal"}, default="axial"
+        The plane NIfTI volumes are cut in.
     on_error : {"raise", "skip"}, default="raise"
         For DICOM headers that cannot be read while listing a folder.
 
