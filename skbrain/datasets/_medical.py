@@ -443,7 +443,8 @@ def expand_scans(items, *, plane="axial", on_error="raise"):
         Paths and slice references, the slices of a scan next to each other.
     scans : list of str or None
         For each image, its scan (``"<volume path>"`` or
-        ``"<folder>#series:<SeriesInstanceUID>"``), None for a lone image.
+        ``"<folder>#series:<SeriesInstanceUID>"``, the folder that holds all the
+        series' files), None for a lone image.
 
     Raises
     ------
@@ -470,8 +471,11 @@ def expand_scans(items, *, plane="axial", on_error="raise"):
             series, skipped = _read_series(dicoms, on_error)
             errors += skipped
             for key, refs in series.items():
+                # Named by the folder that holds all its files, which is usually
+                # the series' own folder.
+                where = os.path.commonpath([os.path.dirname(r.split("::")[0]) for r in refs])
                 images += refs
-                scans += [f"{path}#{key}"] * len(refs)
+                scans += [f"{where}#{key}"] * len(refs)
             for volume in volumes:
                 _add_volume(volume, plane, images, scans)
         elif os.path.isfile(path):
