@@ -23,6 +23,7 @@ from sklearn.pipeline import make_pipeline
 
 from skbrain import ImageResizer, SimpleCNNClassifier
 from skbrain.datasets import load_dicom
+from skbrain.plotting import plot_predictions
 
 folder = Path(tempfile.mkdtemp()) / "series"
 # sphinx_gallery_start_ignore
@@ -82,3 +83,11 @@ images, scans = expand_scans([folder / "yes"])
 for row in predict_images(model, images, scans=scans, aggregate="max"):
     if row.kind == "scan":
         print(f"{row.n_slices} slices: p(tumor) = {row.p_tumor:.2f} -> {row.label}")
+
+# %%
+# The slices as the model reads them (the file's window applied), with the
+# labels of the model fitted on all patients:
+shown = np.arange(0, len(data.data), 8)
+plot_predictions(data.data[shown], data.target[shown], model.predict(data.data[shown]),
+                 model.predict_proba(data.data[shown]), n=len(shown),
+                 class_names=data.target_names)
