@@ -815,8 +815,25 @@ def nifti_volume(path):
         return volume
 
 
-def _load_nifti(label):
+def nifti_slice_count(path, plane):
+    """How many slices of ``plane`` the RAS+ volume has, from the header alone (no decoding)."""
+    label = os.fsdecode(os.fspath(path))
+    nib, img, shape = _open_nifti(label)
+    shape = shape + (1,) * (3 - len(shape))
+    axes = nib.orientations.io_orientation(img.affine)[:, 0]
+    canonical = [1, 1, 1]
+    for i, axis in enumerate(axes[:3]):
+        canonical[int(axis) if np.isfinite(axis) else i] = shape[i]
+    return canonical[{"sagittal": 0, "coronal": 1, "axial": 2}[plane]]
+
+
+def _open_nifti(label):
+    """(nibabel, image proxy, shape without trailing 1s) of a NIfTI file; the data is not read."""
     nib = _require("nibabel", "NIfTI")
+    if not os.path.exists(label):
+        raise ImageLoadError(
+            f"cannot read image {label!r}: no such file, expected a NIfTI volume"
+        )
     if os.path.isdir(label):
         raise ImageLoadError(f"cannot read image {label!r}: is a directory, expected a NIfTI file")
     if os.path.getsize(label) == 0:
@@ -839,6 +856,11 @@ def _load_nifti(label):
         )
     if len(shape) < 2:
         raise ImageLoadError(f"cannot read NIfTI file {label!r}: shape {shape} is not an image")
+    return nib, img, shape
+
+
+def _load_nifti(label):
+    nib, img, _ = _open_nifti(label)
     try:
         if len(img.shape) > 3:
             img = img.slicer[(slice(None),) * 3 + (0,) * (len(img.shape) - 3)]

@@ -333,3 +333,19 @@ def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path,
         np.mean([float(r["p_tumor"]) for r in vol_rows]), abs=1e-3)
     images, scan_ids = expand_scans([series_folder / "no"])
     assert len(set(scan_ids)) == 2 and len(images) == 12
+
+
+def test_slice_counts_from_the_header_match_the_reoriented_volume(tmp_path):
+    from skbrain._imageio import nifti_slice_count, nifti_volume
+
+    rng = np.random.default_rng(0)
+    for k in range(4):
+        affine = np.eye(4)
+        affine[:3, :3] = 0
+        for axis, world in enumerate(rng.permutation(3)):
+            affine[world, axis] = rng.choice([-1.0, 1.0]) * (axis + 1)
+        path = tmp_path / f"o{k}.nii"
+        nib.save(nib.Nifti1Image(np.zeros((5, 7, 9), np.float32), affine), path)
+        volume = nifti_volume(path)
+        for plane in ("axial", "coronal", "sagittal"):
+            assert nifti_slice_count(path, plane) == volume.n_slices(plane)

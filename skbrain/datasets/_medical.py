@@ -24,6 +24,7 @@ from .._imageio import (
     is_dicom_file,
     is_image_file,
     is_nifti_file,
+    nifti_slice_count,
     nifti_volume,
     slice_reference,
 )
@@ -491,7 +492,8 @@ def expand_scans(items, *, plane="axial", on_error="raise"):
 
 
 def _add_volume(path, plane, images, scans):
-    n = nifti_volume(path).n_slices(plane)
+    # From the header: decoding every volume here would decompress it twice.
+    n = nifti_slice_count(path, plane)
     images += [slice_reference(path, plane=plane, index=i) for i in range(n)]
     scans += [path] * n
 
