@@ -68,6 +68,15 @@ def test_mr_small_in_every_decodable_transfer_syntax_gives_the_file_window():
         assert np.abs(got.astype(int) - expected).max() <= 1, name
 
 
+def test_colour_dicom_comes_out_rgb_and_converts_like_any_image():
+    path = get_testdata_file("SC_rgb_jpeg_dcmtk.dcm")
+    rgb = pydicom.dcmread(path).pixel_array
+    img = read_image(path)
+    assert img.mode == "RGB" and img.size == rgb.shape[1::-1]
+    np.testing.assert_array_equal(np.asarray(img), rgb)
+    assert read_image(path, mode="L").mode == "L"
+
+
 def test_window_options_percentile_and_full_range(tmp_path):
     path = get_testdata_file("MR_small.dcm")
     raw = pydicom.dcmread(path).pixel_array
