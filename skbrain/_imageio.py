@@ -27,6 +27,7 @@ from .exceptions import ImageLoadError
 __all__ = [
     "IMAGE_EXTENSIONS",
     "WINDOWS",
+    "dicom_to_uint8",
     "is_dicom_file",
     "is_image_file",
     "is_nifti_file",
@@ -84,7 +85,12 @@ def read_image(source, *, mode=None, size_hint=None):
     source : str, bytes, os.PathLike, PIL.Image.Image or numpy.ndarray
         An image file, an image already opened with PIL, or an array of shape
         ``(height, width)`` or ``(height, width, channels)`` with 1, 3 or 4
-        channels. The source is never modified.
+        channels. The source is never modified. Files may also be DICOM
+        (recognised by content; needs pydicom) or NIfTI (``.nii``,
+        ``.nii.gz``; needs nibabel: the middle axial slice), and a path may be
+        a slice reference such as ``"scan.nii.gz::axial=40"`` or
+        ``"cine.dcm::frame=3,window=full"`` (see :func:`slice_reference` and
+        :func:`dicom_to_uint8` for the intensity windows).
     mode : {None, "L", "RGB"}, default=None
         The mode of the result. ``None`` keeps grayscale images grayscale and
         makes every other image RGB.
