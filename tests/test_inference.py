@@ -83,3 +83,10 @@ def test_bad_arguments():
         next(predict_images(None, [], aggregate="median"))
     with pytest.raises(ValueError, match="batch_size"):
         next(predict_images(None, [], batch_size=0))
+
+
+def test_progress_bar_counts_images_on_stderr(files_and_model, capsys):
+    paths, model = files_and_model
+    rows = list(predict_images(model, paths, batch_size=8, progress=True))
+    err = capsys.readouterr().err
+    assert len(rows) == 20 and "0/20" in err and "img/s" in err
