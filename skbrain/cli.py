@@ -53,7 +53,6 @@ SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 PREDICTION_FIGURE_IMAGES = 12
-PREDICT_CHUNK = 256
 
 
 class CLIError(Exception):
@@ -329,26 +328,6 @@ def _resize(args, paths, quiet):
     return resizer, X, seconds
 
 
-def _predict(model, X):
-    """Labels and tumor probabilities (more classes: the predicted class's probability)."""
-    from .evaluation import predict_with_proba
-
-    labels, proba = predict_with_proba(model, X)
-    return labels, (proba.max(axis=1) if proba.ndim == 2 else proba)
-
-
-def _predict_files(model, paths):
-    """Yield ``(paths, labels, tumor probabilities)`` per chunk of files.
-
-    Chunks keep memory bounded for folders of any size: only PREDICT_CHUNK
-    decoded images are held at a time.
-    """
-    for start in range(0, len(paths), PREDICT_CHUNK):
-        chunk = paths[start:start + PREDICT_CHUNK]
-        labels, proba = _predict(model, chunk)
-        yield chunk, labels, proba
-
-
 def _figure_sample(y_test, seed):
     """Positions of up to PREDICTION_FIGURE_IMAGES test images, every class alike."""
     rng = np.random.default_rng(seed)
@@ -622,42 +601,52 @@ def _cmd_evaluate(args):
     return 0
 
 
-def _expand_images(items):
-    from ._imageio import is_image_file
+def _expand_images(items, plane="axial"):
+    """(images, scans): files, folders, NIfTI volumes and DICOM series as 2-D images."""
+    from .datasets._medical import expand_scans
 
-    paths = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_image_file(p))
-            if not found:
-                raise CLIError(f"IMAGE: folder '{item}' holds no images")
-            paths += [str(p) for p in found]
-        elif path.exists():
-            paths.append(item)
-        else:
-            raise CLIError(f"IMAGE: '{item}' does not exist")
-    return paths
+    try:
+        return expand_scans(items, plane=plane)
+    except ValueError as exc:
+        raise CLIError(f"IMAGE: {exc}") from None
 
 
 def _cmd_predict(args):
+    from .inference import predict_images
+
     model, info = _load(args.model, args.allow_pickle)
     names = (info.get("metadata") or {}).get("class_names")
-    paths = _expand_images(args.images)
-    header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label")
+    images, scans = _expand_images(args.images, plane=args.plane)
+    header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label", "kind",
+              "n_slices", "scan")
     writer = csv.writer(sys.stdout, lineterminator="\n") if args.csv else None
-    width = max(len(p) for p in paths)
-    if writer is not None:
-        writer.writerow(header)
-    else:
-        print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
-    for chunk, labels, proba in _predict_files(model, paths):
-        for path, label, p in zip(chunk, labels, proba, strict=True):
-            if writer is not None:
-                writer.writerow((path, _label_name(label, names), f"{p:.4f}"))
-            else:
-                print(f"{path.ljust(width)}  {_label_name(label, names).ljust(8)}  {p:>7.4f}")
-        sys.stdout.flush()
+    width = max(len(str(p)) for p in images + [s for s in scans if s is not None])
+    out_file = open(args.output, "w", newline="") if args.output else None
+    try:
+        file_writer = csv.writer(out_file, lineterminator="\n") if out_file else None
+        for w in (writer, file_writer):
+            if w is not None:
+                w.writerow(header)
+        if writer is None:
+            print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
+        rows = predict_images(model, images, scans=scans, aggregate=args.aggregate,
+                              progress=sys.stderr.isatty())
+        for row in rows:
+            label = _label_name(row.label, names)
+            record = (row.name, label, f"{row.p_tumor:.4f}", row.kind, row.n_slices,
+                      row.scan or "")
+            for w in (writer, file_writer):
+                if w is not None:
+                    w.writerow(record)
+            if writer is None:
+                line = f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}"
+                if row.kind == "scan":
+                    line += f"  scan: {args.aggregate} of {row.n_slices} slices"
+                print(line)
+            sys.stdout.flush()
+    finally:
+        if out_file is not None:
+            out_file.close()
     return 0
 
 
@@ -679,7 +668,7 @@ def _cmd_explain(args):
     from .explain import save_gradcam_overlays
 
     model, _ = _load(args.model, args.allow_pickle)
-    paths = _expand_images(args.images)
+    paths, _ = _expand_images(args.images)
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         raise CLIError(f"--output: '{output}' is a file, not a folder")
@@ -890,10 +879,12 @@ def build_parser():
 
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
-        description="Print each image's predicted label and tumor probability.")
+        description="Print each image's predicted label and tumor probability, one line "
+                    "per image or slice and one per NIfTI volume or DICOM series.")
     predict.add_argument("model", metavar="MODEL", help="a .skbrain model file")
     predict.add_argument("images", metavar="IMAGE", nargs="+",
-                         help="image files, or folders of images")
+                         help="image files, DICOM files, NIfTI volumes (.nii, .nii.gz), or "
+                              "folders of them (DICOM files read as series)")
     predict.add_argument("--csv", action="store_true", help="print CSV")
     predict.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
 
@@ -918,6 +909,14 @@ def build_parser():
     export.add_argument("model", metavar="MODEL", help="a .skbrain model file")
     export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
     export.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
+    predict.add_argument("--output", metavar="FILE",
+                         help="also write the rows as CSV to FILE, as they come")
+    predict.add_argument("--aggregate", choices=("max", "mean"), default="max",
+                         help="a volume's or series' tumor probability from its slices' "
+                              "(default: max)")
+    predict.add_argument("--plane", choices=("axial", "coronal", "sagittal"),
+                         default="axial", help="the plane NIfTI volumes are cut in "
+                                               "(default: axial)")
 
     compare = commands.add_parser(
         "compare", parents=[data, training], help="compare models on the same splits",

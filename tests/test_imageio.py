@@ -320,7 +320,7 @@ def test_empty_complex_and_other_types_are_refused():
 
 def test_image_extensions_and_is_image_file():
     assert IMAGE_EXTENSIONS == {
-        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp",
+        ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".dcm", ".dicom",
     }  # fmt: skip
     assert is_image_file("yes/Y100.JPG") and is_image_file("no/1 no.jpeg")
     assert not is_image_file("MANIFEST.csv") and not is_image_file("SOURCE.md")

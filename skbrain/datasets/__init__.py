@@ -7,11 +7,14 @@
 - :func:`find_duplicate_groups` gives copies of one picture one group id.
 - :func:`make_synthetic_mri` draws brain-like slices with and without a
   tumour-like blob, for tests and examples that need no data files.
+- :func:`load_dicom` and :func:`load_nifti` list DICOM series and NIfTI volumes
+  as 2-D slices, with groups from the PatientID (needs ``skbrain[medical]``).
 """
 
 from ._brain_mri import binarize_classes, describe_labels, get_data_home, load_brain_mri
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
+from ._medical import expand_scans, load_dicom, load_nifti
 from ._synthetic import make_synthetic_mri
 
 __all__ = [
@@ -22,4 +25,7 @@ __all__ = [
     "get_data_home",
     "load_brain_mri",
     "make_synthetic_mri",
+    "load_dicom",
+    "load_nifti",
+    "expand_scans",
 ]

@@ -1,0 +1,198 @@
+"""Predicting over files: in batches, with bounded memory, per slice and per scan."""
+
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Prediction", "predict_images"]
+
+AGGREGATES = ("max", "mean")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One row of :func:`predict_images`: an image (slice) or a whole scan.
+
+    Attributes
+    ----------
+    kind : {"slice", "scan"}
+    name : str
+        The image path or slice reference; for a scan, its name (the volume
+        path, or ``"<folder>#series:<SeriesInstanceUID>"``).
+    label : object
+        The predicted class. For a slice, what the model's ``predict`` says;
+        for a scan, the positive class when ``p_tumor`` reaches the model's
+        decision threshold (0.5 unless a threshold wrapper sets another).
+    p_tumor : float
+        The probability of the positive class; for a scan, the max or mean
+        over its slices. With more than two classes there is no positive
+        class: it is the probability of the predicted class (for a scan, of
+        the class whose aggregated probability is highest).
+    scan : str or None
+        The scan a slice belongs to (None for a lone image, and for scans).
+    n_slices : int
+        1 for a slice; the number of slices for a scan.
+    """
+
+    kind: str
+    name: str
+    label: object
+    p_tumor: float
+    scan: object = None
+    n_slices: int = 1
+
+
+def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256,
+                   pos_label=1, progress=False):
+    """Predict images file by file in batches, yielding rows as they are ready.
+
+    Only ``batch_size`` decoded images are in memory at a time, so a folder of
+    any size is predicted in bounded memory; each batch is decoded once (by the
+    pipeline's transformers) and then given to the classifier.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        A skbrain classifier, or a Pipeline (such as ``ImageResizer`` then a
+        classifier), possibly inside a threshold wrapper.
+    images : sequence of str
+        Paths or slice references (see :func:`skbrain.datasets.load_nifti`,
+        :func:`skbrain.datasets.expand_scans`).
+    scans : sequence, default=None
+        The scan of each image, or None for a lone image. The images of one
+        scan must be next to each other; after the last of them a ``"scan"``
+        row follows.
+    aggregate : {"max", "mean"}, default="max"
+        How a scan's slice probabilities become its probability: ``"max"``
+        (a scan with one tumor slice is a tumor scan) or ``"mean"``.
+    batch_size : int, default=256
+        Images decoded and predicted at a time.
+    pos_label : default=1
+        The class whose probability is ``p_tumor`` for a two-class model (the
+        later class when 1 is not one of the labels); unused for more classes.
+    progress : bool, default=False
+        Show a progress bar (tqdm) on stderr.
+
+    Yields
+    ------
+    Prediction
+        One per image, in order, and one per scan after its last image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbrain.inference import predict_images
+    >>> class Half:  # any fitted classifier; here a stand-in that needs no files
+    ...     classes_ = np.array([0, 1])
+    ...     def predict_proba(self, X):
+    ...         p = np.array([0.2 if "a" in x else 0.9 for x in X])
+    ...         return np.column_stack([1 - p, p])
+    >>> rows = list(predict_images(Half(), ["a1", "b1", "a2"], scans=["s", "s", None]))
+    >>> for r in rows:
+    ...     print(r.kind, r.name, r.label, r.p_tumor)
+    slice a1 0 0.2
+    slice b1 1 0.9
+    scan s 1 0.9
+    slice a2 0 0.2
+    """
+    from ._unwrap import positive_column
+
+    if aggregate not in AGGREGATES:
+        raise ValueError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    images = list(images)
+    scans = [None] * len(images) if scans is None else list(scans)
+    if len(scans) != len(images):
+        raise ValueError(f"scans has {len(scans)} entries for {len(images)} images")
+    transform, classifier = _split(model)
+    classes = np.asarray(classifier.classes_)
+    multi = len(classes) > 2
+    if not multi and pos_label not in classes.tolist():
+        pos_label = classes[-1]  # labels such as "no"/"yes": the later one is positive
+    column = None if multi else positive_column(classes, pos_label)
+    threshold = _threshold(model)
+    bar = _progress(len(images), progress)
+    current, probs = None, []
+    try:
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            proba = np.asarray(classifier.predict_proba(transform(chunk)))
+            labels = _labels(proba, classes, column, threshold)
+            for i, (name, label) in enumerate(zip(chunk, labels, strict=True)):
+                scan = scans[start + i]
+                if scan != current:
+                    if current is not None:
+                        yield _scan_row(current, probs, aggregate, classes, column, threshold)
+                    current, probs = scan, []
+                if scan is not None:
+                    probs.append(proba[i])
+                p = proba[i].max() if multi else proba[i, column]
+                yield Prediction("slice", name, _item(label), float(p), scan)
+            if bar is not None:
+                bar.update(len(chunk))
+        if current is not None:
+            yield _scan_row(current, probs, aggregate, classes, column, threshold)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _labels(proba, classes, column, threshold):
+    """Labels of probability rows: the threshold on the positive column, else the argmax."""
+    if column is not None and threshold is not None:
+        negative = classes[1 - column]
+        return np.where(proba[:, column] >= threshold, classes[column], negative)
+    return classes[np.argmax(proba, axis=1)]
+
+
+def _split(model):
+    """(decode, classifier): a plain Pipeline's transformers and its last step.
+
+    Decoding once and asking the classifier for probabilities only (labels are
+    their argmax, as skbrain's ``predict``) runs each batch through the network once.
+    """
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline) and len(model.steps) > 1:
+        return model[:-1].transform, model[-1]
+    return (lambda X: X), model
+
+
+def _threshold(model):
+    """The decision threshold of a threshold wrapper in ``model``, else None."""
+    from ._unwrap import unwrap
+
+    try:
+        return unwrap(model, fitted=False, caller="predict_images").threshold
+    except TypeError:
+        return None
+
+
+def _scan_row(scan, probs, aggregate, classes, column, threshold):
+    """A scan's row: each class's slice probabilities aggregated (max or mean)."""
+    probs = np.asarray(probs)
+    combined = probs.max(axis=0) if aggregate == "max" else probs.mean(axis=0)
+    if column is None:
+        label = classes[int(np.argmax(combined))]
+        p = float(combined.max())
+    else:
+        p = float(combined[column])
+        cut = 0.5 if threshold is None else threshold
+        label = classes[column] if p >= cut else classes[1 - column]
+    return Prediction("scan", str(scan), _item(label), p, None, len(probs))
+
+
+def _item(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _progress(total, enabled):
+    if not enabled or total == 0:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm comes with skorch
+        return None
+    return tqdm(total=total, unit="img", file=sys.stderr, leave=False)
