@@ -44,7 +44,7 @@ def test_convnet_validates_its_arguments():
 
 
 def test_global_pool_modes_change_the_head_width():
-    assert ConvNet(channels=[5], global_pool="avgmax").head[1].in_features == 10
+    assert ConvNet(channels=[5], global_pool="catavgmax").head[1].in_features == 10
     assert ConvNet(channels=[5], global_pool="avg").head[1].in_features == 5
 
 
@@ -136,3 +136,14 @@ def test_residual_blocks_add_their_input_before_the_last_relu():
     expected = torch.relu(same_width.body(x) + x)
     torch.testing.assert_close(same_width(x), expected)
     assert net(torch.zeros(2, 3, 40, 40)).shape == (2, 2)
+
+
+def test_avgmax_is_the_deprecated_name_of_catavgmax():
+    torch.manual_seed(0)
+    new = ConvNet(channels=[5], global_pool="catavgmax")
+    with pytest.warns(FutureWarning, match='"avgmax" is deprecated.*"catavgmax"'):
+        old = ConvNet(channels=[5], global_pool="avgmax")
+    old.load_state_dict(new.state_dict())
+    x = torch.rand(2, 3, 16, 16)
+    assert old.global_pool == "catavgmax"
+    assert torch.equal(old.eval()(x), new.eval()(x))
