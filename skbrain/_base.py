@@ -40,7 +40,7 @@ from sklearn.utils.validation import (
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit, unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import to_device, to_numpy, to_tensor
 from torch import nn
 
 from ._malloc import tune_malloc
@@ -130,7 +130,6 @@ class _SkbrainNet(NeuralNetClassifier):
         super().__init__(*args, **kwargs)
         self.augment = augment
         self.amp = amp
-        self.view_ = None
 
     def _amp_on_cuda(self):
         return bool(self.amp) and str(self.device).startswith("cuda")
@@ -140,7 +139,7 @@ class _SkbrainNet(NeuralNetClassifier):
             return torch.autocast("cuda", dtype=self.amp_dtype)
         return nullcontext()
 
-    def infer(self, x, **fit_params):
+    def infer(self, x, view=None, **fit_params):
         x = to_tensor(x, device=self.device)
         if x.dtype == torch.uint8:
             x = x.float().div_(255.0)
@@ -149,11 +148,32 @@ class _SkbrainNet(NeuralNetClassifier):
         if self.module_.training:
             if self.augment:
                 x = augment_batch(x)
-        elif self.view_ is not None:
-            x = self.view_(x)
+        elif view is not None:
+            x = view(x)
         with self._autocast():
             y = self.module_(x, **fit_params)
         return y.float()
+
+    # skorch's prediction path, with a test-time-augmentation view passed down
+    # to infer, which applies it to each batch on the device.
+    def predict_proba(self, X, view=None):
+        nonlin = self._get_predict_nonlinearity()
+        y_probas = []
+        for yp in self.forward_iter(X, training=False, view=view):
+            y_probas.append(to_numpy(nonlin(yp[0] if isinstance(yp, tuple) else yp)))
+        return np.concatenate(y_probas, 0)
+
+    def forward_iter(self, X, training=False, device="cpu", view=None):
+        iterator = self.get_iterator(self.get_dataset(X), training=training)
+        for batch in iterator:
+            yield to_device(self.evaluation_step(batch, training=training, view=view), device)
+
+    def evaluation_step(self, batch, training=False, view=None):
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        with torch.set_grad_enabled(training):
+            self._set_training(training)
+            return self.infer(Xi, view=view)
 
     def initialize(self):
         super().initialize()
@@ -710,13 +730,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         if X.shape[-1] != X.shape[-2]:
             views = views[:4]  # quarter turns and transpositions need square images
         total = None
-        try:
-            for view in views:
-                self.net_.view_ = None if len(views) == 1 else view
-                proba = self.net_.predict_proba(X)
-                total = proba if total is None else total + proba
-        finally:
-            self.net_.view_ = None
+        for view in views:
+            proba = self.net_.predict_proba(X, view=None if len(views) == 1 else view)
+            total = proba if total is None else total + proba
         return (total / len(views)).astype(np.float64)
 
     def predict(self, X):

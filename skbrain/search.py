@@ -839,7 +839,8 @@ def plot_search(search, *, scorer=None):
     >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
     ['C', 'fit_intercept']
     """
-    import matplotlib.pyplot as plt
+    # A Figure of its own, as skbrain.plotting makes them: no pyplot state.
+    from matplotlib.figure import Figure
 
     name = _pick_scorers(search, None if scorer is None else [scorer])[0]
     results = search.cv_results_
@@ -851,10 +852,8 @@ def plot_search(search, *, scorer=None):
 
     ncols = min(3, max(1, len(params)))
     nrows = max(1, math.ceil(len(params) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4 * ncols, 3 * nrows), squeeze=False, sharey=True,
-        layout="constrained",
-    )
+    fig = Figure(figsize=(4 * ncols, 3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax in axes.flat[len(params):]:
         ax.set_visible(False)
     rng = np.random.default_rng(0)

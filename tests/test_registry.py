@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from skbrain import classifiers
-from skbrain.networks import count_parameters
+from skbrain.networks import ARCHITECTURE_SPECS, count_parameters
 from skbrain.registry import (
     MODELS,
     build_module,
@@ -18,26 +18,24 @@ from skbrain.registry import (
     normalize_model_name,
 )
 
+# Every hand-made name and the class it builds, as the catalogue registers them.
 HAND_MADE = {
-    "simple": classifiers.SimpleCNNClassifier,
-    "two-conv": classifiers.TwoConvCNNClassifier,
-    "wide": classifiers.WideCNNClassifier,
-    "deep": classifiers.DeepCNNClassifier,
-    "pyramid": classifiers.PyramidCNNClassifier,
-    "compact": classifiers.CompactCNNClassifier,
+    name: getattr(classifiers, spec.estimator or "CNNClassifier")
+    for name, spec in ARCHITECTURE_SPECS.items()
 }
 
 
 def test_every_name_of_the_issue_is_listed_in_display_order():
     names = list_models()
-    assert names[:6] == list(HAND_MADE)
+    assert names[:6] == ["simple", "two-conv", "wide", "deep", "pyramid", "compact"]
+    assert names[:len(HAND_MADE)] == list(HAND_MADE)
     expected = (
         [f"efficientnet-b{i}" for i in range(8)]
         + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
         + [f"vgg{d}" for d in (11, 13, 16, 19)]
         + [f"vgg{d}-bn" for d in (11, 13, 16, 19)]
     )
-    assert names[6:-1] == expected
+    assert names[len(HAND_MADE):-1] == expected
     assert names[-1] == "timm:<name>"
     assert set(MODELS) == set(names[:-1])
 
