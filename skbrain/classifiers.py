@@ -16,6 +16,9 @@ class's own parameters, then the training parameters of
 """
 
 import inspect
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseCNNClassifier
 from .networks import (
@@ -207,6 +210,25 @@ def _conv_net(architecture, layers, pool_first, **extra):
     }
 
 
+# What the hand-made nets add to the base's checks. Widths and kernel sizes
+# are numbers the network rounds down, as before; ``None`` (the
+# architecture's own value) only where CNNClassifier allows it.
+_LAYER_CONSTRAINTS = {
+    "n_kernels": [Interval(Real, 1, None, closed="left")],
+    "n_kernels_2": [Interval(Real, 1, None, closed="left"), None],
+    "kernel_size": [Interval(Real, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "pool_first": ["boolean"],
+}
+_LAYER_EXPECTED = {
+    "n_kernels": "a positive integer",
+    "n_kernels_2": "a positive integer or None",
+    "kernel_size": "a positive integer",
+    "dropout": "in [0, 1)",
+    "pool_first": "True or False",
+}
+
+
 class CNNClassifier(BaseCNNClassifier):
     """A hand-made CNN whose architecture is itself a hyperparameter.
 
@@ -231,6 +253,19 @@ class CNNClassifier(BaseCNNClassifier):
 
     %(example)s
     """
+
+    _parameter_constraints = {
+        **BaseCNNClassifier._parameter_constraints,
+        **{name: [*constraints, None] for name, constraints in _LAYER_CONSTRAINTS.items()},
+        "architecture": [StrOptions(set(ARCHITECTURE_SPECS))],
+        "batch_norm": ["boolean"],
+    }
+    _parameter_expected = {
+        **BaseCNNClassifier._parameter_expected,
+        **{name: f"{text} or None" for name, text in _LAYER_EXPECTED.items()},
+        "architecture": f"one of {', '.join(map(repr, ARCHITECTURE_SPECS))}",
+        "batch_norm": "True or False",
+    }
 
     __init__ = estimator_init(
         {"architecture": "wide", "n_kernels": None, "n_kernels_2": None, "kernel_size": None,
@@ -257,6 +292,9 @@ class NamedCNNClassifier(BaseCNNClassifier):
     its parameters and their defaults from the architecture's entry in
     :data:`skbrain.networks.ARCHITECTURE_SPECS`.
     """
+
+    _parameter_constraints = {**BaseCNNClassifier._parameter_constraints, **_LAYER_CONSTRAINTS}
+    _parameter_expected = {**BaseCNNClassifier._parameter_expected, **_LAYER_EXPECTED}
 
     def __init_subclass__(cls, *, architecture, **kwargs):
         super().__init_subclass__(**kwargs)

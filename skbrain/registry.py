@@ -48,6 +48,7 @@ __all__ = [
     "list_models",
     "model_parameter_count",
     "normalize_model_name",
+    "validate_params",
 ]
 
 TIMM_PREFIX = "timm:"
@@ -292,6 +293,35 @@ def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
     """
     with torch.device(device):
         return _build_module(estimator, in_channels, n_classes)
+
+
+def validate_params(estimator):
+    """Check an unfitted estimator's hyperparameters, without data and within a second.
+
+    Runs the estimator's declared parameter constraints (the checks ``fit``
+    starts with), then builds its network on the ``"meta"`` device, which
+    catches what only the network can tell. The command line runs it before
+    it decodes any image.
+
+    Parameters
+    ----------
+    estimator : skbrain estimator
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad parameter and what it must be.
+
+    Examples
+    --------
+    >>> validate_params(get_estimator("wide", dropout=0.5))
+    >>> validate_params(get_estimator("wide", dropout=1.5))
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: dropout must be in [0, 1); got 1.5
+    """
+    estimator._validate_params()
+    build_module(estimator)
 
 
 def model_parameter_count(name, *, in_channels=3, n_classes=2, **params):
