@@ -183,18 +183,27 @@ def parameter_docs(init, skip=(), **context):
     return "\n".join(lines + [_KWARGS_DOC])
 
 
-def document(cls, **context):
-    """Fill a class docstring's ``%(parameters)s``, ``%(attributes)s`` and ``%(example)s``.
+def document(cls, notes="", **context):
+    """Complete a class docstring from the shared parts.
 
-    Parameters the docstring already describes keep their own entry.
+    The docstring holds its summary and, under ``Parameters``, the entries of
+    its own parameters; this adds the entries of :data:`PARAMETER_DOCS` it
+    does not describe itself, the attributes, ``notes`` and, unless it has
+    its own, an example that fits the class on synthetic images.
     """
+    doc = inspect.cleandoc(cls.__doc__)
+    doc, _, examples = doc.partition("\nExamples\n--------\n")
+    doc = doc.rstrip()
+    if "\nParameters\n----------\n" not in doc:
+        doc += "\n\nParameters\n----------"
     own = {name for name in inspect.signature(cls.__init__).parameters
-           if f"\n    {name} :" in cls.__doc__}
-    cls.__doc__ = cls.__doc__ % {
-        "parameters": parameter_docs(cls.__init__, skip=own, **context),
-        "attributes": ATTRIBUTES_DOC.strip(),
-        "example": _EXAMPLE.format(name=cls.__name__).strip(),
-    }
+           if f"\n{name} :" in doc}
+    entries = inspect.cleandoc("\n" + parameter_docs(cls.__init__, skip=own, **context))
+    example = (f"Examples\n--------\n{examples}" if examples
+               else inspect.cleandoc(_EXAMPLE.format(name=cls.__name__)))
+    parts = [doc.rstrip() + "\n" + entries, inspect.cleandoc(ATTRIBUTES_DOC)]
+    parts += [inspect.cleandoc(notes)] if notes else []
+    cls.__doc__ = "\n\n".join([*parts, example.rstrip()]) + "\n"
     return cls
 
 
@@ -247,11 +256,6 @@ class CNNClassifier(BaseCNNClassifier):
     ----------
     architecture : str, default="wide"
         The layer layout: one of :data:`skbrain.networks.ARCHITECTURES`.
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
     _parameter_constraints = {
@@ -314,26 +318,12 @@ class NamedCNNClassifier(BaseCNNClassifier):
 class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
     """The study's baseline: one conv layer, pooling and a linear layer.
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
 
 class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
     """Two conv layers, each with its own kernel count.
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
 
@@ -344,39 +334,18 @@ class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
     skbrain adds batch normalisation and ReLU after the convolution (the
     study's had no non-linearity) and pools globally.
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
 
 class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
     """Three conv layers with an increasing kernel count (``k, 2k, 4k``).
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
 
 class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
     """Three conv layers with a decreasing kernel count (``k, k/2, k/4``).
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """
 
 
@@ -389,11 +358,4 @@ class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
     resolution, has one convolution and the other three have two
     (``module__first_block_convs=2`` gives the first block its second).
 
-    Parameters
-    ----------
-%(parameters)s
-
-    %(attributes)s
-
-    %(example)s
     """

@@ -114,8 +114,7 @@ def _pretrained_class(own, checks=None):
                                    **{k: e for k, (_, e) in checks_.items()}}
         cls.__init__ = estimator_init({**own, **PRETRAINED_PARAMETERS}, TRAINING_DEFAULTS)
         cls.__init__.__qualname__ = f"{cls.__name__}.__init__"
-        cls.__doc__ = cls.__doc__.replace("%(notes)s", _NOTES)
-        return document(cls, layers="")
+        return document(cls, notes=_NOTES, layers="")
 
     return decorate
 
@@ -204,11 +203,6 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
     ----------
     variant : {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"}, default="b0"
         The EfficientNet variant.
-%(parameters)s
-
-    %(attributes)s
-
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -235,11 +229,6 @@ class ResNetClassifier(_PretrainedCNNClassifier):
     ----------
     depth : {18, 34, 50, 101, 152}, default=50
         Number of layers.
-%(parameters)s
-
-    %(attributes)s
-
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -275,11 +264,6 @@ class VGGClassifier(_PretrainedCNNClassifier):
     batch_norm : bool, default=False
         The variant with batch normalisation after each convolution
         (``vgg16_bn``).
-%(parameters)s
-
-    %(attributes)s
-
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -314,11 +298,6 @@ class TimmClassifier(_PretrainedCNNClassifier):
     ----------
     model_name : str, default="efficientnet_lite0"
         The timm model.
-%(parameters)s
-
-    %(attributes)s
-
-%(notes)s
     Examples
     --------
     >>> import numpy as np
