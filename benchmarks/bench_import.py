@@ -30,9 +30,9 @@ ZOOS = ("torchvision.models", "timm")
 PROBES = {
     "import skbrain": "import skbrain",
     "skbrain models": (
-        "import skbrain.cli, skbrain.registry\n"
-        "skbrain.registry.list_models()\n"
-        "[skbrain.registry.get_spec(n) for n in skbrain.registry.list_models()[:-1]]"
+        "import contextlib, io, skbrain.cli\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    skbrain.cli.main(['models'])"
     ),
 }
 
