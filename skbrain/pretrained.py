@@ -3,8 +3,10 @@
 Each class only names its backbone; the network is built by
 :func:`skbrain.backbones.build_backbone` (weights, new head, freezing, input
 normalisation) and trained by :class:`skbrain._base.BaseCNNClassifier`. The
-``__init__`` signatures are spelled out in full because sklearn reads the
-hyperparameters from them.
+valid variants are read from the family catalogue,
+:data:`skbrain.backbones.FAMILIES`, and the ``__init__`` signatures and
+parameter documentation are written as for the hand-made classes (see
+:func:`skbrain.classifiers.estimator_init`).
 
 Give these estimators images in [0, 1] (or uint8), as
 :class:`~skbrain.ImageResizer` makes them by default: the network normalises
@@ -13,15 +15,20 @@ them itself with its weights' mean and standard deviation, so
 Do not also pass ``normalize=`` to ``ImageResizer``.
 """
 
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
-import torch
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 
 from ._base import BaseCNNClassifier
-from .backbones import BackboneNet, _check_dropout, _check_freeze
-from .classifiers import _ATTRIBUTES, _TRAINING_PARAMETERS
+from .backbones import FAMILIES, BackboneNet, _check_freeze
+from .classifiers import PARAMETER_DOCS, _training_defaults, document, estimator_init
 
 __all__ = [
     "EfficientNetClassifier",
@@ -30,59 +37,57 @@ __all__ = [
     "VGGClassifier",
 ]
 
-EFFICIENTNET_VARIANTS = tuple(f"b{i}" for i in range(8))
-RESNET_DEPTHS = (18, 34, 50, 101, 152)
-VGG_DEPTHS = (11, 13, 16, 19)
 
-# Fine-tuning defaults that differ from the hand-made nets'.
-_DEFAULTS = {"max_epochs": 10}
+def _values(family, param):
+    return tuple(dict.fromkeys(v.params[param] for v in FAMILIES[family].variants.values()))
 
 
-def _training_parameters():
-    text = _TRAINING_PARAMETERS
-    for name, value in _DEFAULTS.items():
-        text = _replace_default(text, name, value)
-    return text
+EFFICIENTNET_VARIANTS = _values("efficientnet", "variant")
+RESNET_DEPTHS = _values("resnet", "depth")
+VGG_DEPTHS = _values("vgg", "depth")
 
+#: The parameters every pretrained estimator has, after its own, and their defaults.
+PRETRAINED_PARAMETERS = {
+    "pretrained": True,
+    "weights": None,
+    "freeze": "none",
+    "dropout": 0.2,
+    "backbone_lr_ratio": "auto",
+    "freeze_bn": False,
+}
 
-def _replace_default(text, name, value):
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip().startswith(f"{name} :") and ", default=" in line:
-            lines[i] = line[: line.index(", default=")] + f", default={value!r}"
-    return "\n".join(lines)
+#: Fine-tuning defaults that differ from the base's.
+TRAINING_DEFAULTS = _training_defaults(lr=1e-3, max_epochs=10)
 
-
-_PRETRAINED_PARAMETERS = """\
-    pretrained : bool, default=True
-        Start from the backbone's pretrained (ImageNet) weights, loaded
-        through torchvision's or timm's cache; ``False`` trains from random
-        weights. Without internet access and without cached weights ``fit``
-        raises :class:`~skbrain.exceptions.WeightsNotFoundError` within
-        seconds.
-    weights : str, path or None, default=None
-        A local state dict file of the backbone (for example the ``.pth``
-        file that torchvision downloads), used instead of ``pretrained``.
-    freeze : "backbone", "none" or int, default="none"
-        ``"backbone"`` trains only the new head (much faster on a CPU),
-        ``"none"`` fine-tunes every layer, an int ``N`` the head and the last
-        ``N`` blocks. Frozen layers keep their batch-norm statistics.
-    dropout : float, default=0.2
-        Dropout before the new linear head.
-    backbone_lr_ratio : float or "auto", default="auto"
-        The backbone learns at ``lr * backbone_lr_ratio`` and the new head at
-        ``lr``, so that fine-tuning does not wipe out the pretrained
-        features. ``"auto"`` means 0.1 with pretrained weights (``pretrained``
-        or ``weights``) and 1.0 from random weights. Ignored when
-        ``optimizer__param_groups`` is given.
-    freeze_bn : bool, default=False
-        Keep the backbone's batch-norm layers in inference mode while
-        fine-tuning: they normalise with their pretrained running statistics
-        instead of those of each 16-image batch, and only their scale and
-        shift learn. Only meaningful with pretrained weights. For
-        EfficientNet-Lite0 it fits 1.1-1.2x faster and raised
-        cross-validated F1 by 0.028, but scored 0.042 lower on the five
-        held-out splits, so it is not the default (``benchmarks/README.md``)."""
+PARAMETER_DOCS.update({
+    "pretrained": ("bool", "Start from the backbone's pretrained (ImageNet) weights, loaded "
+                           "through torchvision's or timm's cache; ``False`` trains from random "
+                           "weights. Without internet access and without cached weights ``fit`` "
+                           "raises :class:`~skbrain.exceptions.WeightsNotFoundError` within "
+                           "seconds."),
+    "weights": ("str, path or None", "A local state dict file of the backbone (for example the "
+                                     "``.pth`` file that torchvision downloads), used instead "
+                                     "of ``pretrained``."),
+    "freeze": ('"backbone", "none" or int', '``"backbone"`` trains only the new head (much '
+                                            'faster on a CPU), ``"none"`` fine-tunes every '
+                                            "layer, an int ``N`` the head and the last ``N`` "
+                                            "blocks. Frozen layers keep their batch-norm "
+                                            "statistics."),
+    "backbone_lr_ratio": ('float or "auto"', "The backbone learns at ``lr * backbone_lr_ratio`` "
+                                             "and the new head at ``lr``, so that fine-tuning "
+                                             "does not wipe out the pretrained features. "
+                                             '``"auto"`` means 0.1 with pretrained weights '
+                                             "(``pretrained`` or ``weights``) and 1.0 from random "
+                                             "weights. Ignored when ``optimizer__param_groups`` "
+                                             "is given."),
+    "freeze_bn": ("bool", "Keep the backbone's batch-norm layers in inference mode while "
+                          "fine-tuning: they normalise with their pretrained running statistics "
+                          "instead of those of each 16-image batch, and only their scale and "
+                          "shift learn. Only meaningful with pretrained weights. For "
+                          "EfficientNet-Lite0 it fits 1.1-1.2x faster and raised cross-validated "
+                          "F1 by 0.028, but scored 0.042 lower on the five held-out splits, so "
+                          "it is not the default (``benchmarks/README.md``)."),
+})
 
 _NOTES = """\
     Notes
@@ -95,36 +100,57 @@ _NOTES = """\
 """
 
 
-def _document(cls):
-    cls.__doc__ = cls.__doc__ % {
-        "pretrained": _PRETRAINED_PARAMETERS,
-        "training": _training_parameters(),
-        "attributes": _ATTRIBUTES,
-        "notes": _NOTES,
-    }
-    return cls
+def _pretrained_class(own, checks=None):
+    """Decorate an estimator class: its ``__init__``, its checks and its documentation.
+
+    ``checks`` maps the class's own parameters to ``(constraints, expected)``.
+    """
+
+    def decorate(cls):
+        checks_ = checks or {}
+        cls._parameter_constraints = {**cls._parameter_constraints,
+                                      **{k: c for k, (c, _) in checks_.items()}}
+        cls._parameter_expected = {**cls._parameter_expected,
+                                   **{k: e for k, (_, e) in checks_.items()}}
+        cls.__init__ = estimator_init({**own, **PRETRAINED_PARAMETERS}, TRAINING_DEFAULTS)
+        cls.__init__.__qualname__ = f"{cls.__name__}.__init__"
+        return document(cls, notes=_NOTES, layers="")
+
+    return decorate
 
 
 class _PretrainedCNNClassifier(BaseCNNClassifier):
     """What the pretrained estimators share: backbone, learning rates, checks."""
 
+    _parameter_constraints = {
+        **BaseCNNClassifier._parameter_constraints,
+        "freeze": [StrOptions({"backbone", "none"}), Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "backbone_lr_ratio": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+        "freeze_bn": ["boolean"],
+    }
+    _parameter_expected = {
+        **BaseCNNClassifier._parameter_expected,
+        "freeze": "'backbone', 'none' or a non-negative int (the number of last blocks to train)",
+        "dropout": "a number in [0, 1)",
+        "backbone_lr_ratio": "'auto' or a positive number",
+        "freeze_bn": "True or False",
+    }
+
+    def _validate_params(self):
+        super()._validate_params()
+        _check_freeze(self.freeze)  # a bool is an int to sklearn's Interval, not to freeze
+        ratio = self.backbone_lr_ratio
+        if isinstance(ratio, bool):
+            raise InvalidParameterError(
+                f"backbone_lr_ratio must be 'auto' or a positive number; got {ratio!r}"
+            )
+
     def _backbone_name(self):
         raise NotImplementedError
 
-    def _check_pretrained_params(self):
-        _check_freeze(self.freeze)
-        _check_dropout(self.dropout)
-        ratio = self.backbone_lr_ratio
-        if not (ratio == "auto" or (isinstance(ratio, numbers.Real)
-                                    and not isinstance(ratio, bool) and ratio > 0)):
-            raise ValueError(
-                f"backbone_lr_ratio must be 'auto' or a positive number; got {ratio!r}"
-            )
-        if not isinstance(self.freeze_bn, (bool, np.bool_)):
-            raise ValueError(f"freeze_bn must be True or False; got {self.freeze_bn!r}")
-
     def _module_spec(self):
-        self._check_pretrained_params()
+        self._validate_params()
         return BackboneNet, {
             "name": self._backbone_name(),
             "pretrained": bool(self.pretrained),
@@ -139,19 +165,13 @@ class _PretrainedCNNClassifier(BaseCNNClassifier):
             return 0.1 if (self.pretrained or self.weights is not None) else 1.0
         return float(self.backbone_lr_ratio)
 
-    def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
-        net = super()._build_net(n_samples, n_channels, y_encoded, seed, device)
+    def _lr_groups(self):
         ratio = self._resolved_backbone_lr_ratio()
         if ratio == 1.0 or "optimizer__param_groups" in self._skorch_kwargs():
-            return net
+            return super()._lr_groups()
         # skorch puts the matched parameters in the first group and the rest
         # (the new head) in the second.
-        net.set_params(optimizer__param_groups=[("backbone.*", {"lr": self.lr * ratio})])
-        for entry in net.callbacks or []:
-            name, callback = entry if isinstance(entry, tuple) else (None, entry)
-            if name == "lr_schedule" and callback.policy is torch.optim.lr_scheduler.OneCycleLR:
-                callback.max_lr = [self.lr * ratio, self.lr]
-        return net
+        return [("backbone.*", {"lr": self.lr * ratio})], [self.lr * ratio, self.lr]
 
     def _validate_X(self, X, *, reset):
         X = super()._validate_X(X, reset=reset)
@@ -168,7 +188,10 @@ class _PretrainedCNNClassifier(BaseCNNClassifier):
         return X
 
 
-@_document
+@_pretrained_class({"variant": "b0"}, {"variant": (
+    [StrOptions(set(EFFICIENTNET_VARIANTS))],
+    f"one of {', '.join(map(repr, EFFICIENTNET_VARIANTS))}",
+)})
 class EfficientNetClassifier(_PretrainedCNNClassifier):
     """EfficientNet b0 to b7 (torchvision), pretrained on ImageNet, with a new head.
 
@@ -180,11 +203,6 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
     ----------
     variant : {"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"}, default="b0"
         The EfficientNet variant.
-%(pretrained)s
-%(training)s
-
-%(attributes)s
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -196,73 +214,14 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
     (2, 2)
     """
 
-    def __init__(
-        self,
-        variant="b0",
-        pretrained=True,
-        weights=None,
-        freeze="none",
-        dropout=0.2,
-        backbone_lr_ratio="auto",
-        freeze_bn=False,
-        *,
-        lr=1e-3,
-        max_epochs=10,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.variant = variant
-        self.pretrained = pretrained
-        self.weights = weights
-        self.freeze = freeze
-        self.dropout = dropout
-        self.backbone_lr_ratio = backbone_lr_ratio
-        self.freeze_bn = freeze_bn
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
     def _backbone_name(self):
-        if self.variant not in EFFICIENTNET_VARIANTS:
-            raise ValueError(
-                f"variant must be one of {', '.join(map(repr, EFFICIENTNET_VARIANTS))}; "
-                f"got {self.variant!r}"
-            )
         return f"efficientnet_{self.variant}"
 
 
-@_document
+@_pretrained_class({"depth": 50}, {"depth": (
+    [Options(Real, set(RESNET_DEPTHS))], f"one of {RESNET_DEPTHS}"
+)})
 class ResNetClassifier(_PretrainedCNNClassifier):
     """ResNet 18, 34, 50, 101 or 152 (torchvision), pretrained on ImageNet, with a new head.
 
@@ -270,11 +229,6 @@ class ResNetClassifier(_PretrainedCNNClassifier):
     ----------
     depth : {18, 34, 50, 101, 152}, default=50
         Number of layers.
-%(pretrained)s
-%(training)s
-
-%(attributes)s
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -286,70 +240,15 @@ class ResNetClassifier(_PretrainedCNNClassifier):
     (2,)
     """
 
-    def __init__(
-        self,
-        depth=50,
-        pretrained=True,
-        weights=None,
-        freeze="none",
-        dropout=0.2,
-        backbone_lr_ratio="auto",
-        freeze_bn=False,
-        *,
-        lr=1e-3,
-        max_epochs=10,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.depth = depth
-        self.pretrained = pretrained
-        self.weights = weights
-        self.freeze = freeze
-        self.dropout = dropout
-        self.backbone_lr_ratio = backbone_lr_ratio
-        self.freeze_bn = freeze_bn
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
     def _backbone_name(self):
-        if isinstance(self.depth, bool) or self.depth not in RESNET_DEPTHS:
-            raise ValueError(f"depth must be one of {RESNET_DEPTHS}; got {self.depth!r}")
         return f"resnet{int(self.depth)}"
 
 
-@_document
+@_pretrained_class({"depth": 16, "batch_norm": False}, {
+    "depth": ([Options(Real, set(VGG_DEPTHS))], f"one of {VGG_DEPTHS}"),
+    "batch_norm": (["boolean"], "True or False"),
+})
 class VGGClassifier(_PretrainedCNNClassifier):
     """VGG 11, 13, 16 or 19 (torchvision), with or without batch norm, pretrained on ImageNet.
 
@@ -365,11 +264,6 @@ class VGGClassifier(_PretrainedCNNClassifier):
     batch_norm : bool, default=False
         The variant with batch normalisation after each convolution
         (``vgg16_bn``).
-%(pretrained)s
-%(training)s
-
-%(attributes)s
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -381,74 +275,14 @@ class VGGClassifier(_PretrainedCNNClassifier):
     ['no', 'yes']
     """
 
-    def __init__(
-        self,
-        depth=16,
-        batch_norm=False,
-        pretrained=True,
-        weights=None,
-        freeze="none",
-        dropout=0.2,
-        backbone_lr_ratio="auto",
-        freeze_bn=False,
-        *,
-        lr=1e-3,
-        max_epochs=10,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.depth = depth
-        self.batch_norm = batch_norm
-        self.pretrained = pretrained
-        self.weights = weights
-        self.freeze = freeze
-        self.dropout = dropout
-        self.backbone_lr_ratio = backbone_lr_ratio
-        self.freeze_bn = freeze_bn
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
     def _backbone_name(self):
-        if isinstance(self.depth, bool) or self.depth not in VGG_DEPTHS:
-            raise ValueError(f"depth must be one of {VGG_DEPTHS}; got {self.depth!r}")
-        if not isinstance(self.batch_norm, (bool, np.bool_)):
-            raise ValueError(f"batch_norm must be True or False; got {self.batch_norm!r}")
         return f"vgg{int(self.depth)}{'_bn' if self.batch_norm else ''}"
 
 
-@_document
+@_pretrained_class({"model_name": "efficientnet_lite0"}, {
+    "model_name": ([str], "a timm model name"),
+})
 class TimmClassifier(_PretrainedCNNClassifier):
     """Any timm model as a classifier, with its pretrained weights and a new head.
 
@@ -464,11 +298,6 @@ class TimmClassifier(_PretrainedCNNClassifier):
     ----------
     model_name : str, default="efficientnet_lite0"
         The timm model.
-%(pretrained)s
-%(training)s
-
-%(attributes)s
-%(notes)s
     Examples
     --------
     >>> import numpy as np
@@ -481,65 +310,9 @@ class TimmClassifier(_PretrainedCNNClassifier):
     1
     """
 
-    def __init__(
-        self,
-        model_name="efficientnet_lite0",
-        pretrained=True,
-        weights=None,
-        freeze="none",
-        dropout=0.2,
-        backbone_lr_ratio="auto",
-        freeze_bn=False,
-        *,
-        lr=1e-3,
-        max_epochs=10,
-        batch_size=16,
-        optimizer="adamw",
-        weight_decay=1e-4,
-        lr_schedule="onecycle",
-        augment=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        tta=0,
-        amp="auto",
-        deterministic=False,
-        callbacks=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        **kwargs,
-    ):
-        self.model_name = model_name
-        self.pretrained = pretrained
-        self.weights = weights
-        self.freeze = freeze
-        self.dropout = dropout
-        self.backbone_lr_ratio = backbone_lr_ratio
-        self.freeze_bn = freeze_bn
-        super().__init__(
-            lr=lr,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            optimizer=optimizer,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            augment=augment,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            tta=tta,
-            amp=amp,
-            deterministic=deterministic,
-            callbacks=callbacks,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            **kwargs,
-        )
 
     def _backbone_name(self):
-        if not isinstance(self.model_name, str) or not self.model_name:
+        if not self.model_name:
             raise ValueError(f"model_name must be a timm model name; got {self.model_name!r}")
         name = self.model_name
         return name if name.startswith("timm:") else f"timm:{name}"

@@ -2,6 +2,10 @@
 
 One table, :data:`MODELS`, maps every name to a :class:`ModelSpec`: the
 factory that builds a fresh, unfitted estimator and a one-line description.
+It is read from the two catalogues, so a model registered there is listed
+here: the hand-made architectures of :data:`skbrain.networks.ARCHITECTURE_SPECS`
+and the pretrained families of :data:`skbrain.backbones.FAMILIES` (a
+torchvision name with ``-`` for ``_``).
 The command line (``skbrain models``, ``train``, ``compare``) and notebooks use
 the same names through :func:`get_estimator`:
 
@@ -19,20 +23,21 @@ name                              estimator
                                   model of ``timm.list_models()``
 ================================  =============================================
 
-The pretrained families live in :mod:`skbrain.pretrained`, imported only when
-one of them is built, so listing and building hand-made models never loads
-torchvision's or timm's model zoos. Names are matched case-insensitively and
-``_`` may stand for ``-`` (``two_conv``, ``vgg16_bn``).
+The pretrained families' parameter counts are recorded in their catalogue,
+and torchvision's and timm's model zoos are imported only when a pretrained
+network is built, so listing the models (``skbrain models``) never loads them.
+Names are matched case-insensitively and ``_`` may stand for ``-``
+(``two_conv``, ``vgg16_bn``).
 """
 
 import difflib
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from .networks import count_parameters
+from .backbones import FAMILIES
+from .networks import ARCHITECTURE_SPECS, count_parameters
 
 __all__ = [
     "MODELS",
@@ -43,6 +48,7 @@ __all__ = [
     "list_models",
     "model_parameter_count",
     "normalize_model_name",
+    "validate_params",
 ]
 
 TIMM_PREFIX = "timm:"
@@ -63,6 +69,9 @@ class ModelSpec:
         ``factory(**params)`` returns a new unfitted estimator.
     description : str
         One line for ``skbrain models``.
+    n_parameters : int or None
+        Parameters as trained with the defaults (3 channels, 2 classes), where
+        the catalogue records them; None means count by building.
 
     Examples
     --------
@@ -75,6 +84,7 @@ class ModelSpec:
     family: str
     factory: Callable
     description: str
+    n_parameters: int | None = None
 
     @property
     def estimator_name(self):
@@ -82,27 +92,22 @@ class ModelSpec:
         return getattr(self.factory, "estimator_name", getattr(self.factory, "__name__", "?"))
 
 
-def _hand_made(class_name):
+def _hand_made(architecture, class_name):
     def factory(**params):
         from . import classifiers
 
+        if class_name is None:
+            return classifiers.CNNClassifier(architecture=architecture, **params)
         return getattr(classifiers, class_name)(**params)
 
-    factory.estimator_name = class_name
+    factory.estimator_name = class_name or "CNNClassifier"
     return factory
 
 
 def _pretrained(class_name, **fixed):
     def factory(**params):
-        try:
-            pretrained = importlib.import_module("skbrain.pretrained")
-        except ImportError as exc:
-            if getattr(exc, "name", None) != "skbrain.pretrained":
-                raise
-            raise ImportError(
-                f"{class_name} is not available in this version of skbrain "
-                "(skbrain.pretrained is missing)"
-            ) from None
+        from . import pretrained
+
         return getattr(pretrained, class_name)(**{**fixed, **params})
 
     factory.estimator_name = class_name
@@ -111,39 +116,15 @@ def _pretrained(class_name, **fixed):
 
 def _build_table():
     specs = [
-        ModelSpec("simple", "hand-made", _hand_made("SimpleCNNClassifier"),
-                  "the study's baseline: one conv layer"),
-        ModelSpec("two-conv", "hand-made", _hand_made("TwoConvCNNClassifier"),
-                  "two conv layers"),
-        ModelSpec("wide", "hand-made", _hand_made("WideCNNClassifier"),
-                  "one wide conv layer of 7x7 kernels (the study's winner)"),
-        ModelSpec("deep", "hand-made", _hand_made("DeepCNNClassifier"),
-                  "three conv layers, k, 2k, 4k kernels"),
-        ModelSpec("pyramid", "hand-made", _hand_made("PyramidCNNClassifier"),
-                  "three conv layers, k, k/2, k/4 kernels"),
-        ModelSpec("compact", "hand-made", _hand_made("CompactCNNClassifier"),
-                  "four blocks of 3x3 convolutions, k to 8k kernels"),
+        ModelSpec(name, "hand-made", _hand_made(name, spec.estimator), spec.description)
+        for name, spec in ARCHITECTURE_SPECS.items()
     ]
-    for i in range(8):
-        specs.append(ModelSpec(
-            f"efficientnet-b{i}", "efficientnet",
-            _pretrained("EfficientNetClassifier", variant=f"b{i}"),
-            f"EfficientNet-B{i}, ImageNet weights, new head",
-        ))
-    for depth in (18, 34, 50, 101, 152):
-        specs.append(ModelSpec(
-            f"resnet{depth}", "resnet", _pretrained("ResNetClassifier", depth=depth),
-            f"ResNet-{depth}, ImageNet weights, new head",
-        ))
-    for batch_norm in (False, True):
-        for depth in (11, 13, 16, 19):
-            suffix = "-bn" if batch_norm else ""
-            specs.append(ModelSpec(
-                f"vgg{depth}{suffix}", "vgg",
-                _pretrained("VGGClassifier", depth=depth, batch_norm=batch_norm),
-                f"VGG-{depth}{' with batch norm' if batch_norm else ''}, ImageNet weights, "
-                "new head",
-            ))
+    specs += [
+        ModelSpec(arch.replace("_", "-"), family.name,
+                  _pretrained(family.estimator, **variant.params),
+                  f"{variant.title}, ImageNet weights, new head", variant.n_parameters)
+        for family in FAMILIES.values() for arch, variant in family.variants.items()
+    ]
     return {spec.name: spec for spec in specs}
 
 
@@ -162,16 +143,6 @@ def _timm_spec(name):
         name, "timm", _pretrained("TimmClassifier", model_name=model_name),
         f"timm's {model_name}",
     )
-
-
-def _family_available(family):
-    if family == "hand-made":
-        return True
-    try:
-        importlib.import_module("skbrain.pretrained")
-    except ImportError:
-        return False
-    return True
 
 
 def normalize_model_name(name):
@@ -214,8 +185,8 @@ def list_models(*, available_only=False):
     Parameters
     ----------
     available_only : bool, default=False
-        Leave out the pretrained families when :mod:`skbrain.pretrained`
-        cannot be imported.
+        Kept for compatibility: :mod:`skbrain.pretrained` is always there,
+        so it lists the same names.
 
     Returns
     -------
@@ -229,13 +200,7 @@ def list_models(*, available_only=False):
     >>> "resnet18" in list_models() and "timm:<name>" in list_models()
     True
     """
-    names = [
-        name for name, spec in MODELS.items()
-        if not available_only or _family_available(spec.family)
-    ]
-    if not available_only or _family_available("timm"):
-        names.append(TIMM_PREFIX + "<name>")
-    return names
+    return [*MODELS, TIMM_PREFIX + "<name>"]
 
 
 def get_spec(name):
@@ -271,9 +236,6 @@ def get_estimator(name, **params):
     ValueError
         The name is unknown (the message lists the valid names), or a
         parameter is not one of the estimator's.
-    ImportError
-        A pretrained family was asked for and :mod:`skbrain.pretrained` is
-        missing.
 
     Examples
     --------
@@ -333,6 +295,35 @@ def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
         return _build_module(estimator, in_channels, n_classes)
 
 
+def validate_params(estimator):
+    """Check an unfitted estimator's hyperparameters, without data and within a second.
+
+    Runs the estimator's declared parameter constraints (the checks ``fit``
+    starts with), then builds its network on the ``"meta"`` device, which
+    catches what only the network can tell. The command line runs it before
+    it decodes any image.
+
+    Parameters
+    ----------
+    estimator : skbrain estimator
+
+    Raises
+    ------
+    ValueError
+        Naming the first bad parameter and what it must be.
+
+    Examples
+    --------
+    >>> validate_params(get_estimator("wide", dropout=0.5))
+    >>> validate_params(get_estimator("wide", dropout=1.5))
+    Traceback (most recent call last):
+    ...
+    sklearn.utils._param_validation.InvalidParameterError: dropout must be in [0, 1); got 1.5
+    """
+    estimator._validate_params()
+    build_module(estimator)
+
+
 def model_parameter_count(name, *, in_channels=3, n_classes=2, **params):
     """Count the parameters of a named model as it would be trained.
 
@@ -359,6 +350,8 @@ def model_parameter_count(name, *, in_channels=3, n_classes=2, **params):
     2594
     """
     spec = get_spec(name)
+    if spec.n_parameters is not None and not params and (in_channels, n_classes) == (3, 2):
+        return spec.n_parameters  # recorded in the catalogue: no model zoo to import
     if spec.family != "hand-made":
         params.setdefault("pretrained", False)
     estimator = get_estimator(spec.name, **params)

@@ -97,6 +97,7 @@ from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, St
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNNClassifier
+from .networks import ARCHITECTURE_SPECS
 
 __all__ = [
     "STUDY_ARCHITECTURES",
@@ -110,24 +111,18 @@ __all__ = [
     "search_report",
 ]
 
-STUDY_ARCHITECTURES = ("simple", "two-conv", "wide", "deep", "pyramid")
+STUDY_ARCHITECTURES = tuple(name for name, spec in ARCHITECTURE_SPECS.items() if spec.study)
 """The architectures the study compared; the default space of ``architecture``."""
 
 
 # ---------------------------------------------------------------- search spaces
-def _hand_made_space(params, compact):
-    if compact:
-        # Four conv blocks of k, 2k, 4k, 8k kernels: the study's 25-75
-        # would give 10-35 million weights, so the compact net keeps small k
-        # and the small kernels it is built around; four pooling steps of 5 or
-        # more would shrink a 150-pixel image to one pixel.
-        space = {"n_kernels": randint(8, 49), "kernel_size": [3, 5], "pool_size": randint(2, 5)}
-    else:
-        space = {
-            "n_kernels": randint(25, 76),
-            "kernel_size": [1, 3, 5, 7],
-            "pool_size": randint(2, 9),
-        }
+def _hand_made_space(params, architecture):
+    # Each architecture's layer ranges are in its catalogue entry: a tuple is
+    # an integer range, both ends included, a list the values to choose from.
+    space = {
+        name: randint(values[0], values[1] + 1) if isinstance(values, tuple) else list(values)
+        for name, values in ARCHITECTURE_SPECS[architecture].search.items()
+    }
     space.update(
         {
             "n_kernels_2": randint(25, 76),
@@ -231,10 +226,10 @@ def default_search_space(estimator, step=None):
         )
     params = target.get_params(deep=False)
     if "n_kernels" in params:
-        compact = type(target).__name__ == "CompactCNNClassifier" or (
-            params.get("architecture") == "compact"
-        )
-        space = _hand_made_space(params, compact)
+        architecture = getattr(target, "_architecture", None) or params.get("architecture")
+        if architecture not in ARCHITECTURE_SPECS:
+            architecture = "wide"  # the study's ranges, which every architecture accepts
+        space = _hand_made_space(params, architecture)
     elif "freeze" in params or "pretrained" in params:
         space = _pretrained_space(params)
     else:
@@ -844,7 +839,8 @@ def plot_search(search, *, scorer=None):
     >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
     ['C', 'fit_intercept']
     """
-    import matplotlib.pyplot as plt
+    # A Figure of its own, as skbrain.plotting makes them: no pyplot state.
+    from matplotlib.figure import Figure
 
     name = _pick_scorers(search, None if scorer is None else [scorer])[0]
     results = search.cv_results_
@@ -856,10 +852,8 @@ def plot_search(search, *, scorer=None):
 
     ncols = min(3, max(1, len(params)))
     nrows = max(1, math.ceil(len(params) / ncols))
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=(4 * ncols, 3 * nrows), squeeze=False, sharey=True,
-        layout="constrained",
-    )
+    fig = Figure(figsize=(4 * ncols, 3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax in axes.flat[len(params):]:
         ax.set_visible(False)
     rng = np.random.default_rng(0)

@@ -44,7 +44,7 @@ def test_convnet_validates_its_arguments():
 
 
 def test_global_pool_modes_change_the_head_width():
-    assert ConvNet(channels=[5], global_pool="avgmax").head[1].in_features == 10
+    assert ConvNet(channels=[5], global_pool="catavgmax").head[1].in_features == 10
     assert ConvNet(channels=[5], global_pool="avg").head[1].in_features == 5
 
 
@@ -136,3 +136,38 @@ def test_residual_blocks_add_their_input_before_the_last_relu():
     expected = torch.relu(same_width.body(x) + x)
     torch.testing.assert_close(same_width(x), expected)
     assert net(torch.zeros(2, 3, 40, 40)).shape == (2, 2)
+
+
+def test_avgmax_is_the_deprecated_name_of_catavgmax():
+    torch.manual_seed(0)
+    new = ConvNet(channels=[5], global_pool="catavgmax")
+    with pytest.warns(FutureWarning, match='"avgmax" is deprecated.*"catavgmax"'):
+        old = ConvNet(channels=[5], global_pool="avgmax")
+    old.load_state_dict(new.state_dict())
+    x = torch.rand(2, 3, 16, 16)
+    assert old.global_pool == "catavgmax"
+    assert torch.equal(old.eval()(x), new.eval()(x))
+
+
+def test_a_registered_architecture_reaches_every_list():
+    """The residual net is one registration in networks.py; nothing else names it."""
+    import numpy as np
+
+    import skbrain.networks
+    from skbrain.networks import _ResidualBlock
+    from skbrain.registry import build_module, get_estimator, list_models
+    from skbrain.search import default_search_space
+
+    clf = get_estimator("residual", n_kernels=4, max_epochs=2, batch_size=8, random_state=0,
+                        device="cpu")
+    assert type(clf).__name__ == "CNNClassifier" and clf.architecture == "residual"
+    module = build_module(clf, device="cpu")
+    assert sum(isinstance(m, _ResidualBlock) for m in module.modules()) == 3
+    assert "residual" in list_models() and "``residual``" in skbrain.networks.__doc__
+    assert default_search_space(clf)["kernel_size"] == [3, 5]
+    rng = np.random.RandomState(0)
+    X = rng.rand(16, 1, 16, 16).astype(np.float32)
+    y = np.array([0, 1] * 8)
+    X[y == 1, :, 4:12, 4:12] += 1.0
+    proba = clf.fit(X, y).predict_proba(X)
+    assert proba.shape == (16, 2) and np.allclose(proba.sum(1), 1)

@@ -1,41 +1,41 @@
 """The model names of the command line and what each builds."""
 
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 from skbrain import classifiers
-from skbrain.networks import count_parameters
+from skbrain.networks import ARCHITECTURE_SPECS, count_parameters
 from skbrain.registry import (
     MODELS,
     build_module,
     get_estimator,
+    get_spec,
     list_models,
     model_parameter_count,
     normalize_model_name,
 )
 
+# Every hand-made name and the class it builds, as the catalogue registers them.
 HAND_MADE = {
-    "simple": classifiers.SimpleCNNClassifier,
-    "two-conv": classifiers.TwoConvCNNClassifier,
-    "wide": classifiers.WideCNNClassifier,
-    "deep": classifiers.DeepCNNClassifier,
-    "pyramid": classifiers.PyramidCNNClassifier,
-    "compact": classifiers.CompactCNNClassifier,
+    name: getattr(classifiers, spec.estimator or "CNNClassifier")
+    for name, spec in ARCHITECTURE_SPECS.items()
 }
 
 
 def test_every_name_of_the_issue_is_listed_in_display_order():
     names = list_models()
-    assert names[:6] == list(HAND_MADE)
+    assert names[:6] == ["simple", "two-conv", "wide", "deep", "pyramid", "compact"]
+    assert names[:len(HAND_MADE)] == list(HAND_MADE)
     expected = (
         [f"efficientnet-b{i}" for i in range(8)]
         + [f"resnet{d}" for d in (18, 34, 50, 101, 152)]
         + [f"vgg{d}" for d in (11, 13, 16, 19)]
         + [f"vgg{d}-bn" for d in (11, 13, 16, 19)]
     )
-    assert names[6:-1] == expected
+    assert names[len(HAND_MADE):-1] == expected
     assert names[-1] == "timm:<name>"
     assert set(MODELS) == set(names[:-1])
 
@@ -87,13 +87,26 @@ def test_build_module_allocates_nothing_and_validates_like_fit():
         build_module(get_estimator("wide", dropout=1.5))
 
 
-def test_pretrained_names_fail_clearly_while_skbrain_pretrained_is_missing(monkeypatch):
-    monkeypatch.setitem(sys.modules, "skbrain.pretrained", None)
-    with pytest.raises(ImportError, match="skbrain.pretrained is missing"):
-        get_estimator("resnet18")
-    assert list_models(available_only=True) == list(HAND_MADE)
-    # The hand-made names keep working.
-    assert model_parameter_count("simple") > 0
+@pytest.mark.parametrize(
+    "name", [name for name, spec in MODELS.items() if spec.n_parameters is not None]
+)
+def test_recorded_parameter_counts_match_the_built_networks(name):
+    spec = get_spec(name)
+    estimator = get_estimator(name, pretrained=False)
+    assert count_parameters(build_module(estimator)) == spec.n_parameters
+    assert model_parameter_count(name) == spec.n_parameters
+
+
+def test_listing_and_counting_models_imports_no_model_zoo():
+    code = (
+        "import sys, skbrain, skbrain.cli\n"
+        "from skbrain.registry import list_models, model_parameter_count\n"
+        "[model_parameter_count(n) for n in list_models()[:-1]]\n"
+        "print(sorted(m for m in ('timm', 'torchvision.models') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_pretrained_names_build_their_family():

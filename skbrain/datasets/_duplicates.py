@@ -5,6 +5,7 @@ import io
 import os
 
 import numpy as np
+from joblib import Parallel, delayed
 from PIL import Image
 from scipy.fft import dctn
 from scipy.sparse import coo_matrix
@@ -12,7 +13,6 @@ from scipy.sparse.csgraph import connected_components
 
 from .._imageio import _read_image, decode_image, read_file
 from ..exceptions import ImageLoadError
-from ..preprocessing import _n_threads, _run_threaded
 
 __all__ = ["find_duplicate_groups"]
 
@@ -111,14 +111,18 @@ def _hash_images(items, *, on_error="raise", n_jobs=None):
         try:
             digest, thumb = _thumbnail(items[i], f"images[{i}]")
         except ImageLoadError as exc:
-            if on_error == "raise":
-                raise
-            errors[i] = str(exc)
-            return
+            return exc
         digests[i] = digest
         hashes[i] = _phashes(thumb)
+        return None
 
-    _run_threaded(work, n, _n_threads(n_jobs))
+    # Decoding and hashing release the GIL, so threads share the arrays above.
+    failures = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(work)(i) for i in range(n))
+    for i, exc in enumerate(failures):
+        if exc is not None:
+            if on_error == "raise":
+                raise exc  # the first unreadable file, in order
+            errors[i] = str(exc)
     return hashes, digests, errors
 
 
