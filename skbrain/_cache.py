@@ -40,7 +40,7 @@ def settings_folder(cache_dir, settings):
     """The folder of ``cache_dir`` for one set of pixel settings (a JSON-able dict)."""
     text = json.dumps({"format": CACHE_FORMAT, **settings}, sort_keys=True, default=str)
     digest = hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
-    return Path(cache_dir) / f"{_PREFIX}{digest}"
+    return Path(cache_dir).expanduser() / f"{_PREFIX}{digest}"
 
 
 def content_key(path):
@@ -51,7 +51,7 @@ def content_key(path):
 
 def check_outside_data(cache_dir, paths):
     """Refuse a cache folder inside the folder (or class folder) of any image file."""
-    cache = Path(cache_dir).resolve()
+    cache = Path(cache_dir).expanduser().resolve()
     seen = set()
     for path in paths:
         parent = Path(os.fsdecode(os.fspath(path))).resolve().parent
@@ -162,7 +162,7 @@ def clear_image_cache(cache_dir):
     >>> clear_image_cache(tempfile.mkdtemp())
     0
     """
-    root = Path(cache_dir)
+    root = Path(cache_dir).expanduser()
     freed = 0
     if not root.is_dir():
         return 0

@@ -92,8 +92,9 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         Added on each side of the head's box, as a fraction of its width
         and height.
     cache_dir : str or os.PathLike, default=None
-        A folder for an on-disk cache of the resized uint8 images. The first
-        ``transform`` of a list of files decodes them and stores the pixels;
+        A folder (``~`` is expanded) for an on-disk cache of the resized
+        uint8 images. The first ``transform`` of a list of files decodes
+        them and stores the pixels;
         later ones (the same files in any other run, or a subset of them,
         as cross-validation asks) read them back without decoding. With
         ``dtype="uint8"`` (and no ``standardize="zscore"``) the result is a

@@ -128,3 +128,12 @@ def test_a_classifier_fits_and_predicts_from_the_memory_map(folder, tmp_path):
     reference = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0)
     np.testing.assert_allclose(reference.fit(in_memory, y).predict_proba(in_memory),
                                clf.predict_proba(in_memory), atol=1e-6)
+
+
+def test_a_tilde_in_cache_dir_means_the_home_folder(folder, tmp_path, monkeypatch):
+    _, paths = folder
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    ImageResizer(8, cache_dir="~/.cache/skbrain").transform(paths[:2])
+    assert list((tmp_path / "home" / ".cache" / "skbrain").glob("skbrain-images-*/*.npy"))
+    assert not (tmp_path / "~").exists()
+    assert clear_image_cache("~/.cache/skbrain") > 0
