@@ -10,7 +10,7 @@ Two modes:
   converted to float a batch at a time inside the estimator.
 * ``--n-images 10000,30000,100000``: the larger-than-memory path. For each
   size, in a fresh process, the images are written to a uint8 ``.npy`` file on
-  disk a chunk at a time and memory-mapped back (copy-on-write), which is
+  disk a chunk at a time and memory-mapped back (read-only), which is
   what ``ImageResizer(cache_dir=..., dtype="uint8")`` returns; then one epoch
   of ``fit`` and a ``predict_proba`` over all of them read it batch by batch.
   Reported: seconds per image of each, peak resident memory (which counts
@@ -61,7 +61,7 @@ def images_on_disk(n, folder):
         out[start:stop] = base[: stop - start]
     out.flush()
     del out
-    return np.load(path, mmap_mode="c"), np.resize(y, n)
+    return np.load(path, mmap_mode="r"), np.resize(y, n)
 
 
 class MemorySampler(threading.Thread):

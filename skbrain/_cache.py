@@ -2,7 +2,7 @@
 
 Layout: ``<cache_dir>/skbrain-images-<settings>/`` holds, for each list of
 files transformed, ``<request>.npy`` (uint8, ``(n, channels, height,
-width)``, read back with :func:`numpy.load` ``mmap_mode="c"``) and
+width)``, read back with :func:`numpy.load` ``mmap_mode="r"``) and
 ``<request>.keys.json`` (the content key of each row). ``<settings>``
 hashes every setting that changes the stored pixels plus the versions of
 the code that makes them; ``<request>`` hashes the ordered content keys.
@@ -85,12 +85,13 @@ def cached_pixels(folder, keys, shape, fill):
     Returns
     -------
     numpy.memmap
-        Copy-on-write: writing to it changes memory, never the cache.
+        Read-only, so the file always holds what the array shows, and the
+        classifiers can read its rows from the file (see ``skbrain._base``).
     """
     request = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
     data_path = folder / f"{request}.npy"
     if data_path.exists():
-        return np.load(data_path, mmap_mode="c")
+        return np.load(data_path, mmap_mode="r")
     folder.mkdir(parents=True, exist_ok=True)
     known = _index(folder)
     tmp = folder / f".{request}.{uuid.uuid4().hex}.tmp.npy"
@@ -120,7 +121,7 @@ def cached_pixels(folder, keys, shape, fill):
     finally:
         if tmp.exists():
             tmp.unlink()
-    return np.load(data_path, mmap_mode="c")
+    return np.load(data_path, mmap_mode="r")
 
 
 def _index(folder):

@@ -230,7 +230,7 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, channels, height, width)
             float32 in [0, 1] (or standardised with ``normalize`` or ``standardize``),
-            or uint8; a read-only-on-disk (copy-on-write) memory map with
+            or uint8; a read-only memory map with
             ``cache_dir`` and ``dtype="uint8"``.
 
         Raises

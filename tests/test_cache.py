@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import skbrain._base as base
 import skbrain.preprocessing as preprocessing
 from skbrain import SimpleCNNClassifier
 from skbrain.preprocessing import ImageResizer, clear_image_cache
@@ -87,14 +88,13 @@ def test_changed_content_or_settings_are_decoded_again(folder, tmp_path, reads):
     assert len(reads) == len(paths)
 
 
-def test_the_result_is_copy_on_write_and_the_cache_can_be_cleared(folder, tmp_path, reads):
+def test_the_result_is_read_only_and_the_cache_can_be_cleared(folder, tmp_path, reads):
     _, paths = folder
     cache = tmp_path / "cache"
     resizer = ImageResizer(16, dtype="uint8", cache_dir=cache)
     X = resizer.transform(paths)
-    kept = np.array(X)
-    X[:] = 0
-    np.testing.assert_array_equal(resizer.transform(paths), kept)
+    with pytest.raises(ValueError, match="read-only"):
+        X[:] = 0
     (cache / "notes.txt").write_text("mine")
     assert clear_image_cache(cache) > X.nbytes
     assert [p.name for p in cache.iterdir()] == ["notes.txt"]
@@ -118,16 +118,24 @@ def test_arrays_and_pil_images_bypass_the_cache(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
-def test_a_classifier_fits_and_predicts_from_the_memory_map(folder, tmp_path):
+def test_a_classifier_fits_and_predicts_from_the_memory_map(folder, tmp_path, monkeypatch):
     _, paths = folder
     y = np.repeat([1, 0], 6)
     X = ImageResizer(16, dtype="uint8", cache_dir=tmp_path / "cache").transform(paths)
+    # Rows are read from the file, not through the mapping (which would stay resident).
+    rows_read = []
+    real_getitem = base._FileRowsDataset.__getitem__
+    monkeypatch.setattr(base._FileRowsDataset, "__getitem__",
+                        lambda self, i: rows_read.append(i) or real_getitem(self, i))
     clf = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0).fit(X, y)
+    proba = clf.predict_proba(X)
+    assert sorted(rows_read) == sorted(list(range(12)) * 2)
     in_memory = np.array(X)
-    np.testing.assert_allclose(clf.predict_proba(X), clf.predict_proba(in_memory))
+    np.testing.assert_allclose(proba, clf.predict_proba(in_memory))
+    np.testing.assert_allclose(clf.predict_proba(X[3:9]), proba[3:9])
     reference = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0)
-    np.testing.assert_allclose(reference.fit(in_memory, y).predict_proba(in_memory),
-                               clf.predict_proba(in_memory), atol=1e-6)
+    np.testing.assert_allclose(reference.fit(in_memory, y).predict_proba(in_memory), proba,
+                               atol=1e-6)
 
 
 def test_a_tilde_in_cache_dir_means_the_home_folder(folder, tmp_path, monkeypatch):
