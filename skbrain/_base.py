@@ -215,13 +215,20 @@ class _FileRowsDataset(Dataset):
 
     def __init__(self, X, y, path, offset):
         super().__init__(X, y)
-        self._fd = os.open(path, os.O_RDONLY)
+        self._path = path
+        self._fd = None
         self._offset = offset
         self._row_shape = X.shape[1:]
         self._row_bytes = X[:1].nbytes
         self._dtype = X.dtype
 
+    def __getstate__(self):
+        # A DataLoader worker started by spawn opens the file itself; the rows stay on disk.
+        return {**self.__dict__, "_fd": None, "X": None}
+
     def __getitem__(self, i):
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY)
         data = os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes)
         Xi = np.frombuffer(bytearray(data), dtype=self._dtype).reshape(self._row_shape)
         return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))

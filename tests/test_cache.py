@@ -145,3 +145,17 @@ def test_a_tilde_in_cache_dir_means_the_home_folder(folder, tmp_path, monkeypatc
     assert list((tmp_path / "home" / ".cache" / "skbrain").glob("skbrain-images-*/*.npy"))
     assert not (tmp_path / "~").exists()
     assert clear_image_cache("~/.cache/skbrain") > 0
+
+
+def test_streamed_rows_survive_pickling_for_dataloader_workers(folder, tmp_path):
+    import pickle
+
+    _, paths = folder
+    X = ImageResizer(16, dtype="uint8", cache_dir=tmp_path / "cache").transform(paths)
+    dataset = base._FileRowsDataset(X[2:], None, *base._mapped_file(X[2:]))
+    np.testing.assert_array_equal(dataset[0][0], X[2])
+    pickled = pickle.dumps(dataset)
+    assert len(pickled) < X[0].nbytes  # the rows are not in it
+    copy = pickle.loads(pickled)
+    np.testing.assert_array_equal(copy[5][0], X[7])
+    assert base._mapped_file(np.array(X)) is None  # an in-memory copy is indexed as usual
