@@ -13,10 +13,10 @@ Two modes:
   disk a chunk at a time and memory-mapped back (read-only), which is
   what ``ImageResizer(cache_dir=..., dtype="uint8")`` returns; then one epoch
   of ``fit`` and a ``predict_proba`` over all of them read it batch by batch.
-  Reported: seconds per image of each, peak resident memory (which counts
-  the pages of the memory-mapped file the process has touched; the kernel
-  can drop those, they are not a copy) and the peak anonymous memory (the
-  process's own allocations: what cannot be given back), sampled every 0.2 s.
+  The classifiers read each row of a read-only memory map from its file
+  (``pread``), so pages of the file do not stay resident in the process.
+  Reported: seconds per image of each, peak resident memory and the peak
+  anonymous memory (the process's own allocations), sampled every 0.2 s.
 
 Usage::
 
