@@ -55,12 +55,16 @@ def images_on_disk(n, folder):
     """``n`` images as a memory-mapped uint8 ``.npy`` file, written 1,000 at a time."""
     base, y = images(1000)
     path = Path(folder) / "images.npy"
-    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(n, *base.shape[1:]))
-    for start in range(0, n, len(base)):
-        stop = min(n, start + len(base))
-        out[start:stop] = base[: stop - start]
-    out.flush()
-    del out
+    # The header (and a sparse file) only: written through a mapping, every page would
+    # stay resident in this process and count in its peak memory.
+    header = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8,
+                                       shape=(n, *base.shape[1:]))
+    offset = header.offset
+    del header
+    with open(path, "r+b") as fp:
+        fp.seek(offset)
+        for start in range(0, n, len(base)):
+            fp.write(base[: min(n, start + len(base)) - start].tobytes())
     return np.load(path, mmap_mode="r"), np.resize(y, n)
 
 
