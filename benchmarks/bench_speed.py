@@ -160,44 +160,64 @@ def run_worker(model, epochs, rounds, env=None):
 
 
 def resize_benchmark(repeats=5):
-    """ImageResizer vs the torchvision loop on the 253 real images (best of ``repeats``)."""
+    """ImageResizer (both decoders) vs the torchvision loop on the 253 real images.
+
+    Every loader runs once per round, in turn, and the best of ``repeats``
+    rounds counts, so a busy moment of the shared machine hits all of them alike.
+    """
     from torchvision import datasets, transforms
 
     from skbrain import ImageResizer, load_brain_mri
+    from skbrain._imageio import turbo_available
 
     paths = load_brain_mri(data_dir()).data
     folder = datasets.ImageFolder(
         str(data_dir()),
         transform=transforms.Compose([transforms.Resize((SIZE, SIZE)), transforms.ToTensor()]),
     )
-    times = {"skbrain": [], "skbrain_all_cores": [], "torchvision": [],
-             "torchvision_2_workers": [], "decode_only": []}
-    for _ in range(repeats):
-        start = time.perf_counter()
-        decode_only(paths)
-        times["decode_only"].append(time.perf_counter() - start)
+    cores = os.cpu_count() or 1
 
-        start = time.perf_counter()
-        ImageResizer(SIZE).fit_transform(paths)  # n_jobs=None: one thread, like the loop
-        times["skbrain"].append(time.perf_counter() - start)
+    def torchvision_loop():
+        # One thread, like ImageResizer(n_jobs=None): ToTensor's division would
+        # otherwise start torch's intra-op threads, which stall on a busy machine.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            torch.stack([folder[i][0] for i in range(len(folder))])
+        finally:
+            torch.set_num_threads(threads)
 
-        start = time.perf_counter()
-        ImageResizer(SIZE, n_jobs=-1).fit_transform(paths)
-        times["skbrain_all_cores"].append(time.perf_counter() - start)
-
-        start = time.perf_counter()
-        torch.stack([folder[i][0] for i in range(len(folder))])
-        times["torchvision"].append(time.perf_counter() - start)
-
-        start = time.perf_counter()
-        loader = torch.utils.data.DataLoader(folder, batch_size=32, num_workers=2)
+    def torchvision_workers():
+        loader = torch.utils.data.DataLoader(folder, batch_size=32, num_workers=cores)
         torch.cat([x for x, _ in loader])
-        times["torchvision_2_workers"].append(time.perf_counter() - start)
-    return {key: min(value) for key, value in times.items()} | {"n_images": len(paths)}
+
+    loaders = {
+        # n_jobs=None: one thread, like the plain torchvision loop.
+        "skbrain": lambda: ImageResizer(SIZE).fit_transform(paths),
+        "skbrain_all_cores": lambda: ImageResizer(SIZE, n_jobs=-1).fit_transform(paths),
+        "skbrain_pillow": lambda: ImageResizer(SIZE, decoder="pillow").fit_transform(paths),
+        "skbrain_pillow_all_cores": lambda: ImageResizer(
+            SIZE, decoder="pillow", n_jobs=-1).fit_transform(paths),
+        "torchvision": torchvision_loop,
+        "torchvision_workers": torchvision_workers,
+        "decode_only": lambda: decode_only(paths),
+    }
+    if turbo_available():
+        loaders["decode_only_turbo"] = lambda: decode_only_turbo(paths, draft_scale=True)
+        loaders["decode_only_turbo_m8"] = lambda: decode_only_turbo(paths, draft_scale=False)
+    times = {key: [] for key in loaders}
+    for _ in range(repeats):
+        for key, run in loaders.items():
+            start = time.perf_counter()
+            run()
+            times[key].append(time.perf_counter() - start)
+    return {key: min(value) for key, value in times.items()} | {
+        "n_images": len(paths), "cores": cores, "turbo": turbo_available(),
+        "rounds": times}
 
 
 def decode_only(paths):
-    """Read and decode each file as ImageResizer does (JPEGs at the reduced
+    """Read and decode each file as ImageResizer's Pillow path does (JPEGs at the reduced
     DCT scale, colour JPEGs left in YCbCr), and nothing else: no resizing, no
     mode handling, no copy into an array. A lower bound on ImageResizer's time."""
     for path in paths:
@@ -208,19 +228,135 @@ def decode_only(paths):
         img.load()
 
 
+def decode_only_turbo(paths, draft_scale):
+    """Decode each JPEG with libjpeg-turbo (simplejpeg), other files with Pillow.
+
+    ``draft_scale``: at the power-of-two scale ImageResizer uses; otherwise at
+    the smallest M/8 scale that covers the target (the scale the issue proposed).
+    """
+    import simplejpeg
+
+    for path in paths:
+        with open(path, "rb") as fp:
+            data = fp.read()
+        if not simplejpeg.is_jpeg(data):
+            Image.open(io.BytesIO(data)).load()
+            continue
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        space = "GRAY" if colorspace == "Gray" else "RGB"
+        if draft_scale:
+            scale = max((s for s in (8, 4, 2, 1) if s <= min(height, width) // SIZE), default=1)
+            simplejpeg.decode_jpeg(data, space, min_height=-(-height // scale),
+                                   min_width=-(-width // scale))
+        else:
+            simplejpeg.decode_jpeg(data, space, min_height=SIZE, min_width=SIZE)
+
+
 def report_resize(resize):
-    """Print the loader comparison; return torchvision's plain loop / ImageResizer (1 thread)."""
+    """Print the loader comparison; return the ratios to the torchvision loaders."""
     base = resize["skbrain"]
-    print(f"\nDecoding and resizing {resize['n_images']} real images to {SIZE}x{SIZE}:")
-    for key, label in (("skbrain", "ImageResizer, 1 thread (n_jobs=None)"),
-                       ("skbrain_all_cores", "ImageResizer, n_jobs=-1"),
-                       ("torchvision", "torchvision ImageFolder+Resize+ToTensor loop"),
-                       ("torchvision_2_workers", "the same, 2-worker DataLoader"),
-                       ("decode_only", "decoding alone, 1 thread (the floor)")):
-        print(f"  {label:48s} {resize[key]:.3f} s  (x{resize[key] / base:.2f})")
-    print(f"  3x the torchvision loop means {resize['torchvision'] / 3:.3f} s; decoding alone "
-          f"takes {resize['decode_only']:.3f} s on one thread")
-    return resize["torchvision"] / base
+    print(f"\nDecoding and resizing {resize['n_images']} real images to {SIZE}x{SIZE} "
+          f"({resize['cores']} cores; simplejpeg installed: {resize['turbo']}):")
+    labels = (("skbrain", "ImageResizer, 1 thread (n_jobs=None)"),
+              ("skbrain_all_cores", "ImageResizer, n_jobs=-1"),
+              ("skbrain_pillow", "ImageResizer(decoder='pillow'), 1 thread"),
+              ("skbrain_pillow_all_cores", "ImageResizer(decoder='pillow'), n_jobs=-1"),
+              ("torchvision", "torchvision ImageFolder+Resize+ToTensor loop"),
+              ("torchvision_workers", f"the same, {resize['cores']}-worker DataLoader"),
+              ("decode_only", "Pillow decoding alone, draft scale, 1 thread"),
+              ("decode_only_turbo", "libjpeg-turbo decoding alone, draft scale"),
+              ("decode_only_turbo_m8", "libjpeg-turbo decoding alone, M/8 scale"))
+    for key, label in labels:
+        if key in resize:
+            print(f"  {label:48s} {resize[key]:.3f} s  (x{resize[key] / base:.2f})")
+    ratios = {
+        "one_thread": resize["torchvision"] / resize["skbrain"],
+        "all_cores": resize["torchvision"] / resize["skbrain_all_cores"],
+        "all_cores_vs_workers": resize["torchvision_workers"] / resize["skbrain_all_cores"],
+        "pillow_one_thread": resize["torchvision"] / resize["skbrain_pillow"],
+        "pillow_all_cores": resize["torchvision"] / resize["skbrain_pillow_all_cores"],
+    }
+    print(f"  torchvision loop / ImageResizer: x{ratios['one_thread']:.2f} on one thread "
+          f"(target 3), x{ratios['all_cores']:.2f} with all cores (target 5); "
+          f"the {resize['cores']}-worker DataLoader / ImageResizer(n_jobs=-1): "
+          f"x{ratios['all_cores_vs_workers']:.2f}")
+    print(f"  with decoder='pillow': x{ratios['pillow_one_thread']:.2f} and "
+          f"x{ratios['pillow_all_cores']:.2f}")
+    return ratios
+
+
+HAND_MADE = ("simple", "two-conv", "wide", "deep", "pyramid", "compact")
+
+
+def predict_worker(model, n_images, rounds):
+    """predict_proba images/s of one default hand-made model, and of its ONNX export.
+
+    The weights come from a one-epoch fit on 64 real images: throughput does
+    not depend on them. Both sides get the same uint8 images; ONNX Runtime
+    takes float32 in [0, 1], so its side converts each batch, as a caller must.
+    """
+    import tempfile
+
+    from skbrain import get_estimator
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    X, data = load_real_images(SIZE)
+    some = np.random.default_rng(0).permutation(len(X))[:64]
+    estimator = get_estimator(model, max_epochs=1, random_state=0)
+    estimator.fit(X[some], data.target[some])
+    X = np.resize(X, (n_images, *X.shape[1:]))
+    estimator.predict_proba(X[:64])  # warm-up
+    skbrain_s = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        proba = estimator.predict_proba(X)
+        skbrain_s.append(time.perf_counter() - start)
+    result = {"model": model, "n_images": n_images, "batch_size": estimator.batch_size,
+              "skbrain_images_per_s": n_images / min(skbrain_s)}
+    try:
+        import onnxruntime
+
+        from skbrain.export import to_onnx
+    except ImportError:
+        emit(result)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = to_onnx(estimator, Path(tmp) / "model.onnx", image_size=SIZE)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        session = onnxruntime.InferenceSession(str(path), options,
+                                               providers=["CPUExecutionProvider"])
+        batch = 64
+
+        def run_onnx():
+            out = []
+            for start in range(0, n_images, batch):
+                images = X[start:start + batch].astype(np.float32) / np.float32(255)
+                out.append(session.run(["probabilities"], {"images": images})[0])
+            return np.concatenate(out)
+
+        run_onnx()  # warm-up
+        onnx_s = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            onnx_proba = run_onnx()
+            onnx_s.append(time.perf_counter() - start)
+    result.update(onnx_images_per_s=n_images / min(onnx_s), onnx_batch_size=batch,
+                  onnx_max_abs_diff=float(np.abs(onnx_proba - proba).max()),
+                  onnxruntime=onnxruntime.__version__)
+    emit(result)
+
+
+def report_predict(rows):
+    print(f"\npredict_proba on {rows[0]['n_images']} real images at {SIZE}x{SIZE}, "
+          f"{os.cpu_count()} cores (best of the rounds):")
+    print(f"  {'model':10s} {'skbrain img/s':>14s} {'ONNX Runtime img/s':>19s} {'ratio':>6s} "
+          f"{'max |dp|':>9s}")
+    for r in rows:
+        onnx = r.get("onnx_images_per_s")
+        cells = (f"{onnx:19.0f} {onnx / r['skbrain_images_per_s']:6.2f} "
+                 f"{r['onnx_max_abs_diff']:9.1e}" if onnx else f"{'(no onnxruntime)':>19s}")
+        print(f"  {r['model']:10s} {r['skbrain_images_per_s']:14.0f} {cells}")
 
 
 def main(argv=None):
@@ -229,19 +365,45 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per fit")
     parser.add_argument("--rounds", type=int, default=2,
                         help="interleaved skbrain / hand-loop fits; the best of each counts")
-    parser.add_argument("--output", default="benchmarks/results/speed.json")
+    parser.add_argument("--output", default=None,
+                        help="default: benchmarks/results/speed.json (resize.json with "
+                             "--resize-only, predict.json with --predict-only)")
     parser.add_argument("--resize-only", action="store_true",
                         help="only the ImageResizer vs torchvision comparison")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="rounds of the loader comparison (the best counts)")
+    parser.add_argument("--predict-only", action="store_true",
+                        help="only predict images/s of each default hand-made model, skbrain "
+                             "and ONNX Runtime")
+    parser.add_argument("--predict-n", type=int, default=1024,
+                        help="images per prediction run with --predict-only")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--predict-worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.predict_worker:
+        predict_worker(args.predict_worker, args.predict_n, args.rounds)
+        return
     if args.worker:
         worker(args.worker, args.epochs, args.rounds)
         return
 
+    if args.output is None:
+        name = "resize" if args.resize_only else "predict" if args.predict_only else "speed"
+        args.output = f"benchmarks/results/{name}.json"
+    if args.predict_only:
+        rows = []
+        models = args.models.split(",") if args.models != ",".join(MODELS) else HAND_MADE
+        for model in models:
+            print(f"[speed] predict {model}...", flush=True)
+            rows.append(run_fresh(__file__, ["--predict-worker", model, "--predict-n",
+                                             args.predict_n, "--rounds", args.rounds]))
+        report_predict(rows)
+        write_json(args.output, {"predict": rows})
+        return
     if args.resize_only:
-        resize = resize_benchmark()
-        report_resize(resize)
-        write_json(args.output, {"resize_seconds": resize})
+        resize = resize_benchmark(args.repeats)
+        ratios = report_resize(resize)
+        write_json(args.output, {"resize_seconds": resize, "resize_ratios": ratios})
         return
 
     matmul_before = matmul_gflops()
@@ -256,7 +418,7 @@ def main(argv=None):
     matmul_after = matmul_gflops()
     print(f"fp32 matmul after the fits: {matmul_after:.0f} GFLOP/s", flush=True)
     matmul = max(matmul_before, matmul_after)
-    resize = resize_benchmark()
+    resize = resize_benchmark(args.repeats)
 
     print(f"\nfp32 matmul peak {matmul:.0f} GFLOP/s ({matmul_before:.0f} before, "
           f"{matmul_after:.0f} after the fits)")

@@ -16,6 +16,7 @@ their flat hyperparameters in ``__init__``.
 import copy
 import inspect
 import math
+import os
 import warnings
 from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
@@ -39,8 +40,8 @@ from sklearn.utils.validation import (
 )
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import ValidSplit, unpack_data
-from skorch.utils import to_device, to_numpy, to_tensor
+from skorch.dataset import Dataset, ValidSplit, unpack_data
+from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
 from torch import nn
 
 from ._malloc import tune_malloc
@@ -175,6 +176,13 @@ class _SkbrainNet(NeuralNetClassifier):
             self._set_training(training)
             return self.infer(Xi, view=view)
 
+    def get_dataset(self, X, y=None):
+        if self.dataset is Dataset and not self.get_params_for("dataset"):
+            mapped = _mapped_file(X)
+            if mapped is not None:
+                return _FileRowsDataset(X, y, *mapped)
+        return super().get_dataset(X, y)
+
     def initialize(self):
         super().initialize()
         use_scaler = self._amp_on_cuda() and self.amp_dtype == torch.float16
@@ -221,6 +229,68 @@ class _SkbrainNet(NeuralNetClassifier):
             self.scaler_.step(getattr(self, name + "_"))
         self.scaler_.update()
         return None
+
+
+class _FileRowsDataset(Dataset):
+    """The rows of a read-only memory-mapped array, each read from its file with ``pread``.
+
+    Read through the mapping, every page an epoch touches stays resident in
+    this process, so its memory would grow to the size of the data
+    (``ImageResizer(cache_dir=...)`` returns such arrays for collections
+    larger than memory); a read leaves only the batch.
+    """
+
+    def __init__(self, X, y, path, offset):
+        super().__init__(X, y)
+        self._path = path
+        self._fd = None
+        self._offset = offset
+        self._row_shape = X.shape[1:]
+        self._row_bytes = X[:1].nbytes
+        self._dtype = X.dtype
+
+    def __getstate__(self):
+        # A DataLoader worker started by spawn opens the file itself; the rows stay on disk.
+        return {**self.__dict__, "_fd": None, "X": None}
+
+    def __getitem__(self, i):
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY)
+        data = os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes)
+        Xi = np.frombuffer(bytearray(data), dtype=self._dtype).reshape(self._row_shape)
+        return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+
+def _mapped_file(X):
+    """``(path, byte offset)`` of a C-contiguous view of a read-only ``numpy.memmap``, or None.
+
+    Only read-only maps: the file then holds exactly what the array shows.
+    """
+    if (
+        not hasattr(os, "pread")
+        or not isinstance(X, np.ndarray)
+        or X.ndim < 2
+        or len(X) == 0
+        or X.flags.writeable
+        or not X.flags.c_contiguous
+    ):
+        return None
+    # The innermost memmap owns the mapping: its first byte is at ``offset`` in the file
+    # (slices of it are memmaps too, with the same ``offset`` but a later first byte).
+    owner, base = None, X
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap):
+            owner = base
+        base = base.base
+    if owner is None or owner.mode != "r" or owner.filename is None:
+        return None
+    start = X.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return owner.filename, owner.offset + start
 
 
 def _holds_paths_or_images(X):

@@ -24,6 +24,11 @@ from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .exceptions import ImageLoadError
 
+try:
+    import simplejpeg
+except ImportError:  # the optional "turbo" extra; without it Pillow decodes every JPEG
+    simplejpeg = None
+
 __all__ = [
     "IMAGE_EXTENSIONS",
     "WINDOWS",
@@ -153,13 +158,18 @@ def read_image(source, *, mode=None, size_hint=None):
     return _read_image(source, mode=mode, size_hint=size_hint, name="source")
 
 
-def _read_image(source, *, mode=None, size_hint=None, name="source", gray_if_neutral=False):
+def _read_image(
+    source, *, mode=None, size_hint=None, name="source", gray_if_neutral=False, turbo=False
+):
     """Implement :func:`read_image`; ``name`` is how array errors refer to the input.
 
     With ``gray_if_neutral``, a JPEG stored as colour whose chroma is exactly
     neutral (a grayscale picture saved as RGB, as most MRI files are) comes
     back as "L" rather than "RGB": the same pixel values, a third of the work
     to resize. Only for callers that turn "L" back into RGB themselves.
+
+    With ``turbo`` (and a ``size_hint``), JPEG files are decoded by
+    :func:`decode_jpeg_scaled` where it can, and by Pillow otherwise.
     """
     if mode not in (None, "L", "RGB"):
         raise ValueError(f"mode must be None, 'L' or 'RGB'; got {mode!r}")
@@ -168,6 +178,12 @@ def _read_image(source, *, mode=None, size_hint=None, name="source", gray_if_neu
         if options or is_nifti_file(path):
             return _normalize_mode(_read_medical(path, options), mode, os.fsdecode(source))
         label, data = read_file(source)
+        if turbo and size_hint is not None:
+            img = decode_jpeg_scaled(
+                data, mode=mode, size_hint=size_hint, gray_if_neutral=gray_if_neutral
+            )
+            if img is not None:
+                return img
         return decode_image(
             io.BytesIO(data),
             label,
@@ -263,6 +279,93 @@ def decode_image(fp, label, *, mode=None, size_hint=None, gray_if_neutral=False)
         # Multi-frame formats keep a handle on fp to seek frames; detach from it.
         out = img.copy()
     return out
+
+
+def turbo_available():
+    """Whether :func:`decode_jpeg_scaled` can decode (the ``simplejpeg`` package is installed)."""
+    return simplejpeg is not None
+
+
+def decode_jpeg_scaled(data, *, mode=None, size_hint, gray_if_neutral=False):
+    """Decode JPEG bytes with libjpeg-turbo (``simplejpeg``), reduced to cover ``size_hint``.
+
+    The image is decoded at the smallest of the scales 1, 1/2, 1/4 and 1/8
+    whose result still has at least ``size_hint`` pixels along each side (the
+    scales Pillow's :meth:`~PIL.Image.Image.draft` chooses), so one resize
+    follows. libjpeg-turbo also offers M/8 scales in between, but on x86 their
+    IDCTs have no SIMD code: on the real images they decoded no faster than
+    the next power of two and moved the resized result further from a full
+    decode (see ``benchmarks/README.md``). Returns ``None`` wherever Pillow
+    must decide, so behaviour and error messages stay Pillow's: ``simplejpeg``
+    not installed, not JPEG data (decided by content, not by the file name),
+    CMYK or another colour space, an EXIF rotation, more pixels than PIL's
+    limit, or any decoder warning or error (a damaged file).
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    mode : {None, "L"}, default=None
+        ``"L"`` decodes only the luma; ``None`` keeps grayscale files
+        grayscale and gives RGB for colour files.
+    size_hint : int or (int, int)
+        The side length (or ``(height, width)``) the caller resizes to.
+    gray_if_neutral : bool, default=False
+        Return colour files whose three channels are equal as "L".
+
+    Returns
+    -------
+    PIL.Image.Image or None
+    """
+    if simplejpeg is None or mode not in (None, "L") or not data.startswith(b"\xff\xd8"):
+        return None
+    try:
+        full_h, full_w, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        if colorspace not in ("Gray", "YCbCr") or full_h * full_w > (Image.MAX_IMAGE_PIXELS or 0):
+            return None
+        if _has_exif(data) and Image.open(io.BytesIO(data)).getexif().get(_ORIENTATION, 1) != 1:
+            return None
+        height, width = _pair(size_hint)
+        scale = max((s for s in (8, 4, 2, 1) if s <= min(full_w // width, full_h // height)),
+                    default=1)
+        gray = mode == "L" or colorspace == "Gray"
+        pixels = simplejpeg.decode_jpeg(
+            data,
+            "GRAY" if gray else "RGB",
+            min_height=-(-full_h // scale),
+            min_width=-(-full_w // scale),
+        )
+    except Exception:
+        # Pillow decodes it again and raises (or warns) in its own words.
+        return None
+    if gray:
+        return Image.fromarray(pixels[..., 0])
+    if gray_if_neutral and _channels_equal(pixels):
+        return Image.fromarray(np.ascontiguousarray(pixels[..., 0]))
+    return Image.fromarray(pixels)
+
+
+def _has_exif(data):
+    """Whether an APP1 Exif segment comes before the JPEG frame header (unsure: True)."""
+    pos, end = 2, min(len(data), 1 << 20)
+    while pos + 10 <= end:
+        if data[pos] != 0xFF:
+            return True
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) or marker == 0xDA:
+            return False
+        if marker == 0xE1 and data[pos + 4 : pos + 10] == b"Exif\x00\x00":
+            return True
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+    return True
+
+
+def _channels_equal(pixels):
+    red = pixels[..., 0]
+    return np.array_equal(red, pixels[..., 1]) and np.array_equal(red, pixels[..., 2])
 
 
 def _bomb_error(label, exc):

@@ -8,9 +8,11 @@ import numpy as np
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._imageio import _read_image
+from . import _cache
+from ._cache import clear_image_cache
+from ._imageio import _read_image, turbo_available
 
-__all__ = ["ImageResizer"]
+__all__ = ["ImageResizer", "clear_image_cache"]
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -59,10 +61,55 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         Number of threads that read images. PIL releases the GIL while it
         decodes and resizes, so threads speed up reading. ``None`` means 1,
         ``-1`` all processors.
+    decoder : {"auto", "pillow"}, default="auto"
+        ``"auto"`` decodes JPEG files with libjpeg-turbo through
+        ``simplejpeg`` when it is installed (``pip install skbrain[turbo]``)
+        and with Pillow otherwise, silently; ``"pillow"`` always uses
+        Pillow. Both decode at the same reduced scale, so their results
+        agree to one grey level (colour files only: the two round
+        YCbCr to RGB differently; see Notes).
+    standardize : {None, "percentile", "zscore"}, default=None
+        Per-image intensity standardisation, after resizing, for images
+        from scanners with different brightness and contrast.
+        ``"percentile"`` maps the image's 1st and 99th percentiles to 0 and 1
+        (0 and 255 in uint8) and clips beyond. ``"zscore"`` subtracts the
+        mean of the head's pixels (those brighter than
+        ``foreground_threshold``, averaged over channels) and divides by
+        their standard deviation, every pixel alike (so the background
+        becomes negative); it needs ``dtype="float32"`` and no
+        ``normalize``. An image without spread is left as it is (all zero
+        for ``"percentile"``).
+    crop_foreground : bool, default=False
+        Crop each image to the box around its pixels brighter than
+        ``foreground_threshold`` (the head), widened by ``crop_margin``,
+        before resizing. An image with no such pixel is kept whole. Files
+        are then decoded at full scale, since the crop keeps only part of
+        the picture.
+    foreground_threshold : float, default=10
+        The grey level (0-255) above which a pixel counts as head, for
+        ``crop_foreground`` and ``standardize="zscore"``.
+    crop_margin : float, default=0.05
+        Added on each side of the head's box, as a fraction of its width
+        and height.
+    cache_dir : str or os.PathLike, default=None
+        A folder (``~`` is expanded) for an on-disk cache of the resized
+        uint8 images. The first ``transform`` of a list of files decodes
+        them and stores the pixels;
+        later ones (the same files in any other run, or a subset of them,
+        as cross-validation asks) read them back without decoding. With
+        ``dtype="uint8"`` (and no ``standardize="zscore"``) the result is a
+        memory-mapped array, which the classifiers read batch by batch: the
+        way to train and predict on collections larger than memory. Entries
+        are keyed by each file's content and by every setting that changes
+        the pixels, so an edited file or a changed setting is decoded again.
+        Only used for file paths; must not be inside the images' folders.
+        Delete it with :func:`clear_image_cache` (or by removing the
+        folder).
 
     See Also
     --------
     skbrain.datasets.load_brain_mri : The file paths and labels of a folder of images.
+    clear_image_cache : Delete the cache that ``cache_dir`` holds.
 
     Notes
     -----
@@ -79,6 +126,14 @@ class ImageResizer(TransformerMixin, BaseEstimator):
     decode would (3.2 against 2.0 levels), mostly by a sub-pixel shift of
     sharp edges, and makes reading about twice as fast as torchvision's
     ``ImageFolder`` with ``Resize`` and ``ToTensor``.
+
+    With ``decoder="auto"`` and ``simplejpeg`` installed, JPEG files (found
+    by their content, not their name; PNGs named ``.jpg`` go to Pillow) are
+    decoded by libjpeg-turbo at the same scale, and colour files with three
+    equal channels are resized as one. On the 253 Kaggle images this is
+    within one grey level of Pillow (mean absolute difference 0.03 of 255)
+    and about 20 % faster. Files with an EXIF rotation, CMYK JPEGs and
+    damaged files go to Pillow, which applies the rotation or raises.
 
     ``transform`` accepts:
 
@@ -118,6 +173,12 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         normalize=None,
         dtype="float32",
         n_jobs=None,
+        decoder="auto",
+        standardize=None,
+        crop_foreground=False,
+        foreground_threshold=10,
+        crop_margin=0.05,
+        cache_dir=None,
     ):
         self.size = size
         self.channels = channels
@@ -125,6 +186,12 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         self.normalize = normalize
         self.dtype = dtype
         self.n_jobs = n_jobs
+        self.decoder = decoder
+        self.standardize = standardize
+        self.crop_foreground = crop_foreground
+        self.foreground_threshold = foreground_threshold
+        self.crop_margin = crop_margin
+        self.cache_dir = cache_dir
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -162,7 +229,9 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples, channels, height, width)
-            float32 in [0, 1] (or standardised with ``normalize``), or uint8.
+            float32 in [0, 1] (or standardised with ``normalize`` or ``standardize``),
+            or uint8; a read-only memory map with
+            ``cache_dir`` and ``dtype="uint8"``.
 
         Raises
         ------
@@ -171,30 +240,69 @@ class ImageResizer(TransformerMixin, BaseEstimator):
         ValueError
             If an array image is malformed; the message gives its index in ``X``.
         """
-        height, width, channels, keep_aspect, mean, std, dtype, n_jobs = self._check_params()
+        p = self._check_params()
         items, names = _as_items(X)
-        out = np.zeros((len(items), channels, height, width), dtype=np.uint8)
-        mode = "L" if channels == 1 else None
+        height, width = p["size"]
+        mode = "L" if p["channels"] == 1 else None
 
-        def load(i):
+        def load_into(out, i, row):
             img = _read_image(
                 items[i],
                 mode=mode,
-                size_hint=(height, width),
+                # A crop keeps part of the picture: decode it whole so the part has the pixels.
+                size_hint=None if p["crop_foreground"] else (height, width),
                 name=names[i],
-                gray_if_neutral=channels == 3,
+                gray_if_neutral=p["channels"] == 3,
+                turbo=p["decoder"] == "auto",
             )
-            _resize_into(img, out[i], keep_aspect)
+            if p["crop_foreground"]:
+                img = _crop_foreground(img, p["foreground_threshold"], p["crop_margin"])
+            _resize_into(img, out[row], p["keep_aspect"])
+            if p["standardize"] == "percentile":
+                out[row] = _percentile_rescale(out[row])
 
-        _run_threaded(load, len(items), n_jobs)
+        shape = (p["channels"], height, width)
+        if self.cache_dir is not None and len(items) and all(_is_path(x) for x in items):
+            pixels = self._cached(items, shape, p, load_into)
+        else:
+            pixels = np.zeros((len(items), *shape), dtype=np.uint8)
+            _run_threaded(lambda i: load_into(pixels, i, i), len(items), p["n_jobs"])
 
-        if dtype == "uint8":
-            return out
-        X_out = np.multiply(out, np.float32(1 / 255), dtype=np.float32)
-        if mean is not None:
-            X_out -= mean.reshape(1, -1, 1, 1)
-            X_out /= std.reshape(1, -1, 1, 1)
+        if p["dtype"] == "uint8":
+            return pixels
+        X_out = np.multiply(pixels, np.float32(1 / 255), dtype=np.float32)
+        if p["standardize"] == "zscore":
+            for image in X_out:
+                _zscore(image, p["foreground_threshold"] / 255)
+        if p["mean"] is not None:
+            X_out -= p["mean"].reshape(1, -1, 1, 1)
+            X_out /= p["std"].reshape(1, -1, 1, 1)
         return X_out
+
+    def _cached(self, paths, shape, p, load_into):
+        """The uint8 pixels of ``paths`` from the cache in ``cache_dir``, built where missing."""
+        _cache.check_outside_data(self.cache_dir, paths)
+        keys = [None] * len(paths)
+
+        def key(i):
+            keys[i] = _cache.content_key(paths[i])
+
+        _run_threaded(key, len(paths), p["n_jobs"])
+        settings = {
+            name: p[name]
+            for name in ("size", "channels", "keep_aspect", "decoder", "standardize",
+                         "crop_foreground", "foreground_threshold", "crop_margin")
+        }
+        settings["decoder"] = "turbo" if (
+            p["decoder"] == "auto" and turbo_available()) else "pillow"
+        settings["versions"] = _pixel_code_versions()
+        folder = _cache.settings_folder(self.cache_dir, settings)
+
+        def fill(indices, out):
+            _run_threaded(lambda j: load_into(out, indices[j], indices[j]), len(indices),
+                          p["n_jobs"])
+
+        return _cache.cached_pixels(folder, keys, shape, fill)
 
     def _check_params(self):
         height, width = _check_size(self.size)
@@ -207,22 +315,115 @@ class ImageResizer(TransformerMixin, BaseEstimator):
             dtype = _DTYPES[np.dtype(self.dtype)]
         except (TypeError, KeyError):
             raise ValueError(f"dtype must be 'float32' or 'uint8'; got {self.dtype!r}") from None
+        if self.decoder not in ("auto", "pillow"):
+            raise ValueError(f"decoder must be 'auto' or 'pillow'; got {self.decoder!r}")
         mean, std = _check_normalize(self.normalize, channels)
         if mean is not None and dtype == "uint8":
             raise ValueError(
                 "normalize needs dtype='float32': uint8 output holds the raw 0-255 pixels; "
                 f"got normalize={self.normalize!r} with dtype='uint8'"
             )
-        return (
-            height,
-            width,
-            channels,
-            bool(self.keep_aspect),
-            mean,
-            std,
-            dtype,
-            _n_threads(self.n_jobs),
-        )
+        if self.standardize not in (None, "percentile", "zscore"):
+            raise ValueError(
+                f"standardize must be None, 'percentile' or 'zscore'; got {self.standardize!r}"
+            )
+        if self.standardize == "zscore" and (dtype == "uint8" or mean is not None):
+            raise ValueError(
+                "standardize='zscore' gives values around 0 with unit spread: it needs "
+                "dtype='float32' and normalize=None; got "
+                f"dtype={self.dtype!r}, normalize={self.normalize!r}"
+            )
+        if not isinstance(self.crop_foreground, (bool, np.bool_)):
+            raise ValueError(
+                f"crop_foreground must be True or False; got {self.crop_foreground!r}"
+            )
+        threshold = self.foreground_threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, numbers.Real)
+            or not 0 <= threshold < 255
+        ):
+            raise ValueError(
+                "foreground_threshold must be a grey level in [0, 255) (pixels above it are "
+                f"the head); got {threshold!r}"
+            )
+        margin = self.crop_margin
+        if isinstance(margin, bool) or not isinstance(margin, numbers.Real) or not margin >= 0:
+            raise ValueError(
+                "crop_margin must be a fraction >= 0 of the head's box, added on each side; "
+                f"got {margin!r}"
+            )
+        if self.cache_dir is not None and not isinstance(self.cache_dir, (str, os.PathLike)):
+            raise ValueError(f"cache_dir must be None or a folder path; got {self.cache_dir!r}")
+        return {
+            "size": (height, width),
+            "channels": channels,
+            "keep_aspect": bool(self.keep_aspect),
+            "mean": mean,
+            "std": std,
+            "dtype": dtype,
+            "n_jobs": _n_threads(self.n_jobs),
+            "decoder": self.decoder,
+            "standardize": self.standardize,
+            "crop_foreground": bool(self.crop_foreground),
+            "foreground_threshold": float(threshold),
+            "crop_margin": float(margin),
+        }
+
+
+def _pixel_code_versions():
+    import PIL
+
+    from ._version import __version__
+
+    versions = {"skbrain": __version__, "pillow": PIL.__version__}
+    if turbo_available():
+        import simplejpeg
+
+        versions["simplejpeg"] = simplejpeg.__version__
+    return versions
+
+
+def _is_path(item):
+    return isinstance(item, (str, bytes, os.PathLike))
+
+
+def _crop_foreground(img, threshold, margin):
+    """Crop ``img`` to the box of its pixels brighter than ``threshold``, plus ``margin``.
+
+    An image with no such pixel is left whole.
+    """
+    gray = img if img.mode == "L" else img.convert("L")
+    box = gray.point(lambda v: 255 if v > threshold else 0).getbbox()
+    if box is None:
+        return img
+    left, top, right, bottom = box
+    dx, dy = round((right - left) * margin), round((bottom - top) * margin)
+    box = (max(0, left - dx), max(0, top - dy), min(img.width, right + dx),
+           min(img.height, bottom + dy))
+    return img.crop(box) if box != (0, 0, img.width, img.height) else img
+
+
+def _percentile_rescale(image, low=1.0, high=99.0):
+    """Map the ``low``/``high`` percentiles of a uint8 image to 0/255, clipping beyond."""
+    lo, hi = np.percentile(image, (low, high))
+    if hi <= lo:
+        return np.zeros_like(image)
+    scaled = (image.astype(np.float32) - np.float32(lo)) * np.float32(255 / (hi - lo))
+    return np.rint(np.clip(scaled, 0, 255)).astype(np.uint8)
+
+
+def _zscore(image, threshold):
+    """In place: subtract the mean of the head's pixels (above ``threshold``) and divide by
+    their standard deviation; a blank image (no such pixel, or no spread) stays as it is."""
+    head = image.mean(axis=0) > threshold
+    if not head.any():
+        return
+    values = image[:, head]
+    std = values.std()
+    if std > 0:
+        image -= values.mean()
+        image /= std
 
 
 def _check_size(size):

@@ -233,3 +233,64 @@ def test_real_paths_give_float_images_in_unit_range(real_data):
     assert X.shape == (253, 3, 64, 64) and X.dtype == np.float32
     assert X.min() >= 0 and X.max() <= 1
     assert (X.reshape(253, -1).std(axis=1) > 0.02).all()
+
+
+def _head_on_black(height=200, width=200, box=(50, 150, 40, 160)):
+    top, bottom, left, right = box
+    image = np.zeros((height, width), dtype=np.uint8)
+    yy, xx = np.mgrid[top:bottom, left:right]
+    image[top:bottom, left:right] = 60 + (yy - top) + (xx - left) // 2
+    return image
+
+
+def test_crop_foreground_keeps_the_heads_box():
+    image = _head_on_black()
+    cropped = ImageResizer((50, 60), channels=1, dtype="uint8", crop_foreground=True,
+                           crop_margin=0).transform([image])
+    expected = ImageResizer((50, 60), channels=1, dtype="uint8").transform(
+        [image[50:150, 40:160]])
+    np.testing.assert_array_equal(cropped, expected)
+    with_margin = ImageResizer((50, 60), channels=1, dtype="uint8", crop_foreground=True,
+                               crop_margin=0.1).transform([image])
+    np.testing.assert_array_equal(with_margin, ImageResizer(
+        (50, 60), channels=1, dtype="uint8").transform([image[40:160, 28:172]]))
+    blank = np.zeros((30, 40), dtype=np.uint8)
+    assert ImageResizer(8, crop_foreground=True).transform([blank]).max() == 0
+
+
+def test_percentile_standardisation_maps_the_1st_and_99th_percentiles_to_0_and_1():
+    rng = np.random.default_rng(0)
+    image = rng.integers(30, 120, size=(64, 64), dtype=np.uint8)
+    X = ImageResizer(64, channels=1, standardize="percentile").transform([image])
+    lo, hi = np.percentile(image, (1, 99))
+    expected = np.clip((image.astype(np.float64) - lo) / (hi - lo), 0, 1)
+    np.testing.assert_allclose(X[0, 0], expected, atol=0.5 / 255 + 1e-6)
+    assert X.min() == 0 and X.max() == 1
+    X8 = ImageResizer(64, channels=1, dtype="uint8", standardize="percentile").transform([image])
+    np.testing.assert_array_equal(X8[0, 0], np.rint(expected * 255))
+
+
+def test_zscore_standardisation_gives_the_head_zero_mean_and_unit_spread():
+    image = _head_on_black()
+    X = ImageResizer(100, standardize="zscore").transform([image])
+    head = ImageResizer(100, channels=1, dtype="uint8").transform([image])[0, 0] > 10
+    values = X[0][:, head]
+    assert abs(values.mean()) < 1e-5 and abs(values.std() - 1) < 1e-5
+    assert X[0][:, ~head].max() < -1  # the background, below every head pixel's mean
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"standardize": "minmax"}, "standardize"),
+        ({"standardize": "zscore", "dtype": "uint8"}, "dtype='float32'"),
+        ({"standardize": "zscore", "normalize": "imagenet"}, "normalize=None"),
+        ({"crop_foreground": "yes"}, "crop_foreground"),
+        ({"foreground_threshold": 300}, "foreground_threshold"),
+        ({"crop_margin": -0.1}, "crop_margin"),
+        ({"cache_dir": 3}, "cache_dir"),
+    ],
+)
+def test_bad_intensity_and_cache_parameters_are_named(params, match):
+    with pytest.raises(ValueError, match=match):
+        ImageResizer(**params).fit([])
