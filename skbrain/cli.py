@@ -1,30 +1,18 @@
-"""The ``skbrain`` command: the study's workflow from a shell.
+"""The ``skbrain`` command (``skbrain --help``): parsing, calls and printing only.
 
-Sub-commands::
-
-    skbrain models                                   # every model name, with its size
-    skbrain train --model wide --output wide.skbrain # split, train, test, save
-    skbrain train --model wide --min-recall 0.95     # ... deciding at a recall-first threshold
-    skbrain train --model compact --data A --test-data B --negative notumor  # across collections
-    skbrain evaluate wide.skbrain [--data B]         # the same test scores again, or on B
-    skbrain predict wide.skbrain scan1.jpg scan2.png # label and tumor probability
-    skbrain compare --models simple,wide,deep --repeats 3 --output results/
-    skbrain search --model wide --n-iter 20 --cv 3   # random search, grouped folds
-
-The images come from ``--data DIR`` (one sub-folder per class; DICOM or
-pictures), else ``SKBRAIN_DATA``, else :func:`~skbrain.datasets.fetch_brain_mri`.
-Errors in what was asked for end the command with exit status 2 and one line
-on standard error, before any training; ``--traceback`` shows the traceback.
-
-This module only parses, calls and prints: the steps are library functions
-(:func:`skbrain.training.train_and_save`, :func:`skbrain.datasets.load_images`,
-:func:`skbrain.evaluation.evaluate_saved_model`, :mod:`skbrain.search`,
-:mod:`skbrain.inference`, :mod:`skbrain.explain`, :mod:`skbrain.export`), so a
-notebook can do the same.
+The steps are library functions a notebook can call too:
+:func:`skbrain.datasets.load_images`, :func:`skbrain.training.train_and_save`,
+:func:`skbrain.training.search_model`, :func:`skbrain.evaluation.evaluate_saved_model`,
+:func:`skbrain.evaluation.compare_models`, :func:`skbrain.inference.predict_images`,
+:func:`skbrain.explain.save_gradcam_overlays` and :func:`skbrain.export.to_onnx`.
+Errors in what was asked for end with exit status 2 and one line on standard
+error, before any training; ``--traceback`` shows the traceback instead.
 """
 
 import argparse
+import contextlib
 import csv
+import functools
 import os
 import sys
 import time
@@ -34,7 +22,6 @@ import numpy as np
 
 from . import registry
 from ._version import __version__
-from .exceptions import ModelFileError
 from .training import parse_set_options
 
 __all__ = ["main", "build_parser", "parse_set_options"]
@@ -43,9 +30,12 @@ DEFAULT_OUTPUT = "skbrain-model.skbrain"
 SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 CLASS_NAMES = {0: "no tumor", 1: "tumor"}
-# Library errors about one argument start with its name; these are the CLI's options.
+# Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
-            "min_recall", "output"}
+            "min_recall", "output", "json"}
+
+
+_print = functools.partial(print, flush=True)
 
 
 class CLIError(Exception):
@@ -58,11 +48,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -------------------------------------------------------------------- helpers
-def _say(*parts, quiet=False):
-    if not quiet:
-        print(*parts, flush=True)
-
-
 def _ask(call, option, *args, **kwargs):
     """Run a library call; its ValueError becomes one line about the option it concerns."""
     try:
@@ -78,15 +63,12 @@ def _ask(call, option, *args, **kwargs):
 
 
 def _typed(parse, expected):
-    """An argparse type: ``parse`` returns the value, or None when out of range."""
+    """An argparse type: ``parse`` gives the value, or None when it is out of range."""
     def convert(text):
-        try:
-            value = parse(text)
-        except ValueError:
-            value = None
-        if value is None:
-            raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
-        return value
+        with contextlib.suppress(ValueError):
+            if (value := parse(text)) is not None:
+                return value
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
     return convert
 
 
@@ -106,15 +88,11 @@ def _label_name(label, names=None):
     return names.get(str(key), names.get(key, str(label))) if isinstance(key, int) else str(label)
 
 
-def _scores_table(name, scores, names, across):
+def _print_scores(name, scores, names, across):
     from .evaluation import scores_table
 
-    return scores_table(name, scores, ACROSS_COLUMNS if across else SCORE_COLUMNS,
-                        class_names=names)
-
-
-def _model_name(text, option):
-    return _ask(registry.normalize_model_name, option, text)
+    print(scores_table(name, scores, ACROSS_COLUMNS if across else SCORE_COLUMNS,
+                       class_names=names))
 
 
 def _estimators(args, names, verbose):
@@ -129,8 +107,7 @@ def _estimators(args, names, verbose):
 
 
 def _load_data(data_arg, *, fallback=None, negative=None, option="--data"):
-    """:func:`~skbrain.datasets.load_images` of ``--data``, ``SKBRAIN_DATA``, ``fallback``
-    or the download."""
+    """Images of ``--data``, else ``SKBRAIN_DATA``, else ``fallback``, else the download."""
     from .datasets import fetch_brain_mri, load_images
 
     if data_arg:
@@ -141,90 +118,64 @@ def _load_data(data_arg, *, fallback=None, negative=None, option="--data"):
         source, folder = "the model's data folder", fallback
     elif negative:
         raise CLIError("--negative needs --data: the downloaded images have two classes")
-    else:  # fetch_brain_mri chooses its own folder: the class folders' parent
-        fetched = fetch_brain_mri()
-        source, folder = "the data folder", (Path(os.path.abspath(fetched.data[0])).parent.parent
-                                             if hasattr(fetched, "target") else fetched)
+    else:  # the download's class folders' parent
+        folder = Path(os.path.abspath(fetch_brain_mri().data[0])).parents[1]
+        source = "the data folder"
     return _ask(load_images, source, folder, negative=negative)
 
 
-def _refuse_binary_options(data, **options):
-    """A two-class option asked of a multi-class folder stops here, before any training."""
-    from .training import check_binary_options
-
-    try:
-        check_binary_options(data.target, data.target_names, **options)
-    except ValueError as exc:
-        raise CLIError(f"{exc}; join the classes with --negative NAME (e.g. --negative "
-                       "notumor)") from None
-
-
-def _load(path, allow_pickle=False):
+def _load(args):
     from .persistence import load_model
 
-    try:
-        return load_model(path, return_info=True, allow_pickle=allow_pickle)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from None
-
-
-def _expand_images(items, plane="axial"):
-    """(images, scans): files, folders, NIfTI volumes and DICOM series as 2-D images."""
-    from .datasets import expand_scans
-
-    return _ask(expand_scans, "IMAGE", items, plane=plane)
+    return load_model(args.model, return_info=True, allow_pickle=args.allow_pickle)
 
 
 # ------------------------------------------------------------------- commands
 def _cmd_models(args):
-    rows = []
+    rows = [("name", "estimator", "parameters", "description")]
     for name in registry.list_models():
         if name == registry.TIMM_PREFIX + "<name>":
             rows.append((name, "TimmClassifier", "-", "any model of timm.list_models()"))
             continue
-        spec = registry.MODELS[name]
         try:
             count = f"{registry.model_parameter_count(name):,}"
         except ImportError:
             count = "n/a"
         except Exception as exc:  # a third-party builder failing must not hide the list
             count = f"? ({type(exc).__name__})"
+        spec = registry.MODELS[name]
         rows.append((name, spec.estimator_name, count, spec.description))
-    header = ("name", "estimator", "parameters", "description")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    for row in [header, tuple("-" * w for w in widths), *rows]:
-        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1]), row[2].rjust(widths[2]),
-                 row[3]]
-        print("  ".join(cells).rstrip())
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    rows.insert(1, tuple("-" * w for w in widths))
+    for a, b, c, d in rows:
+        print(f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c.rjust(widths[2])}  {d}".rstrip())
     return 0
 
 
 def _cmd_train(args):
     from .thresholds import describe_threshold
-    from .training import train_and_save
+    from .training import check_binary_options, check_train_arguments, train_and_save
 
-    name = _model_name(args.model, "--model")
+    name = _ask(registry.normalize_model_name, "--model", args.model)
     sets, estimators = _estimators(args, [name], 0 if args.quiet else 1)
-    if (args.search is not None or args.min_recall is not None) and args.cv < 2:
-        raise CLIError("--cv must be at least 2")
-    output = Path(args.output)
-    if output.is_dir():
-        raise CLIError(f"--output: '{output}' is a folder; give a file name such as "
-                       f"'{output / 'model.skbrain'}'")
-    if args.test_data and args.split_file:
-        raise CLIError("--test-data and --split-file both choose the test images; give one")
+    _ask(check_train_arguments, None, args.output, cv=args.cv, search=args.search,
+         min_recall=args.min_recall, test_data=args.test_data, split_file=args.split_file)
     data = _load_data(args.data, negative=args.negative)
     test_data = args.test_data and _load_data(args.test_data, negative=args.negative,
                                               option="--test-data")
-    _refuse_binary_options(data, **{"--min-recall": args.min_recall})
-    result = _ask(train_and_save, None, name, data, output, estimator=estimators[name],
+    try:  # a two-class option asked of more classes stops here, before any training
+        check_binary_options(data.target, data.target_names, **{"--min-recall": args.min_recall})
+    except ValueError as exc:
+        raise CLIError(f"{exc}; join the classes with --negative NAME (e.g. --negative "
+                       "notumor)") from None
+    result = _ask(train_and_save, None, name, data, args.output, estimator=estimators[name],
                   params=sets, test_data=test_data or None, split_file=args.split_file,
                   test_size=args.test_size, image_size=args.image_size, search=args.search,
                   cv=args.cv, min_recall=args.min_recall, random_state=args.seed,
                   keep_near_copies=args.keep_near_copies, verbose=0 if args.quiet else 1,
-                  log=lambda line: print(line, flush=True))
+                  log=_print)
     print(f"\ntest scores of {name} on {result.test_description}:")
-    print(_scores_table(name, result.scores, data.class_names, result.across))
+    _print_scores(name, result.scores, data.class_names, result.across)
     if result.threshold is not None:
         print(describe_threshold(result.threshold))
     *written, last = map(str, result.files.values())
@@ -238,44 +189,39 @@ def _cmd_evaluate(args):
     from .persistence import write_json
     from .training import check_output
 
-    model, info = _load(args.model, args.allow_pickle)
+    model, info = _load(args)
     meta = info.get("metadata") or {}
     saved = meta.get("data") or {}
     data = _load_data(args.data, fallback=saved.get("path"),
                       negative=args.negative or saved.get("negative"))
     if args.json:
-        try:
-            check_output(args.json, data.root)
-        except ValueError as exc:  # "output: ..." is --json's here
-            raise CLIError("--json" + str(exc)[len("output"):]) from None
+        _ask(check_output, None, args.json, data.root, name="json")
     result = _ask(evaluate_saved_model, None, model, data, meta,
                   keep_near_copies=args.keep_near_copies)
     print(f"test scores of {result.name} on {result.where}:")
     if result.n_near_copies is not None:
         what = "kept (--keep-near-copies)" if args.keep_near_copies else "left out"
         print(f"near-copies of the training images: {result.n_near_copies}; {what}")
-    print(_scores_table(result.name, result.scores, result.class_names, result.across))
+    _print_scores(result.name, result.scores, result.class_names, result.across)
     if args.json:
         write_json(args.json, {"command": "evaluate", "model_file": str(args.model),
-                               "model": result.name, "metrics": result.scores,
-                               "n_images": len(result.rows), "data": str(data.root),
-                               "files": [data.relpaths[i] for i in result.rows]})
+                               **result.report})
     return 0
 
 
 def _cmd_predict(args):
+    from .datasets import expand_scans
     from .inference import predict_images
 
-    model, info = _load(args.model, args.allow_pickle)
+    model, info = _load(args)
     names = (info.get("metadata") or {}).get("class_names")
-    images, scans = _expand_images(args.images, plane=args.plane)
+    images, scans = _ask(expand_scans, "IMAGE", args.images, plane=args.plane)
     header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label", "kind",
               "n_slices", "scan")
     width = max(len(str(p)) for p in images + [s for s in scans if s is not None])
-    out_file = open(args.output, "w", newline="") if args.output else None
-    try:
-        writers = [csv.writer(f, lineterminator="\n") for f in
-                   ([sys.stdout] if args.csv else []) + ([out_file] if out_file else [])]
+    with (open(args.output, "w", newline="") if args.output else contextlib.nullcontext()) as f:
+        writers = [csv.writer(out, lineterminator="\n") for out in
+                   ([sys.stdout] if args.csv else []) + ([f] if f else [])]
         for w in writers:
             w.writerow(header)
         if not args.csv:
@@ -291,35 +237,26 @@ def _cmd_predict(args):
                         if row.kind == "scan" else "")
                 print(f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}{scan}")
             sys.stdout.flush()
-    finally:
-        if out_file is not None:
-            out_file.close()
     return 0
 
 
-def _target_label(text, model):
-    """``--target`` as one of the model's labels: the label itself or its display name."""
-    from ._unwrap import unwrap
-
-    if text is None:
-        return None
-    classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
-    for label in classes:
-        if text in (str(label), _label_name(label)):
-            return label
-    raise CLIError(f"--target: {text!r} is not one of the model's classes "
-                   f"({', '.join(_label_name(c) for c in classes)})")
-
-
 def _cmd_explain(args):
+    from ._unwrap import unwrap
+    from .datasets import expand_scans
     from .explain import save_gradcam_overlays
 
-    model, _ = _load(args.model, args.allow_pickle)
-    paths, _ = _expand_images(args.images)
+    model, _ = _load(args)
+    paths, _ = _ask(expand_scans, "IMAGE", args.images)
     output = Path(args.output)
     if output.exists() and not output.is_dir():
         raise CLIError(f"--output: '{output}' is a file, not a folder")
-    target = _target_label(args.target, model)
+    target = None
+    if args.target is not None:  # a label of the model, or its display name
+        classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
+        target = next((c for c in classes if args.target in (str(c), _label_name(c))), None)
+        if target is None:
+            raise CLIError(f"--target: {args.target!r} is not one of the model's classes "
+                           f"({', '.join(_label_name(c) for c in classes)})")
     written = save_gradcam_overlays(model, paths, output, target=target,
                                     class_names=CLASS_NAMES)
     width = max(len(row["image"]) for row in written)
@@ -334,19 +271,17 @@ def _cmd_export(args):
     from ._unwrap import unwrap
     from .export import check_onnx, to_onnx
 
-    model, _ = _load(args.model, args.allow_pickle)
+    model, _ = _load(args)
     output = Path(args.onnx)
     if output.is_dir():
         raise CLIError(f"--onnx: '{output}' is a folder; give a file name such as "
                        f"'{output / 'model.onnx'}'")
     found = unwrap(model, caller="export")
-    estimator = found.estimator
-    size = tuple(int(v) for v in estimator.image_shape_[1:])
-    to_onnx(model, output, image_size=size)
+    shape = tuple(int(v) for v in found.estimator.image_shape_)
+    to_onnx(model, output, image_size=shape[1:])
     difference = check_onnx(output, model)
-    print(f"wrote {output}: {type(estimator).__name__}, input float32 (batch, "
-          f"{estimator.image_shape_[0]}, {size[0]}, {size[1]}) in [0, 1], outputs "
-          "probabilities and logits")
+    print(f"wrote {output}: {type(found.estimator).__name__}, input float32 (batch, "
+          f"{shape[0]}, {shape[1]}, {shape[2]}) in [0, 1], outputs probabilities and logits")
     print(f"parity: max |onnxruntime - predict_proba| = {difference:.2e} on 8 random images")
     if found.threshold is not None:
         print(f"note: the model decides tumor from probability {found.threshold:.4g} "
@@ -357,8 +292,7 @@ def _cmd_export(args):
 def _prepare(args, names):
     """Estimators, output folder and resized images of compare and search, checked first."""
     from .datasets import describe_images
-    from .preprocessing import ImageResizer
-    from .training import check_output
+    from .training import check_output, resize_images
 
     sets, estimators = _estimators(args, names, 0)
     output = Path(args.output)
@@ -366,28 +300,26 @@ def _prepare(args, names):
         raise CLIError(f"--output: '{output}' is a file, not a folder")
     data = _load_data(args.data, negative=args.negative)
     _ask(check_output, None, output / "results.csv", data.root)
-    _say(f"data: {describe_images(data)} in {data.root}", quiet=args.quiet)
-    start = time.perf_counter()
-    X = ImageResizer(size=args.image_size, n_jobs=-1).fit_transform(list(map(str, data.data)))
-    _say(f"decoded and resized {len(X)} images to {args.image_size}x{args.image_size} "
-         f"in {time.perf_counter() - start:.1f} s", quiet=args.quiet)
-    return sets, estimators, output, data, X
+    say = _print if not args.quiet else (lambda *a: None)
+    say(f"data: {describe_images(data)} in {data.root}")
+    X = resize_images(data.data, args.image_size, log=say)[1]
+    return sets, estimators, output, data, X, say
 
 
 def _cmd_compare(args):
     from .evaluation import compare_models
-    from .persistence import save_figure
     from .plotting import plot_comparison
 
     started = time.perf_counter()
-    names = [_model_name(n, "--models") for n in args.models.split(",") if n.strip()]
+    names = [_ask(registry.normalize_model_name, "--models", n)
+             for n in args.models.split(",") if n.strip()]
     if not names:
         raise CLIError("--models needs at least one model name")
     if len(set(names)) != len(names):
         raise CLIError(f"--models names a model twice: {args.models}")
-    _, estimators, output, data, X = _prepare(args, names)
-    _say(f"comparing {', '.join(names)} on {args.repeats} duplicate-aware split(s) "
-         f"(test size {args.test_size})...", quiet=args.quiet)
+    _, estimators, output, data, X, say = _prepare(args, names)
+    say(f"comparing {', '.join(names)} on {args.repeats} duplicate-aware split(s) "
+        f"(test size {args.test_size})...")
     try:
         table = compare_models(estimators, X, data.target, data.groups,
                                n_repeats=args.repeats, test_size=args.test_size,
@@ -397,53 +329,35 @@ def _cmd_compare(args):
             raise CLIError(f"--test-size: {exc}") from None
         raise
     print(f"\n{table}")
-    output.mkdir(parents=True, exist_ok=True)
-    table.to_csv(output / "comparison.csv")
-    table.to_markdown(output / "comparison.md")
-    table.to_json(output / "comparison.json")
     metrics = [m for m in table.metrics if not m.endswith("_seconds")]
-    save_figure(plot_comparison(table, metrics), output / "comparison.png")
-    print(f"\nwrote comparison.csv, comparison.md, comparison.json and comparison.png to "
-          f"{output} ({time.perf_counter() - started:.1f} s in all)")
+    *written, last = table.save(output, "comparison", figure=plot_comparison(table, metrics))
+    print(f"\nwrote {', '.join(written)} and {last} to {output} "
+          f"({time.perf_counter() - started:.1f} s in all)")
     return 0
 
 
 def _cmd_search(args):
-    from .evaluation import default_scoring
-    from .persistence import save_figure
-    from .search import default_search_space, plot_search, run_search, search_report
+    from .search import plot_search
+    from .training import search_model
 
     started = time.perf_counter()
-    name = _model_name(args.model, "--model")
-    sets, estimators, output, data, X = _prepare(args, [name])
-    space = {k: v for k, v in default_search_space(estimators[name]).items() if k not in sets}
-    _say(f"searching {len(space)} parameters of {name} ({', '.join(sorted(space))}): "
-         f"{args.n_iter} candidates x {args.cv} duplicate-aware folds...", quiet=args.quiet)
-    main_score = default_scoring(data.target)
-    scoring = ([main_score, "recall", "roc_auc"] if main_score == "f1" else
-               [main_score, "balanced_accuracy", "roc_auc_ovr"])
-    search = run_search(estimators[name], X, data.target, data.groups,
-                        param_distributions=space, n_iter=args.n_iter, cv=args.cv,
-                        scoring=scoring, refit=main_score, random_state=args.seed,
-                        scheduler=args.scheduler, verbose=0 if args.quiet else 1)
-    report = search_report(search)
-    print(f"\n{report}")
-    label = "F1" if main_score == "f1" else "macro F1"
-    print(f"\nbest parameters (CV {label} {search.best_score_:.3f}): {search.best_params_}")
-    output.mkdir(parents=True, exist_ok=True)
-    report.to_csv(output / "search.csv")
-    report.to_markdown(output / "search.md")
-    save_figure(plot_search(search), output / "search.png")
-    print(f"wrote search.csv, search.md and search.png to {output} "
+    name = _ask(registry.normalize_model_name, "--model", args.model)
+    sets, estimators, output, data, X, _ = _prepare(args, [name])
+    result = search_model(estimators[name], X, data.target, data.groups, fixed=sets,
+                          n_iter=args.n_iter, cv=args.cv, scheduler=args.scheduler,
+                          random_state=args.seed, verbose=0 if args.quiet else 1,
+                          log=_print, name=name)
+    search = result.search
+    print(f"\n{result.report}\n\nbest parameters (CV {result.score_name} "
+          f"{search.best_score_:.3f}): {search.best_params_}")
+    *written, last = result.report.save(output, "search", formats=("csv", "md"),
+                                        figure=plot_search(search))
+    print(f"wrote {', '.join(written)} and {last} to {output} "
           f"({time.perf_counter() - started:.1f} s in all)")
     return 0
 
 
 # --------------------------------------------------------------------- parser
-ALLOW_PICKLE_HELP = ("also load a model file of the old pickle format (skbrain 0.x); this runs "
-                     "any code the file holds, so only for files you trust")
-
-
 def build_parser():
     """Build the ``skbrain`` argument parser (all sub-commands)."""
     parser = _Parser(prog="skbrain", description="Train, evaluate, compare and apply brain MRI "
@@ -455,143 +369,113 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name, help, description, parents=()):
-        return commands.add_parser(name, help=help, description=description, parents=parents)
+        return commands.add_parser(name, help=help, description=description,
+                                   parents=parents).add_argument
 
-    data = _Parser(add_help=False)
-    data.add_argument("--data", metavar="DIR", help="folder with one subfolder per class, such "
-                      "as yes/ and no/, of pictures or DICOM files (default: $SKBRAIN_DATA, "
-                      "else the download)")
-    data.add_argument("--negative", metavar="CLASS", help="the class folder that means no tumor "
-                      "(e.g. notumor): every other class becomes tumor")
-    training = _Parser(add_help=False)
-    training.add_argument("--image-size", type=_positive_int, default=150, metavar="PX",
-                          help="side of the square images the network sees (default: 150)")
-    training.add_argument("--test-size", type=_test_size, default=0.25, metavar="SHARE",
-                          help="test share (or count) of a duplicate-aware stratified split "
-                               "(default: 0.25)")
-    training.add_argument("--set", action="append", metavar="KEY=VALUE",
-                          help="an estimator parameter, e.g. --set max_epochs=10 --set "
-                               "lr=3e-4 (repeatable; values are Python literals)")
-    training.add_argument("--device", default="auto",
-                          help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
-    training.add_argument("--seed", type=int, default=0,
-                          help="seeds the split and the estimator (default: 0)")
-    training.add_argument("--quiet", "-q", action="store_true",
-                          help="no progress output, only the results")
-    saved = _Parser(add_help=False)
+    data, training, saved = (_Parser(add_help=False) for _ in range(3))
+    add = data.add_argument
+    add("--data", metavar="DIR", help="folder with one subfolder per class, such as yes/ and "
+        "no/, of pictures or DICOM files (default: $SKBRAIN_DATA, else the download)")
+    add("--negative", metavar="CLASS", help="the class folder that means no tumor (e.g. "
+        "notumor): every other class becomes tumor; without it the classes stay as they are")
+    add = training.add_argument
+    add("--image-size", type=_positive_int, default=150, metavar="PX",
+        help="side of the square images the network sees (default: 150)")
+    add("--test-size", type=_test_size, default=0.25, metavar="SHARE",
+        help="test share (or count) of a duplicate-aware stratified split (default: 0.25)")
+    add("--set", action="append", metavar="KEY=VALUE", help="an estimator parameter, e.g. "
+        "--set max_epochs=10 --set lr=3e-4 (repeatable; values are Python literals)")
+    add("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1 ...")
+    add("--seed", type=int, default=0, help="seeds the split and the estimator (default: 0)")
+    add("--quiet", "-q", action="store_true", help="no progress output, only the results")
     saved.add_argument("model", metavar="MODEL", help="a .skbrain model file")
-    saved.add_argument("--allow-pickle", action="store_true", help=ALLOW_PICKLE_HELP)
+    saved.add_argument("--allow-pickle", action="store_true", help="also load a model file of "
+                       "the old pickle format (skbrain 0.x); this runs any code the file "
+                       "holds, so only for files you trust")
 
     command("models", "list the model names, with parameter counts",
             "List every model name that train and compare accept.")
-    train = command("train", "train, test and save one model", "Split the images "
-                    "(duplicate-aware, stratified), train a model, print its test scores and "
-                    "save the fitted pipeline, a metrics JSON, a figure of test predictions "
-                    "and a model card (Markdown).", [data, training])
-    train.add_argument("--model", required=True,
-                       help="a name from 'skbrain models' (e.g. wide, resnet18)")
-    train.add_argument("--split-file", metavar="FILE",
-                       help="JSON/CSV/text list of the test images (relative to the data "
-                            "folder); replaces --test-size. A metrics JSON works too")
-    train.add_argument("--search", type=_positive_int, metavar="N",
-                       help="tune first: a randomized search of N candidates over the "
-                            "model's default search space, grouped cross-validation")
-    train.add_argument("--cv", type=_positive_int, default=3, metavar="K",
-                       help="folds of the --search and --min-recall cross-validation "
-                            "(default: 3)")
-    train.add_argument("--min-recall", type=_share, metavar="R",
-                       help="recall-first decision: the highest tumor-probability threshold "
-                            "whose recall, in grouped cross-validation on the training "
-                            "images, is at least R (e.g. 0.95)")
-    train.add_argument("--test-data", metavar="DIR",
-                       help="test on this other collection instead of a split: train on all "
-                            "of --data; near-copies of training images are left out")
-    train.add_argument("--keep-near-copies", action="store_true",
-                       help="with --test-data, score near-copies of training images too")
-    train.add_argument("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE",
-                       help=f"model file (default: {DEFAULT_OUTPUT}); the metrics JSON, "
-                            "figures and model card go beside it")
+    add = command("train", "train, test and save one model", "Split the images "
+                  "(duplicate-aware, stratified), train a model, print its test scores and save "
+                  "the fitted pipeline, a metrics JSON, a figure of test predictions and a model "
+                  "card (Markdown).", [data, training])
+    add("--model", required=True, help="a name from 'skbrain models' (e.g. wide, resnet18)")
+    add("--split-file", metavar="FILE", help="JSON/CSV/text list of the test images (relative "
+        "to the data folder); replaces --test-size. A metrics JSON works too")
+    add("--search", type=_positive_int, metavar="N", help="tune first: a randomized search of N "
+        "candidates over the model's default search space, grouped cross-validation")
+    add("--cv", type=_positive_int, default=3, metavar="K",
+        help="folds of the --search and --min-recall cross-validation (default: 3)")
+    add("--min-recall", type=_share, metavar="R", help="recall-first decision: choose the "
+        "highest tumor-probability threshold whose recall, in grouped cross-validation on the "
+        "training images, is at least R (e.g. 0.95); the model then predicts tumor from that "
+        "threshold up")
+    add("--test-data", metavar="DIR", help="test on this other collection instead of a split: "
+        "train on all of --data; near-copies of training images are left out")
+    add("--keep-near-copies", action="store_true", help="with --test-data, score near-copies too")
+    add("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE", help=f"model file (default: "
+        f"{DEFAULT_OUTPUT}); the metrics JSON, figure and model card go beside it")
 
-    evaluate = command("evaluate", "test a saved model again", "Score a saved model on its "
-                       "saved test split (when the data folder is the one it was trained "
-                       "from), else on every image of the folder.", [saved, data])
-    evaluate.add_argument("--json", metavar="FILE", help="also write the scores as JSON")
-    evaluate.add_argument("--keep-near-copies", action="store_true", help="on another folder, "
-                          "also score the near-copies of the training images")
+    add = command("evaluate", "test a saved model again", "Score a saved model on its saved "
+                  "test split (when the data folder is the one it was trained from), else on "
+                  "every image of the folder.", [saved, data])
+    add("--json", metavar="FILE", help="also write the scores as JSON")
+    add("--keep-near-copies", action="store_true",
+        help="on another folder, also score the near-copies of the training images")
 
-    predict = command("predict", "label images with a saved model", "Print each image's "
-                      "predicted label and tumor probability, one line per image or slice "
-                      "and one per NIfTI volume or DICOM series.", [saved])
-    predict.add_argument("images", metavar="IMAGE", nargs="+", help="image files, DICOM "
-                         "files, NIfTI volumes (.nii, .nii.gz), or folders of them (DICOM "
-                         "files read as series)")
-    predict.add_argument("--csv", action="store_true", help="print CSV")
-    predict.add_argument("--output", metavar="FILE",
-                         help="also write the rows as CSV to FILE, as they come")
-    predict.add_argument("--aggregate", choices=("max", "mean"), default="max",
-                         help="a volume's or series' tumor probability from its slices' "
-                              "(default: max)")
-    predict.add_argument("--plane", choices=("axial", "coronal", "sagittal"), default="axial",
-                         help="the plane NIfTI volumes are cut in (default: axial)")
+    add = command("predict", "label images with a saved model", "Print each image's predicted "
+                  "label and tumor probability, one line per image or slice and one per NIfTI "
+                  "volume or DICOM series.", [saved])
+    add("images", metavar="IMAGE", nargs="+", help="image files, DICOM files, NIfTI volumes "
+        "(.nii, .nii.gz), or folders of them (DICOM files read as series)")
+    add("--csv", action="store_true", help="print CSV")
+    add("--output", metavar="FILE", help="also write the rows as CSV to FILE, as they come")
+    add("--aggregate", choices=("max", "mean"), default="max",
+        help="a volume's or series' tumor probability from its slices' (default: max)")
+    add("--plane", choices=("axial", "coronal", "sagittal"), default="axial",
+        help="the plane NIfTI volumes are cut in (default: axial)")
 
-    explain = command("explain", "Grad-CAM figures of a saved model's evidence", "Write one "
-                      "PNG per image: the image with the Grad-CAM map of the predicted class "
-                      "(or --target), the predicted label and its probability.", [saved])
-    explain.add_argument("images", metavar="IMAGE", nargs="+",
-                         help="image files, or folders of images")
-    explain.add_argument("--output", "-o", required=True, metavar="DIR",
-                         help="folder for the figures (created if needed)")
-    explain.add_argument("--target", metavar="LABEL", help="explain this class (e.g. tumor, "
-                         "'no tumor', 1) instead of the predicted one")
+    add = command("explain", "Grad-CAM figures of a saved model's evidence", "Write one PNG "
+                  "per image: the image with the Grad-CAM map of the predicted class (or "
+                  "--target), the predicted label and its probability.", [saved])
+    add("images", metavar="IMAGE", nargs="+", help="image files, or folders of images")
+    add("--output", "-o", required=True, metavar="DIR",
+        help="folder for the figures (created if needed)")
+    add("--target", metavar="LABEL",
+        help="explain this class (e.g. tumor, 'no tumor', 1) instead of the predicted one")
 
-    export = command("export", "write a saved model's network as ONNX", "Export the network "
-                     "(with a softmax) as ONNX at the trained image size and check it against "
-                     "the model in ONNX Runtime.", [saved])
-    export.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    add = command("export", "write a saved model's network as ONNX", "Export the network (with "
+                  "a softmax) as ONNX at the trained image size and check it against the model "
+                  "in ONNX Runtime.", [saved])
+    add("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
 
-    compare = command("compare", "compare models on the same splits", "Train each model on "
-                      "the same duplicate-aware splits (one per repeat) and write the table "
-                      "of mean ± sd scores as CSV, Markdown, JSON and a bar chart.",
-                      [data, training])
-    compare.add_argument("--models", required=True, metavar="NAMES",
-                         help="comma-separated names, e.g. simple,two-conv,wide,deep,pyramid")
-    compare.add_argument("--repeats", type=_positive_int, default=5, metavar="N",
-                         help="number of random splits (default: 5)")
-    compare.add_argument("--output", "-o", default=".", metavar="DIR",
-                         help="folder for comparison.csv/.md/.json/.png (default: .)")
+    add = command("compare", "compare models on the same splits", "Train each model on the "
+                  "same duplicate-aware splits (one per repeat) and write the table of mean ± "
+                  "sd scores as CSV, Markdown, JSON and a bar chart.", [data, training])
+    add("--models", required=True, metavar="NAMES",
+        help="comma-separated names, e.g. simple,two-conv,wide,deep,pyramid")
+    add("--repeats", type=_positive_int, default=5, metavar="N", help="random splits (default: 5)")
+    add("--output", "-o", default=".", metavar="DIR", help="folder for comparison.* (default: .)")
 
-    search = command("search", "random search of a model's hyperparameters", "Random search "
-                     "over the model's shipped search space (parameters fixed with --set are "
-                     "left out), scored by F1, recall and ROC AUC with duplicate-aware grouped "
-                     "folds; writes the ranked table and a plot.", [data, training])
-    search.add_argument("--model", required=True, help="model name (see: skbrain models)")
-    search.add_argument("--n-iter", type=_positive_int, default=20, metavar="N",
-                        help="number of candidates (default: 20)")
-    search.add_argument("--cv", type=_positive_int, default=3, metavar="K",
-                        help="grouped folds per candidate (default: 3)")
-    search.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler, e.g. "
-                        "tcp://host:8786: candidates run on its workers")
-    search.add_argument("--output", "-o", default=".", metavar="DIR",
-                        help="folder for search.csv/.md/.png (default: .)")
+    add = command("search", "random search of a model's hyperparameters", "Random search over "
+                  "the model's shipped search space (parameters fixed with --set are left out), "
+                  "scored by F1, recall and ROC AUC with duplicate-aware grouped folds; writes "
+                  "the ranked table and a plot.", [data, training])
+    add("--model", required=True, help="model name (see: skbrain models)")
+    add("--n-iter", type=_positive_int, default=20, metavar="N", help="candidates (default: 20)")
+    add("--cv", type=_positive_int, default=3, metavar="K", help="grouped folds (default: 3)")
+    add("--scheduler", metavar="ADDRESS",
+        help="a Dask scheduler, e.g. tcp://host:8786: candidates run on its workers")
+    add("--output", "-o", default=".", metavar="DIR", help="folder for search.* (default: .)")
     return parser
 
 
 def main(argv=None):
-    """Run the ``skbrain`` command; return its exit status.
+    """Run ``skbrain`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
-    Parameters
-    ----------
-    argv : list of str, default=None
-        The arguments after ``skbrain``; ``None`` reads ``sys.argv``.
+    0 on success, 2 for a bad request (one line on stderr), 1 for a failure
+    while running, 130 when interrupted.
 
-    Returns
-    -------
-    int
-        0 on success, 2 for a bad request (one line on stderr), 1 for a
-        failure while running, 130 when interrupted.
-
-    Examples
-    --------
     >>> main(["--version"])  # doctest: +ELLIPSIS
     skbrain ...
     0
@@ -610,15 +494,15 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("skbrain: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ModelFileError, ValueError, FileNotFoundError,
-            OSError, ImportError, RuntimeError, MemoryError) as exc:
+    except (CLIError, ValueError, OSError, ImportError, RuntimeError, MemoryError) as exc:
         if "--traceback" in argv:
             raise
-        bad_request = isinstance(exc, (CLIError, ValueError, FileNotFoundError))
+        # A bad request (ModelFileError is a ValueError) is exit status 2; a failure, 1.
+        request = isinstance(exc, (CLIError, ValueError, FileNotFoundError))
         text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-        print(f"skbrain: error: {'' if bad_request else type(exc).__name__ + ': '}{text}",
+        print(f"skbrain: error: {'' if request else type(exc).__name__ + ': '}{text}",
               file=sys.stderr)
-        return 2 if bad_request else 1
+        return 2 if request else 1
     finally:
         sys.stdout.flush()
 

@@ -474,7 +474,9 @@ def evaluate_saved_model(model, data, metadata=None, *, keep_near_copies=False, 
         ``rows`` (their positions in ``data``), ``scores``, ``across``
         (False only on the saved split of the training folder, where the
         metrics are the study's four), ``n_near_copies`` (None when not
-        checked) and ``class_names``.
+        checked), ``class_names`` and ``report`` (what ``skbrain evaluate
+        --json`` writes: the model, metrics, number of images, folder and the
+        files scored).
 
     Raises
     ------
@@ -502,7 +504,7 @@ def evaluate_saved_model(model, data, metadata=None, *, keep_near_copies=False, 
                                        labels=np.asarray(model.classes_))
         out.update(where=f"the saved test split: {describe_images(data, rows)}", rows=rows,
                    scores=scores, across=test_root != saved_root)
-        return out
+        return _with_report(out, data)
     where = f"all {describe_images(data)} in {data.root}"
     train_root = Path(saved_root) if saved_root else None
     if train_root is not None and train_root.resolve() == data.root and not same_folder:
@@ -523,7 +525,14 @@ def evaluate_saved_model(model, data, metadata=None, *, keep_near_copies=False, 
         raise ValueError(f"data: {exc}") from None
     out.update(where=where, rows=result.kept, scores=result.scores, across=True,
                n_near_copies=None if train_paths is None else result.n_near_copies)
-    return out
+    return _with_report(out, data)
+
+
+def _with_report(result, data):
+    result.report = {"model": result.name, "metrics": result.scores,
+                     "n_images": len(result.rows), "data": str(data.root),
+                     "files": [data.relpaths[i] for i in result.rows]}
+    return result
 
 
 # --------------------------------------------------------------------- splits
@@ -1004,6 +1013,38 @@ class ResultsTable:
         for row in rows:
             writer.writerow({k: "" if _is_missing(v) else v for k, v in row.items()})
         return self._emit(out.getvalue(), path)
+
+    def save(self, folder, stem, *, formats=("csv", "md", "json"), figure=None):
+        """Write the table as ``<stem>.<format>`` files (and ``figure`` as ``<stem>.png``).
+
+        Parameters
+        ----------
+        folder : str or path-like
+            Created if needed.
+        stem : str
+            File name without the suffix, e.g. ``"comparison"``.
+        formats : iterable of {"csv", "md", "json"}, default=("csv", "md", "json")
+        figure : matplotlib Figure, default=None
+            Saved too (:func:`skbrain.persistence.save_figure`).
+
+        Returns
+        -------
+        list of str
+            The file names written, in order.
+        """
+        from .persistence import save_figure
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        writers = {"csv": self.to_csv, "md": self.to_markdown, "json": self.to_json}
+        names = []
+        for suffix in formats:
+            writers[suffix](folder / f"{stem}.{suffix}")
+            names.append(f"{stem}.{suffix}")
+        if figure is not None:
+            save_figure(figure, folder / f"{stem}.png")
+            names.append(f"{stem}.png")
+        return names
 
     def to_json(self, path=None):
         """``{"metrics", "rows", "records"}`` as JSON text, NaN as ``null``."""

@@ -23,8 +23,9 @@ from sklearn.utils import Bunch
 
 from .evaluation import classification_scores, is_multiclass, predict_with_proba
 
-__all__ = ["build_estimator", "check_binary_options", "check_output", "fit_and_test",
-           "parse_set_options", "train_and_save"]
+__all__ = ["build_estimator", "check_binary_options", "check_output", "check_train_arguments",
+           "fit_and_test", "parse_set_options", "resize_images", "search_model",
+           "train_and_save"]
 
 PREDICTION_FIGURE_IMAGES = 12
 
@@ -234,13 +235,22 @@ def fit_and_test(estimator, X_train, y_train, X_test, y_test, *, groups=None, se
                  predict_seconds=predict_seconds)
 
 
-def check_output(path, *folders):
+def check_output(path, *folders, name="output"):
     """Refuse to write ``path`` inside any of the data ``folders``: the images stay untouched.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file to be written.
+    *folders : str or path-like
+        The data folders.
+    name : str, default="output"
+        The argument's name, which the message starts with.
 
     Raises
     ------
     ValueError
-        Starting ``"output: "``, naming the path and the folder.
+        Naming the path and the folder.
 
     Examples
     --------
@@ -254,8 +264,67 @@ def check_output(path, *folders):
     for folder in folders:
         root = Path(folder).resolve()
         if resolved == root or root in resolved.parents:
-            raise ValueError(f"output: '{path}' is inside the data folder '{root}'; skbrain "
+            raise ValueError(f"{name}: '{path}' is inside the data folder '{root}'; skbrain "
                              "never writes there")
+
+
+def check_train_arguments(output, *, cv=3, search=None, min_recall=None, test_data=None,
+                          split_file=None):
+    """The checks of :func:`train_and_save`'s arguments that need no images, done first.
+
+    Raises
+    ------
+    ValueError
+        Starting with the argument's name: ``cv`` below 2 with a search or a
+        recall floor, an ``output`` that is a folder, or both ``test_data``
+        and ``split_file``.
+
+    Examples
+    --------
+    >>> check_train_arguments("model.skbrain", cv=1, min_recall=0.9)
+    Traceback (most recent call last):
+    ...
+    ValueError: cv: must be at least 2 for the search and the threshold's cross-validation
+    """
+    if (search is not None or min_recall is not None) and cv < 2:
+        raise ValueError("cv: must be at least 2 for the search and the threshold's "
+                         "cross-validation")
+    if Path(output).is_dir():
+        raise ValueError(f"output: '{output}' is a folder; give a file name such as "
+                         f"'{Path(output) / 'model.skbrain'}'")
+    if test_data is not None and split_file:
+        raise ValueError("test_data: give it or split_file, not both (each chooses the test "
+                         "images)")
+
+
+def resize_images(images, image_size, *, log=None):
+    """Decode and resize images once, in threads, for the fits that follow.
+
+    Parameters
+    ----------
+    images : sequence of paths
+    image_size : int
+        Side of the square images.
+    log : callable, default=None
+        Receives one line with the count and the time taken.
+
+    Returns
+    -------
+    resizer : :class:`~skbrain.preprocessing.ImageResizer`
+        Fitted; the first step of the saved pipeline.
+    X : ndarray
+    seconds : float
+    """
+    from .preprocessing import ImageResizer
+
+    resizer = ImageResizer(size=image_size, n_jobs=-1)
+    start = time.perf_counter()
+    X = resizer.fit_transform([str(p) for p in images])
+    seconds = time.perf_counter() - start
+    if log is not None:
+        log(f"decoded and resized {len(X)} images to {image_size}x{image_size} "
+            f"in {seconds:.1f} s")
+    return resizer, X, seconds
 
 
 def _sibling(output, suffix):
@@ -413,7 +482,6 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     from .model_card import model_card
     from .persistence import _versions, report_jsonable, save_figure, save_model, write_json
     from .plotting import plot_confusion_matrix, plot_predictions
-    from .preprocessing import ImageResizer
 
     started = time.perf_counter()
     say = log if verbose else (lambda *_: None)
@@ -421,12 +489,12 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     if estimator is None:
         estimator = build_estimator(name, params, random_state=random_state,
                                     verbose=int(verbose))
+    check_train_arguments(output, cv=cv, search=search, min_recall=min_recall,
+                          test_data=test_data, split_file=split_file)
     output = Path(output)
     check_output(output, data.root, *([test_data.root] if test_data is not None else []))
     say(f"data: {describe_images(data)} in {data.root}")
     if test_data is not None:
-        if split_file:
-            raise ValueError("test_data and split_file both choose the test images; give one")
         if data.multiclass and list(test_data.target_names) != list(data.target_names):
             raise ValueError(f"test_data: its classes {list(test_data.target_names)} are not "
                              f"those of the training images {list(data.target_names)}")
@@ -451,25 +519,12 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         train, test, split_info = _split(data, split_file, test_size, random_state)
         say(f"split: train {describe_images(data, train)}, test {describe_images(data, test)}")
 
-    resizer = ImageResizer(size=image_size, n_jobs=-1)
-    start = time.perf_counter()
-    X = resizer.fit_transform(list(map(str, data.data)))
-    load_seconds = time.perf_counter() - start
-    say(f"decoded and resized {len(X)} images to {image_size}x{image_size} "
-        f"in {load_seconds:.1f} s")
+    resizer, X, load_seconds = resize_images(data.data, image_size, log=say)
     test_paths = [str(test_data.data[i]) for i in test]
-    if test_data is data:
-        X_test = X[test]
-    else:
-        start = time.perf_counter()
-        X_test = resizer.transform(test_paths)
-        say(f"decoded and resized {len(test)} images to {image_size}x{image_size} "
-            f"in {time.perf_counter() - start:.1f} s")
+    X_test = X[test] if test_data is data else resize_images(test_paths, image_size, log=say)[1]
     y, y_test, groups = data.target, test_data.target[test], np.asarray(data.groups)
     say(f"training {name} ({type(estimator).__name__}) on {len(train)} images...")
     if search is not None or min_recall is not None:  # folds checked before fitting
-        if cv < 2:
-            raise ValueError("cv: must be at least 2")
         _prefixed("cv", lambda: next(StratifiedGroupKFold(cv).split(X[train], y[train],
                                                                     groups[train])))
     try:
@@ -533,3 +588,59 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     return Bunch(model=model, estimator=estimator, scores=scores, threshold=result.threshold,
                  test_description=describe_images(test_data, test),
                  across=test_data is not data, report=report, files=files)
+
+
+def search_model(estimator, X, y, groups=None, *, fixed=(), n_iter=20, cv=3, scheduler=None,
+                 random_state=0, verbose=0, log=print, name=None):
+    """Randomized search over the model's default space, scored as ``skbrain search`` does.
+
+    The parameters in ``fixed`` are left out of the space; the folds are
+    grouped; candidates are ranked by F1 (two classes) or macro F1, and
+    recall and ROC AUC (or balanced accuracy and one-vs-rest ROC AUC) are
+    scored too.
+
+    Parameters
+    ----------
+    estimator : skbrain estimator
+        Unfitted.
+    X : ndarray
+        Resized images.
+    y : array-like of shape (n_samples,)
+    groups : array-like of shape (n_samples,), default=None
+        Duplicate groups; each stays in one fold.
+    fixed : iterable of str, default=()
+        Parameters the user set.
+    n_iter, cv : int, default=20, 3
+    scheduler : str, default=None
+        A Dask scheduler address (:func:`skbrain.search.run_search`).
+    random_state : int, default=0
+    verbose : int, default=0
+        Progress, and a line through ``log`` naming the searched parameters.
+    log : callable, default=print
+    name : str, default=None
+        The model's name in that line (default: the estimator's class).
+
+    Returns
+    -------
+    Bunch
+        ``search`` (the fitted search), ``report``
+        (:func:`skbrain.search.search_report`) and ``score_name``
+        (``"F1"`` or ``"macro F1"``).
+    """
+    from .evaluation import default_scoring
+    from .search import default_search_space, run_search, search_report
+
+    fixed = set(fixed)
+    space = {k: v for k, v in default_search_space(estimator).items() if k not in fixed}
+    if verbose:
+        log(f"searching {len(space)} parameters of {name or type(estimator).__name__} "
+            f"({', '.join(sorted(space))}): {n_iter} candidates x {cv} duplicate-aware "
+            "folds...")
+    main_score = default_scoring(y)
+    scoring = ([main_score, "recall", "roc_auc"] if main_score == "f1" else
+               [main_score, "balanced_accuracy", "roc_auc_ovr"])
+    search = run_search(estimator, X, y, groups, param_distributions=space, n_iter=n_iter,
+                        cv=cv, scoring=scoring, refit=main_score, random_state=random_state,
+                        scheduler=scheduler, verbose=verbose)
+    return Bunch(search=search, report=search_report(search),
+                 score_name="F1" if main_score == "f1" else "macro F1")
