@@ -491,6 +491,7 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
                                     verbose=int(verbose))
     check_train_arguments(output, cv=cv, search=search, min_recall=min_recall,
                           test_data=test_data, split_file=split_file)
+    check_binary_options(data.target, data.target_names, min_recall=min_recall)
     output = Path(output)
     check_output(output, data.root, *([test_data.root] if test_data is not None else []))
     say(f"data: {describe_images(data)} in {data.root}")
