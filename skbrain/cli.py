@@ -33,8 +33,6 @@ CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 # Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
             "min_recall", "output", "json"}
-
-
 _print = functools.partial(print, flush=True)
 
 
@@ -412,7 +410,8 @@ def build_parser():
         "threshold up")
     add("--test-data", metavar="DIR", help="test on this other collection instead of a split: "
         "train on all of --data; near-copies of training images are left out")
-    add("--keep-near-copies", action="store_true", help="with --test-data, score near-copies too")
+    add("--keep-near-copies", action="store_true",
+        help="with --test-data, score near-copies of training images too")
     add("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE", help=f"model file (default: "
         f"{DEFAULT_OUTPUT}); the metrics JSON, figure and model card go beside it")
 
@@ -454,7 +453,8 @@ def build_parser():
                   "sd scores as CSV, Markdown, JSON and a bar chart.", [data, training])
     add("--models", required=True, metavar="NAMES",
         help="comma-separated names, e.g. simple,two-conv,wide,deep,pyramid")
-    add("--repeats", type=_positive_int, default=5, metavar="N", help="random splits (default: 5)")
+    add("--repeats", type=_positive_int, default=5, metavar="N",
+        help="number of random splits (default: 5)")
     add("--output", "-o", default=".", metavar="DIR", help="folder for comparison.* (default: .)")
 
     add = command("search", "random search of a model's hyperparameters", "Random search over "

@@ -128,6 +128,7 @@ def load_images(folder, *, negative=None):
         bunch, kind = load_dicom(path), "dicom"
         if joined is not None:
             bunch.original_target = bunch.target
+            bunch.original_target_names = bunch.target_names
             bunch.target, names = binarize_classes(bunch.target, bunch.target_names, joined)
             bunch.target_names = np.array(names, dtype=str)
     else:
