@@ -5,6 +5,9 @@
   the expected calibration error when probabilities are given; for more than
   two classes macro and weighted F1, per-class precision and recall,
   one-vs-rest ROC AUC and the confusion matrix.
+* :func:`evaluate_saved_model` scores a saved model again: on its saved test
+  split where the folder is the one it was trained from, else on a whole
+  folder without the near-copies of its training images.
 * :func:`cross_collection_near_copies` finds the test images of another
   collection that have a near-copy among the training images.
 * :class:`StratifiedGroupShuffleSplit` and :func:`train_test_split_grouped`
@@ -31,6 +34,7 @@ import io
 import json
 import math
 import numbers
+import os
 import sys
 import time
 from pathlib import Path
@@ -57,6 +61,7 @@ __all__ = [
     "cross_collection_near_copies",
     "default_scoring",
     "evaluate_across",
+    "evaluate_saved_model",
     "is_multiclass",
     "predict_with_proba",
     "read_split_file",
@@ -442,6 +447,92 @@ def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_
                                    labels=classes)
     return Bunch(scores=scores, near_copies=copies, n_near_copies=int(copies.sum()), kept=kept,
                  y_pred=y_pred, proba=proba)
+
+
+def evaluate_saved_model(model, data, metadata=None, *, keep_near_copies=False, n_jobs=-1):
+    """Score a saved model on its saved test split, or on every image of another folder.
+
+    Parameters
+    ----------
+    model : fitted Pipeline
+        As :func:`skbrain.persistence.load_model` returns it.
+    data : Bunch
+        The images, from :func:`skbrain.datasets.load_images`.
+    metadata : dict, default=None
+        The model file's metadata (``skbrain train`` records the data
+        folder, the split and the class names there).
+    keep_near_copies : bool, default=False
+        On another folder, also score the images that have a near-copy among
+        the model's training images (when those can still be read).
+    n_jobs : int, default=-1
+        Decoding threads of the near-copy check.
+
+    Returns
+    -------
+    Bunch
+        ``name`` (the model), ``where`` (which images were scored, in words),
+        ``rows`` (their positions in ``data``), ``scores``, ``across``
+        (False only on the saved split of the training folder, where the
+        metrics are the study's four), ``n_near_copies`` (None when not
+        checked), ``class_names`` and ``report`` (what ``skbrain evaluate
+        --json`` writes: the model, metrics, number of images, folder and the
+        files scored).
+
+    Raises
+    ------
+    ValueError
+        Starting ``"data: "``, when the images' labels are not the model's.
+    """
+    from sklearn.utils import Bunch
+
+    from .datasets import describe_images
+
+    meta = metadata or {}
+    saved_root = (meta.get("data") or {}).get("path")
+    split = meta.get("split") or {}
+    test_files = split.get("test")
+    test_root = split.get("test_data") or saved_root
+    same_folder = test_root is not None and Path(test_root).resolve() == data.root
+    name = meta.get("model") or type(model).__name__
+    paths = [str(p) for p in data.data]
+    out = Bunch(name=name, class_names=meta.get("class_names") or {}, n_near_copies=None)
+    if test_files and same_folder and set(test_files) <= set(data.relpaths):
+        index = {rel: i for i, rel in enumerate(data.relpaths)}
+        rows = np.array([index[rel] for rel in test_files])
+        y_pred, proba = predict_with_proba(model, [paths[i] for i in rows])
+        scores = classification_scores(data.target[rows], y_pred, proba,
+                                       labels=np.asarray(model.classes_))
+        out.update(where=f"the saved test split: {describe_images(data, rows)}", rows=rows,
+                   scores=scores, across=test_root != saved_root)
+        return _with_report(out, data)
+    where = f"all {describe_images(data)} in {data.root}"
+    train_root = Path(saved_root) if saved_root else None
+    if train_root is not None and train_root.resolve() == data.root and not same_folder:
+        where += " (the training folder: the model was trained on these images)"
+    elif test_files:
+        where += " (not the training folder, or changed: the saved split does not apply)"
+    else:
+        where += " (no saved split: the model may have been trained on some of them)"
+    train_paths = None
+    if split.get("train") and train_root is not None and train_root.is_dir() and (
+            train_root.resolve() != data.root):
+        train_paths = [str(train_root / rel) for rel in split["train"]]
+        train_paths = [p for p in train_paths if os.path.exists(p)] or None
+    try:
+        result = evaluate_across(model, paths, data.target, train_images=train_paths,
+                                 drop_near_copies=not keep_near_copies, n_jobs=n_jobs)
+    except ValueError as exc:
+        raise ValueError(f"data: {exc}") from None
+    out.update(where=where, rows=result.kept, scores=result.scores, across=True,
+               n_near_copies=None if train_paths is None else result.n_near_copies)
+    return _with_report(out, data)
+
+
+def _with_report(result, data):
+    result.report = {"model": result.name, "metrics": result.scores,
+                     "n_images": len(result.rows), "data": str(data.root),
+                     "files": [data.relpaths[i] for i in result.rows]}
+    return result
 
 
 # --------------------------------------------------------------------- splits
@@ -922,6 +1013,38 @@ class ResultsTable:
         for row in rows:
             writer.writerow({k: "" if _is_missing(v) else v for k, v in row.items()})
         return self._emit(out.getvalue(), path)
+
+    def save(self, folder, stem, *, formats=("csv", "md", "json"), figure=None):
+        """Write the table as ``<stem>.<format>`` files (and ``figure`` as ``<stem>.png``).
+
+        Parameters
+        ----------
+        folder : str or path-like
+            Created if needed.
+        stem : str
+            File name without the suffix, e.g. ``"comparison"``.
+        formats : iterable of {"csv", "md", "json"}, default=("csv", "md", "json")
+        figure : matplotlib Figure, default=None
+            Saved too (:func:`skbrain.persistence.save_figure`).
+
+        Returns
+        -------
+        list of str
+            The file names written, in order.
+        """
+        from .persistence import save_figure
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        writers = {"csv": self.to_csv, "md": self.to_markdown, "json": self.to_json}
+        names = []
+        for suffix in formats:
+            writers[suffix](folder / f"{stem}.{suffix}")
+            names.append(f"{stem}.{suffix}")
+        if figure is not None:
+            save_figure(figure, folder / f"{stem}.png")
+            names.append(f"{stem}.png")
+        return names
 
     def to_json(self, path=None):
         """``{"metrics", "rows", "records"}`` as JSON text, NaN as ``null``."""

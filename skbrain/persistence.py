@@ -72,6 +72,9 @@ __all__ = [
     "FORMAT_VERSION",
     "PickleFileWarning",
     "atomic_write",
+    "report_jsonable",
+    "save_figure",
+    "write_json",
     "hub_readme",
     "load_model",
     "push_to_hub",
@@ -153,6 +156,54 @@ def atomic_write(path, mode="wb", **open_kwargs):
         except FileNotFoundError:
             pass
         raise
+
+
+
+def report_jsonable(value):
+    """A report's value as JSON: numpy to Python, NaN and infinity to None, others by repr.
+
+    Unlike a model file's metadata (which refuses what it cannot keep), a
+    report keeps every entry readable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> report_jsonable({"f1": np.float32(0.5), 1: [float("nan"), (2, 3)], "x": {1}})
+    {'f1': 0.5, '1': [None, [2, 3]], 'x': '{1}'}
+    """
+    if isinstance(value, dict):
+        return {str(k): report_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [report_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return repr(value)
+
+
+def write_json(path, data):
+    """Write a report as indented JSON (:func:`report_jsonable`) through :func:`atomic_write`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "report.json"
+    >>> write_json(target, {"recall": float("nan")})
+    >>> json.loads(target.read_text(encoding="utf-8"))
+    {'recall': None}
+    """
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        json.dump(report_jsonable(data), f, indent=2)
+        f.write("\n")
+
+
+def save_figure(fig, path, *, dpi=100):
+    """Save a matplotlib figure as PNG through :func:`atomic_write`."""
+    with atomic_write(path, "wb") as f:
+        fig.savefig(f, format="png", dpi=dpi)
 
 
 def _versions():

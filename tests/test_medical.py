@@ -307,6 +307,30 @@ def test_pipeline_fits_on_dicom_and_nifti_slices_with_patient_groups(series_fold
     assert fitted.predict_proba(slices.data[:5]).shape == (5, 2)
 
 
+def test_skbrain_train_splits_a_dicom_folder_by_patient(series_folder, tmp_path, capsys):
+    import json
+
+    model = tmp_path / "m.skbrain"
+    code = main(["train", "--model", "simple", "--data", str(series_folder), "--image-size",
+                 "16", "--set", "max_epochs=1", "--set", "n_kernels=4", "--set", "verbose=0",
+                 "--test-size", "0.5", "--output", str(model)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "data: 24 images (12 tumor, 12 no tumor) from 4 patients (DICOM) in" in out
+    assert "test 12 images (6 tumor, 6 no tumor) from 2 patients (DICOM)" in out
+    report = json.loads((tmp_path / "m.metrics.json").read_text())
+    assert report["data"]["kind"] == "dicom"
+    # Files are <class>/<patient>/IMnnnn: no patient on both sides of the split.
+    patients = {side: {rel.split("/")[1] for rel in report["split"][side]}
+                for side in ("train", "test")}
+    assert len(patients["train"]) == len(patients["test"]) == 2
+    assert not patients["train"] & patients["test"]
+    card = (tmp_path / "m.model_card.md").read_text()
+    assert "from 4 patients (PatientID)" in card
+    assert main(["evaluate", str(model), "--data", str(series_folder)]) == 0
+    assert "on the saved test split: 12 images" in capsys.readouterr().out
+
+
 def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path, capsys):
     flat = tmp_path / "flat"
     for ref, label in zip(load_dicom(series_folder).data, load_dicom(series_folder).target,
@@ -315,9 +339,10 @@ def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path,
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{len(list(out.iterdir()))}.dcm").write_bytes(open(ref, "rb").read())
     model = tmp_path / "m.skbrain"
+    # Four patients, grouped by PatientID: half of them test.
     code = main(["train", "--model", "simple", "--data", str(flat), "--image-size", "16",
                  "--set", "max_epochs=1", "--set", "n_kernels=4", "--quiet",
-                 "--output", str(model)])
+                 "--test-size", "0.5", "--output", str(model)])
     assert code == 0
     capsys.readouterr()
     volume = tmp_path / "vol.nii.gz"

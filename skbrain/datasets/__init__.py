@@ -9,11 +9,14 @@
   tumour-like blob, for tests and examples that need no data files.
 - :func:`load_dicom` and :func:`load_nifti` list DICOM series and NIfTI volumes
   as 2-D slices, with groups from the PatientID (needs ``skbrain[medical]``).
+- :func:`load_images` reads a folder of class sub-folders with whichever of
+  the two fits its files (DICOM by content), adding what reports need.
 """
 
 from ._brain_mri import binarize_classes, describe_labels, get_data_home, load_brain_mri
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
+from ._folder import describe_images, holds_dicom, load_images
 from ._medical import expand_scans, load_dicom, load_nifti
 from ._synthetic import make_synthetic_mri
 
@@ -28,4 +31,7 @@ __all__ = [
     "load_dicom",
     "load_nifti",
     "expand_scans",
+    "load_images",
+    "describe_images",
+    "holds_dicom",
 ]
