@@ -45,6 +45,7 @@ from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
 from torch import nn
 
 from ._malloc import tune_malloc
+from ._params import fill_new_params
 from .augmentation import MAX_TTA, augment_batch, tta_views
 
 __all__ = ["BaseCNNClassifier", "resolve_device"]
@@ -889,6 +890,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         super().__setstate__(state)
+        fill_new_params(self)
         net = state.get("net_")
         if net is not None and state.get("device_") != str(net.device):
             # skorch maps a CUDA-fitted net onto the CPU where CUDA is missing.

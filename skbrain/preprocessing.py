@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from . import _cache
 from ._cache import clear_image_cache
 from ._imageio import _read_image, turbo_available
+from ._params import fill_new_params
 
 __all__ = ["ImageResizer", "clear_image_cache"]
 
@@ -163,6 +164,10 @@ class ImageResizer(TransformerMixin, BaseEstimator):
     >>> float(X[1, :, :, 0].max()), float(X[1, :, :, 16].min())
     (0.0, 1.0)
     """
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        fill_new_params(self)
 
     def __init__(
         self,
