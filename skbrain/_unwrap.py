@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Unwrapped", "positive_column", "unwrap"]
+__all__ = ["Unwrapped", "default_pos_label", "positive_column", "unwrap"]
 
 _MAX_DEPTH = 20
 
@@ -157,3 +157,15 @@ def positive_column(classes, pos_label):
     if label not in classes:
         raise ValueError(f"pos_label {pos_label!r} is not one of the classes {classes}")
     return classes.index(label)
+
+
+def default_pos_label(classes):
+    """The positive class of a two-class model: 1 when it is a label, else the later class.
+
+    Examples
+    --------
+    >>> default_pos_label([0, 1]), default_pos_label(["no", "yes"])
+    (1, 'yes')
+    """
+    classes = list(np.asarray(classes).tolist())
+    return 1 if 1 in classes else classes[-1]

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import registry
 from ._version import __version__
+from .datasets._folder import BINARY_CLASS_NAMES, class_name
 from .training import parse_set_options
 
 __all__ = ["main", "build_parser", "parse_set_options"]
@@ -29,7 +30,6 @@ __all__ = ["main", "build_parser", "parse_set_options"]
 DEFAULT_OUTPUT = "skbrain-model.skbrain"
 SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
-CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 # Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
             "min_recall", "output", "json"}
@@ -78,12 +78,6 @@ def _count_or_share(text):
 _positive_int = _typed(lambda t: int(t) if int(t) >= 1 else None, "a positive integer")
 _test_size = _typed(_count_or_share, "a share in (0, 1) or a count")
 _share = _typed(lambda t: float(t) if 0 < float(t) <= 1 else None, "a number in (0, 1]")
-
-
-def _label_name(label, names=None):
-    key = label.item() if isinstance(label, np.generic) else label
-    names = CLASS_NAMES if names is None else names
-    return names.get(str(key), names.get(key, str(label))) if isinstance(key, int) else str(label)
 
 
 def _print_scores(name, scores, names, across):
@@ -226,7 +220,7 @@ def _cmd_predict(args):
             print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
         for row in predict_images(model, images, scans=scans, aggregate=args.aggregate,
                                   progress=sys.stderr.isatty()):
-            label = _label_name(row.label, names)
+            label = class_name(row.label, names)
             for w in writers:
                 w.writerow((row.name, label, f"{row.p_tumor:.4f}", row.kind, row.n_slices,
                             row.scan or ""))
@@ -251,15 +245,15 @@ def _cmd_explain(args):
     target = None
     if args.target is not None:  # a label of the model, or its display name
         classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
-        target = next((c for c in classes if args.target in (str(c), _label_name(c))), None)
+        target = next((c for c in classes if args.target in (str(c), class_name(c))), None)
         if target is None:
             raise CLIError(f"--target: {args.target!r} is not one of the model's classes "
-                           f"({', '.join(_label_name(c) for c in classes)})")
+                           f"({', '.join(class_name(c) for c in classes)})")
     written = save_gradcam_overlays(model, paths, output, target=target,
-                                    class_names=CLASS_NAMES)
+                                    class_names=BINARY_CLASS_NAMES)
     width = max(len(row["image"]) for row in written)
     for row in written:
-        print(f"{row['image'].ljust(width)}  {_label_name(row['label']).ljust(8)}  "
+        print(f"{row['image'].ljust(width)}  {class_name(row['label']).ljust(8)}  "
               f"p={row['probability']:.4f}  -> {row['figure']}")
     print(f"wrote {len(written)} Grad-CAM figure(s) to {output}")
     return 0

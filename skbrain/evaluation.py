@@ -50,6 +50,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
 from sklearn.utils import _safe_indexing, check_random_state
 
+from ._unwrap import default_pos_label
 from .persistence import atomic_write
 
 __all__ = [
@@ -442,7 +443,7 @@ def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_
     if len(kept) == 0:
         raise ValueError("every test image has a near-copy among the training images")
     y_pred, proba = predict_with_proba(model, [test_images[i] for i in kept])
-    pos_label = 1 if 1 in classes.tolist() else classes[-1]
+    pos_label = default_pos_label(classes)
     scores = classification_scores(y_test[kept], y_pred, proba, pos_label=pos_label,
                                    labels=classes)
     return Bunch(scores=scores, near_copies=copies, n_near_copies=int(copies.sum()), kept=kept,

@@ -12,6 +12,8 @@ import numbers
 
 import numpy as np
 
+from ._unwrap import default_pos_label, positive_column
+from .datasets._folder import class_name
 from .evaluation import classification_scores
 from .networks import count_parameters
 from .persistence import _versions, atomic_write
@@ -37,7 +39,6 @@ INTENDED_USE = """\
   intervals); scores on a held-out split of one public data set do not show
   how the model does elsewhere."""
 
-_DEFAULT_NAMES = {0: "no tumor", 1: "tumor"}
 _SCORE_NAMES = {
     "accuracy": "accuracy",
     "precision": "precision (positive predictive value)",
@@ -151,11 +152,6 @@ def _fmt(value, digits=3):
     return f"{value:.{digits}f}"
 
 
-def _class_name(label):
-    key = label.item() if isinstance(label, np.generic) else label
-    return _DEFAULT_NAMES.get(key, str(label)) if isinstance(key, int) else str(label)
-
-
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
@@ -179,7 +175,7 @@ def _architecture(estimator, steps):
         f"* **Input:** images of {_shape_text(estimator.image_shape_)}; pixel values "
         "in [0, 1] (uint8 input is divided by 255)",
         "* **Classes:** " + ", ".join(
-            f"`{c!r}` = {_class_name(c)}" for c in np.asarray(estimator.classes_).tolist()),
+            f"`{c!r}` = {class_name(c)}" for c in np.asarray(estimator.classes_).tolist()),
     ]
     if steps:
         lines.append("* **Preprocessing:** " + "; ".join(steps))
@@ -220,7 +216,7 @@ def _training(estimator, training_info):
     if counts:
         total = sum(int(v) for v in counts.values())
         lines.append(f"* **Training images:** {n_images if n_images is not None else total} ("
-                     + ", ".join(f"{_class_name(_as_label(k))}: {int(v)}"
+                     + ", ".join(f"{class_name(_as_label(k))}: {int(v)}"
                                  for k, v in counts.items()) + ")")
     elif n_images is not None:
         lines.append(f"* **Training images:** {n_images}")
@@ -403,10 +399,10 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         evaluation = _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes,
                                             class_names, n_bootstrap, random_state)
         return _write(_parts(estimator, steps, training_info, evaluation), path)
-    pos_label = 1 if 1 in classes.tolist() else classes[-1]
+    pos_label = default_pos_label(classes)
     neg_label = classes[classes != pos_label][0]
     proba = np.asarray(fitted_pipeline.predict_proba(X_test))[
-        :, int(np.flatnonzero(classes == pos_label)[0])]
+        :, positive_column(classes, pos_label)]
     if threshold is not None:
         y_pred = np.where(proba >= threshold, pos_label, neg_label)
         decision = (float(threshold), "given to model_card")
@@ -416,8 +412,8 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
     scores = _scores(y_test, y_pred, proba, pos_label)
     intervals = _bootstrap(y_test, y_pred, proba, pos_label, n_bootstrap, random_state)
 
-    pos_name, neg_name = _class_name(pos_label), _class_name(neg_label)
-    test_counts = ", ".join(f"{_class_name(c)}: {int((y_test == c).sum())}"
+    pos_name, neg_name = class_name(pos_label), class_name(neg_label)
+    test_counts = ", ".join(f"{class_name(c)}: {int((y_test == c).sum())}"
                             for c in classes.tolist())
     rows = []
     for key in ("accuracy", "precision", "recall", "specificity", "f1", "roc_auc"):

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .datasets._folder import class_name
+
 __all__ = [
     "plot_calibration",
     "plot_comparison",
@@ -20,7 +22,6 @@ __all__ = [
     "plot_predictions",
 ]
 
-DEFAULT_CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 _CORRECT, _WRONG = "#1a7f37", "#cf222e"
 _THUMBNAIL = 256  # pixels; image files are shown no larger, keeping figures small
 
@@ -33,16 +34,6 @@ def _figure(**kwargs):
             "skbrain's plots need matplotlib: pip install matplotlib"
         ) from None
     return Figure(**kwargs)
-
-
-def _class_name(label, class_names):
-    if class_names is None:
-        key = label.item() if isinstance(label, np.generic) else label
-        return DEFAULT_CLASS_NAMES.get(key, str(label)) if isinstance(key, int) else str(label)
-    if isinstance(class_names, dict):
-        key = label.item() if isinstance(label, np.generic) else label
-        return str(class_names.get(key, label))
-    return str(class_names[int(label)])
 
 
 def _display_image(image):
@@ -145,8 +136,8 @@ def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=N
             continue
         picture = _display_image(images[i])
         ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1)
-        title = (f"true: {_class_name(y_true[i], class_names)}\n"
-                 f"pred: {_class_name(y_pred[i], class_names)}")
+        title = (f"true: {class_name(y_true[i], class_names)}\n"
+                 f"pred: {class_name(y_pred[i], class_names)}")
         if proba is not None:
             title += f" (p={proba[i]:.2f})"
         ax.set_title(title, fontsize=10,
@@ -184,7 +175,7 @@ def plot_confusion_matrix(y_true, y_pred, *, labels=None, class_names=None, norm
         labels = np.unique(np.concatenate([y_true, y_pred]))
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
     shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-    names = [_class_name(label, class_names) for label in labels]
+    names = [class_name(label, class_names) for label in labels]
     fig = _figure(figsize=(1.6 * len(labels) + 2.2, 1.4 * len(labels) + 1.6),
                   layout="constrained")
     ax = fig.add_subplot()
@@ -467,9 +458,9 @@ def plot_gradcam(images, heatmaps, y_true=None, y_pred=None, y_proba=None, n=4, 
                           extent=extent, interpolation="bilinear")
         title, color = [], None
         if "y_true" in labels:
-            title.append(f"true: {_class_name(labels['y_true'][i], class_names)}")
+            title.append(f"true: {class_name(labels['y_true'][i], class_names)}")
         if "y_pred" in labels:
-            pred = f"pred: {_class_name(labels['y_pred'][i], class_names)}"
+            pred = f"pred: {class_name(labels['y_pred'][i], class_names)}"
             if proba is not None:
                 pred += f" (p={proba[i]:.2f})"
             title.append(pred)

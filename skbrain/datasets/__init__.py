@@ -16,7 +16,7 @@
 from ._brain_mri import binarize_classes, describe_labels, get_data_home, load_brain_mri
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
-from ._folder import describe_images, holds_dicom, load_images
+from ._folder import BINARY_CLASS_NAMES, class_name, describe_images, holds_dicom, load_images
 from ._medical import expand_scans, load_dicom, load_nifti
 from ._synthetic import make_synthetic_mri
 
@@ -34,4 +34,6 @@ __all__ = [
     "load_images",
     "describe_images",
     "holds_dicom",
+    "BINARY_CLASS_NAMES",
+    "class_name",
 ]

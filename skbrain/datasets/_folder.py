@@ -16,11 +16,39 @@ from .._imageio import is_dicom_file
 from ._brain_mri import binarize_classes, describe_labels, load_brain_mri
 from ._medical import load_dicom
 
-__all__ = ["describe_images", "holds_dicom", "load_images"]
+__all__ = ["BINARY_CLASS_NAMES", "class_name", "describe_images", "holds_dicom", "load_images"]
 
+#: Display names of the two-class task's labels, used by every table, figure and card.
 BINARY_CLASS_NAMES = {0: "no tumor", 1: "tumor"}
 # Picture formats are never DICOM inside; skipping them spares reading every JPEG's header.
 _PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def class_name(label, class_names=None):
+    """Display name of ``label``.
+
+    Parameters
+    ----------
+    label : object
+        A class label.
+    class_names : dict, sequence or None, default=None
+        A dict from label (or its ``str``, as JSON keys are) to name, or names
+        indexed by integer label. ``None`` names 0 "no tumor" and 1 "tumor"
+        (:data:`BINARY_CLASS_NAMES`); any other label is shown as it is.
+
+    Examples
+    --------
+    >>> class_name(1), class_name("glioma"), class_name(0, ["healthy", "sick"])
+    ('tumor', 'glioma', 'healthy')
+    """
+    key = label.item() if isinstance(label, np.generic) else label
+    if class_names is None:
+        class_names = BINARY_CLASS_NAMES
+    elif not isinstance(class_names, dict):
+        return str(class_names[int(key)])
+    if isinstance(key, bool) or not isinstance(key, (int, str)):
+        return str(label)
+    return str(class_names.get(key, class_names.get(str(key), label)))
 
 
 def holds_dicom(folder):
