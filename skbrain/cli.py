@@ -131,8 +131,6 @@ def _cmd_models(args):
             continue
         try:
             count = f"{registry.model_parameter_count(name):,}"
-        except ImportError:
-            count = "n/a"
         except Exception as exc:  # a third-party builder failing must not hide the list
             count = f"? ({type(exc).__name__})"
         spec = registry.MODELS[name]

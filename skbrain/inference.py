@@ -191,8 +191,6 @@ def _item(value):
 def _progress(total, enabled):
     if not enabled or total == 0:
         return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm comes with skorch
-        return None
+    from tqdm.auto import tqdm  # a dependency of skorch
+
     return tqdm(total=total, unit="img", file=sys.stderr, leave=False)

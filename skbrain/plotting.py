@@ -27,12 +27,8 @@ _THUMBNAIL = 256  # pixels; image files are shown no larger, keeping figures sma
 
 
 def _figure(**kwargs):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise ImportError(
-            "skbrain's plots need matplotlib: pip install matplotlib"
-        ) from None
+    from matplotlib.figure import Figure  # imported here: a figure is the first to need it
+
     return Figure(**kwargs)
 
 
