@@ -31,6 +31,7 @@ Names are matched case-insensitively and ``_`` may stand for ``-``
 """
 
 import difflib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -291,7 +292,9 @@ def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
     >>> build_module(get_estimator("simple"), in_channels=1).features[0]
     Conv2d(1, 32, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), bias=False)
     """
-    with torch.device(device):
+    with torch.device(device), warnings.catch_warnings():
+        # Pretrained weights load as a no-op onto meta tensors; torch warns per tensor.
+        warnings.filterwarnings("ignore", message=".*to a meta parameter in the current model")
         return _build_module(estimator, in_channels, n_classes)
 
 
