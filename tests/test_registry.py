@@ -132,3 +132,13 @@ def test_pretrained_parameter_counts_are_those_of_torchvision_with_a_two_class_h
     assert model_parameter_count("resnet18") == expected
     counts = [model_parameter_count(f"efficientnet-b{i}") for i in (0, 4, 7)]
     assert counts == sorted(counts) and np.all(np.diff(counts) > 0)
+
+
+def test_preflight_of_a_pretrained_model_is_silent():
+    import warnings
+
+    from skbrain.registry import validate_params
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        validate_params(get_estimator("timm:efficientnet_lite0"))
