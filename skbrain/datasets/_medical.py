@@ -130,17 +130,11 @@ def load_dicom(path, *, labels="folders", window="file", on_error="raise", retur
 
     records, errors = [], []
     for label, files in enumerate(by_class.values()):
-        for file in files:
-            try:
-                record = _dicom_record(file, validate=True)
-            except ImageLoadError as exc:
-                if on_error == "raise":
-                    raise
-                errors.append(str(exc))
-                continue
-            if record is not None:
-                record["label"] = label
-                records.append(record)
+        found, failed = _dicom_records(files, validate=True, on_error=on_error)
+        for record in found:
+            record["label"] = label
+        records += found
+        errors += failed
     _warn_skipped(errors, folder)
     if not records:
         raise ValueError(f"no readable DICOM images in {str(folder)!r}")
@@ -225,12 +219,12 @@ def _warn_fallbacks(fallbacks, folder):
     )
 
 
-def _read_series(files, on_error):
-    """Group DICOM files into series ordered by position: {series key: [references]}."""
+def _dicom_records(files, *, validate, on_error):
+    """``(records, error messages)`` of DICOM files; with ``on_error="raise"`` the first error."""
     records, errors = [], []
     for file in files:
         try:
-            record = _dicom_record(file, validate=False)
+            record = _dicom_record(file, validate=validate)
         except ImageLoadError as exc:
             if on_error == "raise":
                 raise
@@ -238,6 +232,12 @@ def _read_series(files, on_error):
             continue
         if record is not None:
             records.append(record)
+    return records, errors
+
+
+def _read_series(files, on_error):
+    """Group DICOM files into series ordered by position: {series key: [references]}."""
+    records, errors = _dicom_records(files, validate=False, on_error=on_error)
     records.sort(key=lambda r: (r["series"], r["position"], r["path"]))
     series = {}
     for r in records:
