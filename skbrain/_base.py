@@ -46,7 +46,7 @@ from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
 from torch import nn
 
 from ._malloc import tune_malloc
-from .augmentation import MAX_TTA, augment_batch, tta_views
+from .augmentation import MAX_TTA, augment_batch, scanner_augment, tta_views
 
 __all__ = ["BaseCNNClassifier", "copy_matching_weights", "resolve_device"]
 
@@ -128,9 +128,10 @@ class _SkbrainNet(NeuralNetClassifier):
     #: has float32's exponent range and does not.
     amp_dtype = torch.float16
 
-    def __init__(self, *args, augment=False, amp=False, **kwargs):
+    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.augment = augment
+        self.augment_intensity = augment_intensity
         self.amp = amp
 
     def _amp_on_cuda(self):
@@ -150,6 +151,7 @@ class _SkbrainNet(NeuralNetClassifier):
         if self.module_.training:
             if self.augment:
                 x = augment_batch(x)
+            x = scanner_augment(x, getattr(self, "augment_intensity", 0.0))
         elif view is not None:
             x = view(x)
         with self._autocast():
@@ -469,6 +471,10 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     augment : bool
         Random flips, small rotations, zooms, shifts and intensity changes of
         the training batches (never of validation or test images).
+    augment_intensity : float in [0, 1]
+        Strength of scanner-like changes of the training batches, per image:
+        gamma, contrast, bias field, blur and noise
+        (:func:`skbrain.augmentation.scanner_augment`); 0 turns them off.
     early_stopping : bool or int
         Hold out ``validation_fraction`` of the training images (stratified)
         and stop when the validation loss has not improved for this many
@@ -523,6 +529,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "tta": [Interval(Integral, 0, MAX_TTA, closed="both")],
         "amp": [StrOptions({"auto"}), "boolean"],
+        "augment_intensity": [Interval(Real, 0, 1, closed="both")],
         "init_from": [None, str, os.PathLike, HasMethods(["predict"])],
     }
 
@@ -538,6 +545,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": "None, 'balanced' or a dict",
         "tta": f"an integer from 0 to {MAX_TTA}",
         "amp": "'auto', True or False",
+        "augment_intensity": "a number in [0, 1]",
         "init_from": "None, the path of a saved skbrain model or a fitted skbrain model",
     }
 
@@ -562,6 +570,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         init_from=None,
+        augment_intensity=0.0,
         **kwargs,
     ):
         self.lr = lr
@@ -582,6 +591,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.init_from = init_from
+        self.augment_intensity = augment_intensity
         self._check_skorch_kwargs(kwargs)
         for key, value in kwargs.items():
             setattr(self, key, value)
@@ -848,6 +858,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             iterator_train__shuffle=True,
             augment=bool(self.augment),
+            augment_intensity=float(self.augment_intensity),
             amp=self.amp is True or (self.amp == "auto" and device.startswith("cuda")),
             **kwargs,
         )
@@ -998,6 +1009,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         super().__setstate__(state)
         # Pickles from before init_from existed.
         self.__dict__.setdefault("init_from", None)
+        self.__dict__.setdefault("augment_intensity", 0.0)
         net = state.get("net_")
         if net is not None and state.get("device_") != str(net.device):
             # skorch maps a CUDA-fitted net onto the CPU where CUDA is missing.

@@ -90,3 +90,58 @@ def test_init_from_another_architecture_names_the_tensor(images, source, tmp_pat
         TwoConvCNNClassifier(init_from=str(tmp_path / "missing.skbrain")).fit(X, y)
     with pytest.raises(ValueError, match="init_from must be"):
         TwoConvCNNClassifier(init_from=3).fit(X, y)
+
+
+def test_gamma_moves_mid_greys_monotonically_and_keeps_black_and_white():
+    from skbrain.augmentation import _gamma
+
+    ramp = torch.linspace(0, 1, 11).view(1, 1, 1, 11).repeat(3, 1, 1, 1)
+    out = _gamma(ramp, torch.tensor([0.5, 1.0, 2.0]))[:, 0, 0]
+    assert torch.all(out[:, 1:] > out[:, :-1])  # each image stays in order
+    assert torch.allclose(out[:, [0, -1]], torch.tensor([0.0, 1.0]).expand(3, 2))
+    assert out[0, 5] > out[1, 5] > out[2, 5]  # mid grey: brighter, unchanged, darker
+    torch.testing.assert_close(out[1], ramp[0, 0, 0])
+
+
+def test_blur_is_per_image_and_keeps_the_mean():
+    from skbrain.augmentation import _blur
+
+    x = torch.zeros(2, 1, 15, 15)
+    x[:, :, 7, 7] = 1.0
+    out = _blur(x, torch.tensor([0.0, 1.5]))
+    torch.testing.assert_close(out[0], x[0], atol=1e-6, rtol=0)  # sigma 0: unchanged
+    assert out[1, 0, 7, 7] < 0.2 and out[1, 0, 7, 8] > 0.05
+    torch.testing.assert_close(out[1].sum(), torch.tensor(1.0))
+
+
+def test_scanner_augment_strength_zero_is_identity_and_a_seed_repeats():
+    from skbrain.augmentation import scanner_augment
+
+    x = make_synthetic_mri(8, image_size=32, random_state=0).data[:, None] / 255.0
+    x = torch.as_tensor(x, dtype=torch.float32)
+    assert scanner_augment(x, 0.0) is x
+    changes = []
+    for strength in (0.25, 1.0):
+        torch.manual_seed(3)
+        a = scanner_augment(x, strength)
+        torch.manual_seed(3)
+        assert torch.equal(a, scanner_augment(x, strength))
+        assert a.shape == x.shape and a.dtype == x.dtype
+        changes.append(float((a - x).abs().mean()))
+    assert 0 < changes[0] < changes[1] < 0.25  # stronger, yet still the same pictures
+    # Any intensity range: z-scored images change like [0, 1] ones, scaled.
+    torch.manual_seed(3)
+    z = scanner_augment(x * 4 - 2, 1.0)
+    torch.testing.assert_close(z, a * 4 - 2, atol=1e-4, rtol=1e-4)
+
+
+def test_augment_intensity_is_a_training_parameter(images):
+    X, y, _ = images
+    common = dict(n_kernels=4, n_kernels_2=4, max_epochs=1, batch_size=8, device="cpu",
+                  random_state=0)
+    plain = TwoConvCNNClassifier(**common).fit(X, y)
+    scanner = TwoConvCNNClassifier(augment_intensity=0.5, **common).fit(X, y)
+    assert scanner.net_.augment_intensity == 0.5
+    assert not np.allclose(plain.predict_proba(X), scanner.predict_proba(X))
+    with pytest.raises(ValueError, match=r"augment_intensity must be a number in \[0, 1\]"):
+        TwoConvCNNClassifier(augment_intensity=2).fit(X, y)
