@@ -510,7 +510,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         larger collection, then fine-tuning): every tensor whose name and
         shape match is copied; the classification head is left freshly
         initialised when the class count differs. See
-        :func:`copy_matching_weights`.
+        ``skbrain._base.copy_matching_weights``.
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*`` and
