@@ -22,6 +22,8 @@ Usage::
     python benchmarks/bench_transfer.py --models timm:efficientnet_lite0,two-conv --seeds 0,1,2
     python benchmarks/bench_transfer.py --models timm:efficientnet_lite0 --seeds 0 \\
         --direction 1794-to-253 --output benchmarks/results/transfer_reverse.json
+    python benchmarks/bench_transfer.py --models two-conv --seeds 0 \
+        --resize standardize=percentile crop_foreground=True --set augment_intensity=0.5
 """
 
 import argparse
@@ -72,10 +74,15 @@ def main(argv=None):
     parser.add_argument("--direction", choices=("253-to-1794", "1794-to-253"),
                         default="253-to-1794")
     parser.add_argument("--image-size", type=int, default=150)
-    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="estimator parameters, e.g. augment_intensity=0.5")
+    parser.add_argument("--resize", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="ImageResizer options, e.g. standardize=percentile "
+                             "crop_foreground=True")
     parser.add_argument("--output", default="benchmarks/results/transfer.json")
     args = parser.parse_args(argv)
     params = parse_set(args.set)
+    resize = parse_set(args.resize)
     seeds = [int(s) for s in args.seeds.split(",")]
 
     small = load_brain_mri(data_dir())
@@ -86,7 +93,9 @@ def main(argv=None):
     print(f"{int(copies.sum())} of {len(test.data)} test images have a near-copy in the "
           f"training collection ({time.perf_counter() - start:.0f} s); dropped", flush=True)
     keep = ~copies
-    resizer = ImageResizer(args.image_size, dtype="uint8")
+    # uint8 keeps the arrays small unless a z-score (negative values) is asked for.
+    dtype = "float32" if resize.get("standardize") == "zscore" else "uint8"
+    resizer = ImageResizer(args.image_size, **{"dtype": dtype, **resize})
     X_train = resizer.transform(train.data)
     X_test = resizer.transform(test.data[keep])
     y_train, y_test = train.target, test.target[keep]
@@ -147,7 +156,7 @@ def write_results(args, params, raw, info):
     table.to_csv(output.with_suffix(".csv"))
     table.to_markdown(output.with_suffix(".md"))
     write_json(output, {"direction": args.direction, "image_size": args.image_size,
-                        "params": params, **info,
+                        "params": params, "resize": parse_set(args.resize), **info,
                         "summary": {m: summarize(runs) for m, runs in raw.items()},
                         "runs": raw})
     return table

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import (
+    HasMethods,
     Interval,
     InvalidParameterError,
     StrOptions,
@@ -46,9 +47,9 @@ from torch import nn
 
 from ._malloc import tune_malloc
 from ._params import fill_new_params
-from .augmentation import MAX_TTA, augment_batch, tta_views
+from .augmentation import MAX_TTA, augment_batch, scanner_augment, tta_views
 
-__all__ = ["BaseCNNClassifier", "resolve_device"]
+__all__ = ["BaseCNNClassifier", "copy_matching_weights", "resolve_device"]
 
 # Routed to the skorch net unchanged, as skorch itself routes them.
 SKORCH_PREFIXES = (
@@ -128,9 +129,10 @@ class _SkbrainNet(NeuralNetClassifier):
     #: has float32's exponent range and does not.
     amp_dtype = torch.float16
 
-    def __init__(self, *args, augment=False, amp=False, **kwargs):
+    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.augment = augment
+        self.augment_intensity = augment_intensity
         self.amp = amp
 
     def _amp_on_cuda(self):
@@ -150,6 +152,7 @@ class _SkbrainNet(NeuralNetClassifier):
         if self.module_.training:
             if self.augment:
                 x = augment_batch(x)
+            x = scanner_augment(x, getattr(self, "augment_intensity", 0.0))
         elif view is not None:
             x = view(x)
         with self._autocast():
@@ -370,6 +373,81 @@ def _grouped_valid_split(y_encoded, groups, fraction, seed):
     return ValidSplit(PredefinedSplit(test_fold))
 
 
+def _init_source(init_from):
+    """The fitted skbrain estimator that ``init_from`` names (a model or a saved file)."""
+    from ._unwrap import unwrap
+
+    if isinstance(init_from, (str, os.PathLike)):
+        from .persistence import load_model
+
+        if not os.path.exists(init_from):
+            raise FileNotFoundError(f"init_from={os.fspath(init_from)!r}: no such file or "
+                                    "folder (expected a model saved with save_model)")
+        init_from = load_model(init_from)
+    return unwrap(init_from, fitted=True, caller="init_from").estimator
+
+
+def copy_matching_weights(source, target, n_classes_source, n_classes_target):
+    """Copy every weight of ``source`` into ``target`` except a head for other classes.
+
+    The two networks must have the same tensors (names and shapes), but for
+    those whose first dimension is the class count when the counts differ:
+    that is the classification head, left as ``target`` initialised it.
+
+    Parameters
+    ----------
+    source, target : torch.nn.Module
+    n_classes_source, n_classes_target : int
+
+    Returns
+    -------
+    list of str
+        The names of the tensors left as they were (the head), empty when the
+        class counts agree.
+
+    Raises
+    ------
+    ValueError
+        The architectures differ; the message names the first tensor that does not match.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> a, b = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Linear(4, 2)), nn.Sequential(
+    ...     nn.Conv2d(1, 4, 3), nn.Linear(4, 3))
+    >>> copy_matching_weights(a, b, 2, 3)
+    ['1.weight', '1.bias']
+    >>> bool((a[0].weight == b[0].weight).all())
+    True
+    """
+    theirs, ours = source.state_dict(), target.state_dict()
+    copied, kept = {}, []
+    for name in list(ours) + [name for name in theirs if name not in ours]:
+        if name not in theirs or name not in ours:
+            where = "the source network" if name not in theirs else "this network"
+            raise ValueError(
+                f"init_from: the architectures differ: tensor {name!r} is missing from "
+                f"{where}; init_from needs a model of the same architecture"
+            )
+        a, b = theirs[name], ours[name]
+        if a.shape == b.shape:
+            copied[name] = a
+        elif (n_classes_source != n_classes_target and a.ndim and b.ndim
+              and a.shape[0] == n_classes_source and b.shape[0] == n_classes_target
+              and a.shape[1:] == b.shape[1:]):
+            kept.append(name)
+        else:
+            raise ValueError(
+                f"init_from: the architectures differ: tensor {name!r} has shape "
+                f"{tuple(a.shape)} in the source network and {tuple(b.shape)} here; only the "
+                "classification head may differ (by the number of classes), so the "
+                "architecture, its width and the image channels must be the same"
+            )
+    with torch.no_grad():
+        target.load_state_dict(copied, strict=False)
+    return kept
+
+
 class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     """Shared machinery of the skbrain classifiers; not used directly.
 
@@ -394,6 +472,10 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     augment : bool
         Random flips, small rotations, zooms, shifts and intensity changes of
         the training batches (never of validation or test images).
+    augment_intensity : float in [0, 1]
+        Strength of scanner-like changes of the training batches, per image:
+        gamma, contrast, bias field, blur and noise
+        (:func:`skbrain.augmentation.scanner_augment`); 0 turns them off.
     early_stopping : bool or int
         Hold out ``validation_fraction`` of the training images (stratified)
         and stop when the validation loss has not improved for this many
@@ -424,6 +506,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         validation split, so two fits with one seed agree on the CPU.
     verbose : int
         0 is silent; 1 prints skorch's table, one line per epoch.
+    init_from : None, str, path-like or fitted skbrain model
+        Start ``fit`` from another fitted model's weights (pretraining on a
+        larger collection, then fine-tuning): every tensor whose name and
+        shape match is copied; the classification head is left freshly
+        initialised when the class count differs. See
+        ``skbrain._base.copy_matching_weights``.
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*`` and
@@ -442,6 +530,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "tta": [Interval(Integral, 0, MAX_TTA, closed="both")],
         "amp": [StrOptions({"auto"}), "boolean"],
+        "augment_intensity": [Interval(Real, 0, 1, closed="both")],
+        "init_from": [None, str, os.PathLike, HasMethods(["predict"])],
     }
 
     #: What the error message says is expected, where it says it better than
@@ -456,6 +546,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": "None, 'balanced' or a dict",
         "tta": f"an integer from 0 to {MAX_TTA}",
         "amp": "'auto', True or False",
+        "augment_intensity": "a number in [0, 1]",
+        "init_from": "None, the path of a saved skbrain model or a fitted skbrain model",
     }
 
     def __init__(
@@ -478,6 +570,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose=0,
+        init_from=None,
+        augment_intensity=0.0,
         **kwargs,
     ):
         self.lr = lr
@@ -497,6 +591,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.init_from = init_from
+        self.augment_intensity = augment_intensity
         self._check_skorch_kwargs(kwargs)
         for key, value in kwargs.items():
             setattr(self, key, value)
@@ -527,6 +623,20 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         if rest:
             super().set_params(**rest)
         return self
+
+    def __sklearn_clone__(self):
+        # sklearn's clone would replace a fitted model given as init_from by an
+        # unfitted copy; the source's weights are only read, so the clone shares it.
+        source = getattr(self, "init_from", None)
+        if source is None or isinstance(source, (str, os.PathLike)):
+            return super().__sklearn_clone__()
+        try:
+            self.init_from = None
+            new = super().__sklearn_clone__()
+        finally:
+            self.init_from = source
+        new.init_from = source
+        return new
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -749,6 +859,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             verbose=self.verbose,
             iterator_train__shuffle=True,
             augment=bool(self.augment),
+            augment_intensity=float(self.augment_intensity),
             amp=self.amp is True or (self.amp == "auto" and device.startswith("cuda")),
             **kwargs,
         )
@@ -786,6 +897,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         y = column_or_1d(y, warn=True)
         if len(y) != len(X):
             raise ValueError(f"X and y have different lengths: {len(X)} and {len(y)}")
+        source = None if self.init_from is None else _init_source(self.init_from)
         y_encoded = self._encode_y(y)
         self.image_shape_ = tuple(X.shape[1:])
         device = resolve_device(self.device)
@@ -799,7 +911,13 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             self.net_.set_params(train_split=_grouped_valid_split(
                 y_encoded, groups, self.validation_fraction, seed))
         with _seeded(seed, device), _deterministic_algorithms(self.deterministic):
-            self.net_.fit(X, y_encoded, **fit_params)
+            if source is None:
+                self.net_.fit(X, y_encoded, **fit_params)
+            else:
+                self.net_.initialize()
+                copy_matching_weights(source.module_, self.net_.module_,
+                                      len(source.classes_), len(self.classes_))
+                self.net_.partial_fit(X, y_encoded, **fit_params)
         self.device_ = device
         return self
 

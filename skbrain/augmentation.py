@@ -12,7 +12,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-__all__ = ["augment_batch", "tta_views", "MAX_TTA"]
+__all__ = ["augment_batch", "scanner_augment", "tta_views", "MAX_TTA"]
 
 
 def augment_batch(x, *, flip=True, max_rotation=10.0, max_scale=0.1, max_shift=0.05,
@@ -77,6 +77,77 @@ def augment_batch(x, *, flip=True, max_rotation=10.0, max_scale=0.1, max_shift=0
         mean = out.mean(dim=(1, 2, 3), keepdim=True)
         out = (out - mean) * contrast + mean + brightness
     return out
+
+
+def scanner_augment(x, strength=0.5):
+    """Randomly change how a scanner would have rendered each image of a batch.
+
+    Each image gets its own draw of every change, scaled by ``strength``:
+    gamma (a power of the intensities, ``exp(±0.4 s)``), contrast (``1 ± 0.3 s``),
+    a smooth multiplicative bias field (``exp`` of a random 3x3 field upsampled,
+    up to ``±0.3 s``), Gaussian blur (sigma up to ``1.5 s`` pixels) and Gaussian
+    noise (sd up to ``0.05 s`` of the image's range). Intensities are mapped to
+    each image's own [min, max] for the gamma and back, so any input range works
+    (uint8/255, z-scores). torchvision's ``transforms.v2`` functional ops take one
+    parameter per call, not one per image of a batch, hence this code.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, c, h, w)
+        Float images.
+    strength : float, default=0.5
+        From 0 (the identity) to 1 (the strongest changes above).
+
+    Returns
+    -------
+    torch.Tensor
+        A new tensor of the same shape and dtype (``x`` itself when ``strength`` is 0).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> scanner_augment(torch.rand(4, 1, 32, 32), 0.5).shape
+    torch.Size([4, 1, 32, 32])
+    """
+    if not strength:
+        return x
+    n, c, h, w = x.shape
+    device, dtype = x.device, x.dtype
+
+    def uniform(limit, *shape):
+        return (torch.rand(n, *shape, device=device, dtype=dtype) * 2 - 1) * limit
+
+    low = x.amin(dim=(1, 2, 3), keepdim=True)
+    span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+    unit = (x - low) / span
+    unit = _gamma(unit, torch.exp(uniform(0.4 * strength)))
+    field = F.interpolate(uniform(0.3 * strength, 1, 3, 3), size=(h, w), mode="bilinear",
+                          align_corners=True)
+    unit = unit * torch.exp(field)
+    mean = unit.mean(dim=(1, 2, 3), keepdim=True)
+    unit = (unit - mean) * (1 + uniform(0.3 * strength)).view(n, 1, 1, 1) + mean
+    unit = _blur(unit, torch.rand(n, device=device, dtype=dtype) * 1.5 * strength)
+    unit = unit + torch.randn_like(unit) * (torch.rand(n, 1, 1, 1, device=device, dtype=dtype)
+                                            * 0.05 * strength)
+    return unit * span + low
+
+
+def _gamma(unit, exponent):
+    """Raise images in [0, 1] to a power each (above 1 darkens mid-greys, below 1 brightens)."""
+    return unit.clamp(0, 1).pow(exponent.view(-1, 1, 1, 1))
+
+
+def _blur(x, sigma, radius=3):
+    """Separable Gaussian blur with its own sigma per image (0: unchanged)."""
+    n, c, h, w = x.shape
+    offsets = torch.arange(-radius, radius + 1, device=x.device, dtype=x.dtype)
+    kernel = torch.exp(-0.5 * (offsets / sigma.clamp_min(1e-3).view(n, 1)) ** 2)
+    kernel = (kernel / kernel.sum(dim=1, keepdim=True)).repeat_interleave(c, dim=0)
+    flat = F.pad(x.reshape(1, n * c, h, w), (radius, radius, radius, radius), mode="replicate")
+    flat = F.conv2d(flat, kernel.view(n * c, 1, 1, -1), groups=n * c)
+    flat = F.conv2d(flat, kernel.view(n * c, 1, -1, 1), groups=n * c)
+    return flat.view(n, c, h, w)
 
 
 def _identity(x):

@@ -70,6 +70,15 @@ PARAMETER_DOCS = {
     "random_state": ("int, RandomState instance or None",
                      "Seeds initialisation, shuffling, augmentation and splits."),
     "verbose": ("int", "1 prints one line per epoch."),
+    "augment_intensity": ("float", "Strength (0 to 1; 0 is off) of scanner-like changes of "
+                                   "training batches, drawn per image: gamma, contrast, bias "
+                                   "field, blur and noise."),
+    "init_from": ("None, str, path-like or fitted skbrain model",
+                  "Start from another fitted model's weights (pretraining, then fine-tuning): "
+                  "a model or the path of one saved with ``save_model``. Tensors of equal name "
+                  "and shape are copied; the head is rebuilt when the class count differs. A "
+                  "fitted model given here is shared by ``clone``, not copied; saving needs a "
+                  "path or None here (``set_params(init_from=None)`` after fitting)."),
     # The layer settings of the hand-made nets.
     "n_kernels": ("int", "Kernels of the first conv layer; later layers follow the "
                          "architecture ({layers})."),
