@@ -18,13 +18,12 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import pydicom
 from PIL import Image
-from pydicom.dataset import FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, RLELossless, generate_uid
+from pydicom.uid import RLELossless, generate_uid
 
 from skbrain import ImageResizer
 from skbrain._imageio import _NIFTI_CACHE, slice_reference
+from skbrain.datasets._medical import _new_mr_dataset
 
 
 def _rate(paths, repeats=3):
@@ -42,14 +41,7 @@ def _dicom_series(folder, n, rng, compress=False):
     study, series = generate_uid(), generate_uid()
     paths = []
     for k in range(n):
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = MRImageStorage
-        meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds = pydicom.Dataset()
-        ds.file_meta = meta
-        ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
-        ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = "B1", study, series
+        ds = _new_mr_dataset(PatientID="B1", StudyInstanceUID=study, SeriesInstanceUID=series)
         ds.Rows = ds.Columns = 256
         ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
         ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0

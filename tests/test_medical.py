@@ -13,13 +13,10 @@ pydicom = pytest.importorskip("pydicom")
 nib = pytest.importorskip("nibabel")
 
 from pydicom.data import get_testdata_file  # noqa: E402
-from pydicom.dataset import FileMetaDataset  # noqa: E402
 from pydicom.pixels import get_decoder  # noqa: E402
 from pydicom.uid import (  # noqa: E402
     MPEG2MPML,
-    ExplicitVRLittleEndian,
     JPEGLSLossless,
-    MRImageStorage,
     generate_uid,
 )
 
@@ -27,20 +24,14 @@ from skbrain import ImageResizer, SimpleCNNClassifier  # noqa: E402
 from skbrain._imageio import is_dicom_file, read_image, slice_reference  # noqa: E402
 from skbrain.cli import main  # noqa: E402
 from skbrain.datasets import load_dicom, load_nifti  # noqa: E402
-from skbrain.datasets._medical import _write_demo_series, expand_scans  # noqa: E402
+from skbrain.datasets._medical import _new_mr_dataset, _write_demo_series, expand_scans  # noqa: E402
 from skbrain.exceptions import ImageLoadError, SkippedFilesWarning  # noqa: E402
 
 NIB_DATA = os.path.join(os.path.dirname(nib.__file__), "tests", "data")
 
 
 def _dicom(path, pixels, *, photometric="MONOCHROME2", signed=False, frames=1, **tags):
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = MRImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = pydicom.Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
+    ds = _new_mr_dataset()
     ds.Rows, ds.Columns = pixels.shape[-2:]
     ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, photometric
     ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 16, 15

@@ -574,6 +574,27 @@ def _bunch(refs, rows, names, return_X_y, extra):
     return out
 
 
+def _new_mr_dataset(**tags):
+    """A new MR image dataset with its file meta and instance UIDs; ``tags`` set on it.
+
+    The one place the demo writer, the tests and the decode benchmark make DICOM files.
+    """
+    import pydicom
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = MRImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = pydicom.Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
+    for name, value in tags.items():
+        setattr(ds, name, value)
+    return ds
+
+
 def _write_demo_series(folder, *, patients=("P1", "P2", "P3"), n_slices=4, size=32,
                        classes=("no", "yes"), random_state=0):
     """Write one synthetic MR series per patient, cycling through ``classes``, for examples.
@@ -581,12 +602,10 @@ def _write_demo_series(folder, *, patients=("P1", "P2", "P3"), n_slices=4, size=
     Each slice is a 16-bit MONOCHROME2 image with Rescale Slope/Intercept and
     a Window Center/Width; the "yes" slices have a bright blob. Returns None.
     """
-    from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
+    from pydicom.uid import generate_uid
 
     from ._synthetic import make_synthetic_mri
 
-    pydicom = __import__("pydicom")
     rng = np.random.default_rng(random_state)
     for p, patient in enumerate(patients):
         cls = classes[p % len(classes)]
@@ -598,14 +617,8 @@ def _write_demo_series(folder, *, patients=("P1", "P2", "P3"), n_slices=4, size=
         out = Path(folder) / cls / patient
         out.mkdir(parents=True, exist_ok=True)
         for k, picture in enumerate(pictures):
-            meta = FileMetaDataset()
-            meta.MediaStorageSOPClassUID = MRImageStorage
-            meta.MediaStorageSOPInstanceUID = generate_uid()
-            meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            ds = pydicom.Dataset()
-            ds.file_meta = meta
-            ds.SOPClassUID, ds.SOPInstanceUID = MRImageStorage, meta.MediaStorageSOPInstanceUID
-            ds.PatientID, ds.StudyInstanceUID, ds.SeriesInstanceUID = patient, study, series
+            ds = _new_mr_dataset(PatientID=patient, StudyInstanceUID=study,
+                                 SeriesInstanceUID=series)
             ds.Modality, ds.InstanceNumber = "MR", k + 1
             ds.ImagePositionPatient = [0.0, 0.0, float(5 * k)]
             ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
