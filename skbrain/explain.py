@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._unwrap import unwrap
+from .datasets._folder import class_name
 from .networks import _ClampedMaxPool
 
 __all__ = ["GradCAM", "default_target_layer", "save_gradcam_overlays"]
@@ -355,8 +356,8 @@ def save_gradcam_overlays(model, images, output, *, target=None, layer=None, cla
         column = int(np.flatnonzero(classes == labels[i])[0])
         # The title is set here: plot_gradcam's own fails without y_true (colour None).
         fig = plot_gradcam([path], heatmaps[i:i + 1], n=1)
-        shown = "predicted class" if target is None else f"class {_name(target, class_names)}"
-        fig.axes[0].set_title(f"predicted: {_name(labels[i], class_names)} "
+        shown = "predicted class" if target is None else f"class {class_name(target, class_names)}"
+        fig.axes[0].set_title(f"predicted: {class_name(labels[i], class_names)} "
                               f"(p={proba[i, column]:.2f})\nGrad-CAM of the {shown}",
                               fontsize=10)
         fig.suptitle(Path(path).name, fontsize=9)
@@ -369,9 +370,3 @@ def save_gradcam_overlays(model, images, output, *, target=None, layer=None, cla
                         "target": targets[i].item() if hasattr(targets[i], "item")
                         else targets[i]})
     return written
-
-
-def _name(label, class_names):
-    from .plotting import _class_name
-
-    return _class_name(label, class_names)
