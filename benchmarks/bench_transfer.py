@@ -43,6 +43,7 @@ from skbrain.evaluation import (  # noqa: E402
     classification_scores,
     cross_collection_near_copies,
 )
+from skbrain.persistence import save_model  # noqa: E402
 
 METRICS = ("roc_auc", "balanced_accuracy", "f1", "recall", "precision")
 
@@ -79,6 +80,9 @@ def main(argv=None):
     parser.add_argument("--resize", nargs="*", default=[], metavar="KEY=VALUE",
                         help="ImageResizer options, e.g. standardize=percentile "
                              "crop_foreground=True")
+    parser.add_argument("--save-models", default=None, metavar="DIR",
+                        help="save each fitted model here (e.g. to fine-tune from it with "
+                             "bench_collections.py --pretrained)")
     parser.add_argument("--output", default="benchmarks/results/transfer.json")
     args = parser.parse_args(argv)
     params = parse_set(args.set)
@@ -114,6 +118,9 @@ def main(argv=None):
             start = time.perf_counter()
             estimator.fit(X_train, y_train)
             fit_seconds = time.perf_counter() - start
+            if args.save_models:
+                name = model.replace(":", "_")
+                save_model(estimator, Path(args.save_models) / f"{name}_seed{seed}.skbrain")
             proba = estimator.predict_proba(X_test)[:, 1]
             run = {"seed": seed, **score(y_test, proba, subtype, subtype_names),
                    "grouped": score(y_test[first], proba[first]),

@@ -9,7 +9,7 @@ from PIL import Image
 
 from skbrain import SimpleCNNClassifier
 from skbrain.cli import main
-from skbrain.datasets import load_brain_mri
+from skbrain.datasets import combine_collections, load_brain_mri
 from skbrain.evaluation import (
     classification_scores,
     cross_collection_near_copies,
@@ -145,6 +145,26 @@ def test_planted_near_copy_is_found_and_dropped(two_collections, tmp_path, capsy
     every = evaluate_across(model, test.data, test.target, train_images=train.data,
                             drop_near_copies=False)
     assert len(every.kept) == 21 and {"roc_auc", "balanced_accuracy", "f1"} <= set(every.scores)
+
+
+def test_union_groups_a_planted_near_copy_with_its_original(two_collections):
+    a, b = two_collections
+    small, large = load_brain_mri(a), load_brain_mri(b, negative="notumor")
+    both = combine_collections(small, large, names=["a", "b"])
+    assert both.target_names.tolist() == ["no / notumor",
+                                          "yes / tumor (glioma, meningioma, pituitary)"]
+    assert both.target.tolist() == [*small.target, *large.target]
+    assert both.collection.tolist() == [0] * 6 + [1] * 21
+    planted = int(np.flatnonzero([p.endswith("planted.png") for p in both.data])[0])
+    original = sorted(str(p) for p in (a / "yes").iterdir())[0]
+    assert both.groups[planted] == both.groups[both.data.tolist().index(original)]
+    # Every other image keeps a group of its own collection: the union adds one link.
+    assert len(np.unique(both.groups)) == (len(np.unique(small.groups))
+                                           + len(np.unique(large.groups)) - 1)
+
+    four = load_brain_mri(b)
+    with pytest.raises(ValueError, match="must share their class names"):
+        combine_collections(four, small)
 
 
 def test_skbrain_compare_on_four_classes(four_class, tmp_path, capsys):

@@ -11,9 +11,12 @@
   as 2-D slices, with groups from the PatientID (needs ``skbrain[medical]``).
 - :func:`load_images` reads a folder of class sub-folders with whichever of
   the two fits its files (DICOM by content), adding what reports need.
+- :func:`combine_collections` joins several loaded collections into one
+  training set, with near-copies grouped across them.
 """
 
 from ._brain_mri import binarize_classes, describe_labels, get_data_home, load_brain_mri
+from ._combine import combine_collections
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
 from ._folder import BINARY_CLASS_NAMES, class_name, describe_images, holds_dicom, load_images
@@ -22,6 +25,7 @@ from ._synthetic import make_synthetic_mri
 
 __all__ = [
     "binarize_classes",
+    "combine_collections",
     "describe_labels",
     "fetch_brain_mri",
     "find_duplicate_groups",
