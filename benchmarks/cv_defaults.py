@@ -8,6 +8,8 @@ scores each candidate setting by mean F1 over the folds. With
 about 0.04, too coarse to tell most settings apart, and pooling five training
 parts halves the standard error. Test-time augmentation only changes
 ``predict``, so every ``--tta`` value is scored on the same fitted model.
+Grid keys that start with ``resize.`` are ``ImageResizer`` options (the
+images are resized again for each of their values).
 
 Usage::
 
@@ -15,6 +17,8 @@ Usage::
     python benchmarks/cv_defaults.py --model timm:efficientnet_lite0 --tta 0,1
     python benchmarks/cv_defaults.py --model deep --grid max_epochs=30,60 --outer-splits 5
     python benchmarks/cv_defaults.py --model compact --outer-splits 5 --seed-offset 100
+    python benchmarks/cv_defaults.py --model timm:efficientnet_lite0 --outer-splits 5 \
+        --grid resize.crop_foreground=False,True
 """
 
 import argparse
@@ -29,7 +33,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import grouped_split, load_real_images, parse_set, write_json  # noqa: E402
 
-from skbrain import get_estimator  # noqa: E402
+from skbrain import ImageResizer, get_estimator  # noqa: E402
 from skbrain.evaluation import classification_scores  # noqa: E402
 
 
@@ -69,8 +73,16 @@ def main(argv=None):
     ttas = [int(t) for t in args.tta.split(",")]
 
     results = []
+    resized = {(): X}
     for combo in itertools.product(*values) if values else [()]:
         params = {**fixed, **dict(zip(names, combo, strict=True))}
+        resize = tuple((k.removeprefix("resize."), params.pop(k)) for k in list(params)
+                       if k.startswith("resize."))
+        if resize not in resized:
+            resized[resize] = ImageResizer(args.image_size, dtype="uint8",
+                                           **dict(resize)).transform(data.data)
+        X = resized[resize]
+        params_shown = {**params, **{f"resize.{k}": v for k, v in resize}}
         scores = {t: [] for t in ttas}
         start = time.perf_counter()
         for k, (fit_idx, val_idx) in enumerate(folds):
@@ -84,7 +96,7 @@ def main(argv=None):
                     y[val_idx], (proba >= 0.5).astype(int), proba)["f1"])
         seconds = (time.perf_counter() - start) / len(folds)
         for t in ttas:
-            row = {"params": params, "tta": t, "f1_mean": float(np.mean(scores[t])),
+            row = {"params": params_shown, "tta": t, "f1_mean": float(np.mean(scores[t])),
                    "f1_std": float(np.std(scores[t])), "f1_folds": scores[t],
                    "fit_seconds": seconds}
             paired = ""
@@ -96,7 +108,7 @@ def main(argv=None):
                 paired = (f"; vs the first: {row['paired_difference']:+.3f} "
                           f"± {row['paired_difference_se']:.3f} (se)")
             results.append(row)
-            print(f"{params} tta={t}: CV F1 {row['f1_mean']:.3f} ± {row['f1_std']:.3f} "
+            print(f"{params_shown} tta={t}: CV F1 {row['f1_mean']:.3f} ± {row['f1_std']:.3f} "
                   f"({seconds:.0f} s per fit){paired}", flush=True)
     if args.output:
         write_json(args.output, {"model": args.model, "outer_splits": args.outer_splits,
