@@ -72,7 +72,8 @@ def recorded_command(argv):
 
     An ``--output`` outside the repository (a GPU machine's output folder, a scratch
     folder) is left out: the file is copied into ``benchmarks/results/`` afterwards, and a
-    machine-specific path would only mislead whoever reruns the command.
+    machine-specific path would only mislead whoever reruns the command. Other absolute
+    paths outside the repository (saved models) become ``SCRATCH/<name>``.
     """
     args = [os.path.relpath(argv[0], REPO_ROOT) if os.path.isabs(argv[0]) else argv[0]]
     rest = list(argv[1:])
@@ -85,6 +86,9 @@ def recorded_command(argv):
             if output.is_relative_to(REPO_ROOT):
                 args.append(f"--output {output.relative_to(REPO_ROOT)}")
             continue
+        if os.path.isabs(arg) and not Path(arg).resolve().is_relative_to(REPO_ROOT):
+            # A scratch file or folder (saved models): its name says what it was.
+            arg = f"SCRATCH/{Path(arg).name}"
         args.append(arg)
     return "python " + " ".join(args)
 

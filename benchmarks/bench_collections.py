@@ -108,7 +108,7 @@ def four_class(args, params, resizer):
 
 def pretrained_source(args, params, resizer, model, small):
     if args.pretrained:
-        return load_model(args.pretrained), {"pretrained": args.pretrained}
+        return load_model(args.pretrained), {"pretrained": Path(args.pretrained).name}
     large = load_brain_mri(data_dir_4class(),
                            negative="notumor" if args.pretrain_classes == "binary" else None)
     # Pretraining images with a near-copy among the 253 would leak into their test parts.
