@@ -270,6 +270,16 @@ def test_percentile_standardisation_maps_the_1st_and_99th_percentiles_to_0_and_1
     np.testing.assert_array_equal(X8[0, 0], np.rint(expected * 255))
 
 
+@pytest.mark.parametrize("values", [[7], [0, 255], [3, 3, 3, 200], list(range(256)) * 3])
+def test_percentiles_from_the_histogram_equal_numpys(values):
+    from skbrain.preprocessing import _uint8_percentiles
+
+    rng = np.random.default_rng(len(values))
+    image = rng.permutation(np.asarray(values, dtype=np.uint8))
+    qs = (0.0, 1.0, 37.5, 99.0, 100.0)
+    np.testing.assert_allclose(_uint8_percentiles(image, qs), np.percentile(image, qs))
+
+
 def test_zscore_standardisation_gives_the_head_zero_mean_and_unit_spread():
     image = _head_on_black()
     X = ImageResizer(100, standardize="zscore").transform([image])
