@@ -64,6 +64,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._params import former_defaults
 from ._version import __version__
 from .exceptions import ModelFileError
 
@@ -522,6 +523,8 @@ class _Decoder:
         return {key: _decode_value(value, f"{where}.{key}") for key, value in params.items()}
 
     def build(self, cls, params, where):
+        # Parameters a file lacks were not there when it was saved: the old behaviour.
+        params = {**former_defaults(cls), **params}
         try:
             return cls(**params)
         except TypeError as exc:

@@ -73,18 +73,21 @@ def test_built_once_then_read_back_identical_to_the_uncached_path(folder, tmp_pa
 def test_changed_content_or_settings_are_decoded_again(folder, tmp_path, reads):
     _, paths = folder
     cache = tmp_path / "cache"
-    ImageResizer(16, dtype="uint8", cache_dir=cache).transform(paths)
+    # The plain resize keeps a flat grey image's value (percentile standardisation would not).
+    plain = {"crop_foreground": False, "standardize": None}
+    ImageResizer(16, dtype="uint8", cache_dir=cache, **plain).transform(paths)
     edited = np.full((30, 30, 3), 200, dtype=np.uint8)
     Image.fromarray(edited).save(paths[4])
     reads.clear()
-    again = ImageResizer(16, dtype="uint8", cache_dir=cache).transform(paths)
+    again = ImageResizer(16, dtype="uint8", cache_dir=cache, **plain).transform(paths)
     assert reads == [paths[4]]
     assert (again[4] == 200).all()
     reads.clear()
-    ImageResizer(20, dtype="uint8", cache_dir=cache).transform(paths)
+    ImageResizer(20, dtype="uint8", cache_dir=cache, **plain).transform(paths)
     assert len(reads) == len(paths)
     reads.clear()
-    ImageResizer(16, dtype="uint8", crop_foreground=True, cache_dir=cache).transform(paths)
+    ImageResizer(16, dtype="uint8", cache_dir=cache,
+                 **{**plain, "crop_foreground": True}).transform(paths)
     assert len(reads) == len(paths)
 
 
@@ -113,7 +116,7 @@ def test_a_cache_inside_the_image_folders_is_refused(folder):
 
 def test_arrays_and_pil_images_bypass_the_cache(tmp_path):
     images = [np.zeros((20, 20), dtype=np.uint8), Image.new("RGB", (30, 30), "white")]
-    X = ImageResizer(8, cache_dir=tmp_path / "cache").transform(images)
+    X = ImageResizer(8, cache_dir=tmp_path / "cache", standardize=None).transform(images)
     assert X[1].min() == 1.0
     assert not (tmp_path / "cache").exists()
 

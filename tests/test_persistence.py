@@ -227,6 +227,7 @@ def test_the_old_pickle_format_loads_only_when_allowed(tmp_path):
     with pytest.warns(PickleFileWarning, match="ran any code the file holds"):
         model, info = load_model(fixture, allow_pickle=True, return_info=True)
     assert info["format_version"] == (1, 0)
+    assert (model.steps[0][1].crop_foreground, model.steps[0][1].standardize) == (False, None)
     from skbrain.datasets import make_synthetic_mri
 
     data = make_synthetic_mri(**expected["make_synthetic_mri"])
@@ -379,6 +380,11 @@ def test_a_file_of_format_2_0_keeps_loading():
     model, info = load_model(DATA / "format_2_0.skbrain", return_info=True)
     assert info["format_version"] == (2, 0) and type(model) is FixedThresholdClassifier
     assert model.threshold == expected["threshold"]
+    # Saved before head cropping and standardisation were the defaults: it keeps the plain
+    # resize it was fitted with (the predictions below check the pixels too).
+    resize = model.estimator.estimator.steps[0][1]
+    assert (resize.crop_foreground, resize.standardize) == (False, None)
+    assert (ImageResizer().crop_foreground, ImageResizer().standardize) == (True, "percentile")
     data = make_synthetic_mri(**expected["make_synthetic_mri"])
     images = [np.moveaxis(x, 0, -1) for x in data.data[:expected["rows"]]]
     np.testing.assert_allclose(model.predict_proba(images), expected["predict_proba"],
