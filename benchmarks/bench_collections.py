@@ -223,7 +223,9 @@ def main(argv=None):
         table.to_csv(output.with_suffix(".csv"))
         table.to_markdown(output.with_suffix(".md"))
         write_json(output, {"task": args.task, "image_size": args.image_size,
-                            "params": params, "resize": resize, **info,
+                            "params": params, "resize": resize,
+                            "resizer": {k: v for k, v in resizer.get_params().items()
+                                        if k not in ("n_jobs", "cache_dir")}, **info,
                             "summary": {name: summarize(runs) for name, runs in raw.items()},
                             "runs": raw})
     print()

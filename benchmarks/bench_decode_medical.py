@@ -27,7 +27,8 @@ from skbrain.datasets._medical import _new_mr_dataset
 
 
 def _rate(paths, repeats=3):
-    resizer = ImageResizer(150)
+    # Decoding is what is compared: no head crop or standardisation on top of it.
+    resizer = ImageResizer(150, crop_foreground=False, standardize=None)
     best = np.inf
     for _ in range(repeats):
         _NIFTI_CACHE.clear()

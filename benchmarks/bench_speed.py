@@ -13,7 +13,8 @@ In one run, for the default ``WideCNNClassifier`` and an (untrained) ResNet-18:
 * ``predict_proba`` images/s and the peak resident memory of each model's
   process;
 * ``ImageResizer`` on the 253 real images vs torchvision
-  ``ImageFolder`` + ``Resize`` + ``ToTensor`` (ratio).
+  ``ImageFolder`` + ``Resize`` + ``ToTensor`` (ratio), as a plain resize like
+  torchvision's, and at its defaults (head crop and standardisation).
 
 Timed fits are like with like: no augmentation, no test-time augmentation,
 no early stopping; one warm-up epoch is not timed.
@@ -191,13 +192,19 @@ def resize_benchmark(repeats=5):
         loader = torch.utils.data.DataLoader(folder, batch_size=32, num_workers=cores)
         torch.cat([x for x, _ in loader])
 
+    # Like with like: torchvision's loop only resizes, so ImageResizer does too (no head
+    # crop, no standardisation); the defaults' cost is timed beside it.
+    plain = {"crop_foreground": False, "standardize": None}
     loaders = {
         # n_jobs=None: one thread, like the plain torchvision loop.
-        "skbrain": lambda: ImageResizer(SIZE).fit_transform(paths),
-        "skbrain_all_cores": lambda: ImageResizer(SIZE, n_jobs=-1).fit_transform(paths),
-        "skbrain_pillow": lambda: ImageResizer(SIZE, decoder="pillow").fit_transform(paths),
+        "skbrain": lambda: ImageResizer(SIZE, **plain).fit_transform(paths),
+        "skbrain_all_cores": lambda: ImageResizer(SIZE, n_jobs=-1, **plain).fit_transform(paths),
+        "skbrain_pillow": lambda: ImageResizer(SIZE, decoder="pillow",
+                                               **plain).fit_transform(paths),
         "skbrain_pillow_all_cores": lambda: ImageResizer(
-            SIZE, decoder="pillow", n_jobs=-1).fit_transform(paths),
+            SIZE, decoder="pillow", n_jobs=-1, **plain).fit_transform(paths),
+        "skbrain_defaults": lambda: ImageResizer(SIZE).fit_transform(paths),
+        "skbrain_defaults_all_cores": lambda: ImageResizer(SIZE, n_jobs=-1).fit_transform(paths),
         "torchvision": torchvision_loop,
         "torchvision_workers": torchvision_workers,
         "decode_only": lambda: decode_only(paths),
@@ -257,10 +264,12 @@ def report_resize(resize):
     base = resize["skbrain"]
     print(f"\nDecoding and resizing {resize['n_images']} real images to {SIZE}x{SIZE} "
           f"({resize['cores']} cores; simplejpeg installed: {resize['turbo']}):")
-    labels = (("skbrain", "ImageResizer, 1 thread (n_jobs=None)"),
-              ("skbrain_all_cores", "ImageResizer, n_jobs=-1"),
-              ("skbrain_pillow", "ImageResizer(decoder='pillow'), 1 thread"),
-              ("skbrain_pillow_all_cores", "ImageResizer(decoder='pillow'), n_jobs=-1"),
+    labels = (("skbrain", "ImageResizer, plain resize, 1 thread"),
+              ("skbrain_all_cores", "ImageResizer, plain resize, n_jobs=-1"),
+              ("skbrain_pillow", "ImageResizer(decoder='pillow'), plain, 1 thread"),
+              ("skbrain_pillow_all_cores", "ImageResizer(decoder='pillow'), plain, n_jobs=-1"),
+              ("skbrain_defaults", "ImageResizer defaults (crop, percentile), 1 thread"),
+              ("skbrain_defaults_all_cores", "ImageResizer defaults, n_jobs=-1"),
               ("torchvision", "torchvision ImageFolder+Resize+ToTensor loop"),
               ("torchvision_workers", f"the same, {resize['cores']}-worker DataLoader"),
               ("decode_only", "Pillow decoding alone, draft scale, 1 thread"),

@@ -134,9 +134,14 @@ def main(argv=None):
             table = write_results(args, params, raw, {
                 "n_train": len(y_train), "n_test": int(keep.sum()),
                 "n_near_copies_dropped": int(copies.sum()),
-                "n_test_groups": len(first)})
+                "n_test_groups": len(first), "resizer": resizer_settings(resizer)})
     print()
     print(table)
+
+
+def resizer_settings(resizer):
+    """Every ImageResizer setting that changes the pixels, so a result file says what ran."""
+    return {k: v for k, v in resizer.get_params().items() if k not in ("n_jobs", "cache_dir")}
 
 
 def summarize(runs):
