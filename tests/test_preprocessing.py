@@ -15,6 +15,10 @@ from skbrain.datasets import load_brain_mri, make_synthetic_mri
 from skbrain.exceptions import ImageLoadError
 from skbrain.preprocessing import ImageResizer
 
+# The plain resize: most tests here check geometry and pixel values, which the default head
+# crop and percentile standardisation would change (they have tests of their own below).
+PLAIN = {"crop_foreground": False, "standardize": None}
+
 
 @pytest.fixture
 def mixed_images(tmp_path):
@@ -31,7 +35,7 @@ def mixed_images(tmp_path):
 
 
 def test_mixed_inputs_give_float32_in_unit_range(mixed_images):
-    X = ImageResizer(24).transform(mixed_images)
+    X = ImageResizer(24, **PLAIN).transform(mixed_images)
     assert X.shape == (5, 3, 24, 24) and X.dtype == np.float32
     assert X.min() >= 0 and X.max() <= 1
     np.testing.assert_allclose(X[0].mean(axis=(1, 2)), [1, 0, 0], atol=0.03)
@@ -41,9 +45,9 @@ def test_mixed_inputs_give_float32_in_unit_range(mixed_images):
 
 
 def test_grayscale_is_repeated_over_three_channels_and_colour_reduced_to_one(mixed_images):
-    X3 = ImageResizer(16).transform(mixed_images)
+    X3 = ImageResizer(16, **PLAIN).transform(mixed_images)
     assert np.array_equal(X3[1, 0], X3[1, 1]) and np.array_equal(X3[1, 0], X3[1, 2])
-    X1 = ImageResizer(16, channels=1).transform(mixed_images)
+    X1 = ImageResizer(16, channels=1, **PLAIN).transform(mixed_images)
     assert X1.shape == (5, 1, 16, 16)
     # ITU-R 601-2 luma of pure red is 0.299.
     np.testing.assert_allclose(X1[0].mean(), 0.299, atol=0.02)
@@ -53,7 +57,7 @@ def test_gray_picture_saved_as_colour_jpeg_gives_the_same_pixels(tmp_path):
     yy, xx = np.mgrid[0:200, 0:240]
     gray = ((xx + yy) % 256).astype(np.uint8)
     Image.fromarray(np.stack([gray] * 3, axis=-1)).save(tmp_path / "g.jpg", quality=90)
-    X = ImageResizer(32, dtype="uint8").transform([tmp_path / "g.jpg"])
+    X = ImageResizer(32, dtype="uint8", **PLAIN).transform([tmp_path / "g.jpg"])
     assert np.array_equal(X[0, 0], X[0, 1]) and np.array_equal(X[0, 0], X[0, 2])
     with Image.open(tmp_path / "g.jpg") as img:
         assert img.mode == "RGB"
@@ -69,12 +73,13 @@ def test_size_pair_is_height_then_width(mixed_images):
 def test_keep_aspect_letterboxes_in_black_and_centres():
     wide = np.full((50, 100), 255, dtype=np.uint8)
     tall = np.full((90, 30), 255, dtype=np.uint8)
-    X = ImageResizer(32, keep_aspect=True, channels=1, dtype="uint8").transform([wide, tall])
+    X = ImageResizer(32, keep_aspect=True, channels=1, dtype="uint8",
+                     **PLAIN).transform([wide, tall])
     rows = X[0, 0].max(axis=1)
     assert (rows[:8] == 0).all() and (rows[8:24] == 255).all() and (rows[24:] == 0).all()
     cols = X[1, 0].max(axis=0)
     assert cols.sum() // 255 in (10, 11) and cols[16] == 255 and cols[0] == cols[-1] == 0
-    stretched = ImageResizer(32, channels=1, dtype="uint8").transform([wide])
+    stretched = ImageResizer(32, channels=1, dtype="uint8", **PLAIN).transform([wide])
     assert (stretched == 255).all()
 
 
@@ -102,13 +107,13 @@ def test_imagenet_and_custom_normalisation(mixed_images):
 
 def test_stacked_arrays_in_every_layout():
     data = make_synthetic_mri(4, image_size=40, random_state=0).data
-    ref = ImageResizer(20).transform(list(data))
-    np.testing.assert_array_equal(ImageResizer(20).transform(data), ref)
-    np.testing.assert_array_equal(ImageResizer(20).transform(data[..., None]), ref)
+    ref = ImageResizer(20, **PLAIN).transform(list(data))
+    np.testing.assert_array_equal(ImageResizer(20, **PLAIN).transform(data), ref)
+    np.testing.assert_array_equal(ImageResizer(20, **PLAIN).transform(data[..., None]), ref)
     rgb = np.repeat(data[..., None], 3, axis=-1)
-    np.testing.assert_array_equal(ImageResizer(20).transform(rgb), ref)
+    np.testing.assert_array_equal(ImageResizer(20, **PLAIN).transform(rgb), ref)
     # Channels-first, as ImageResizer itself returns, is accepted too.
-    again = ImageResizer(20).transform(ImageResizer(40).transform(data))
+    again = ImageResizer(20, **PLAIN).transform(ImageResizer(40, **PLAIN).transform(data))
     np.testing.assert_allclose(again, ref, atol=1 / 255 + 1e-6)
 
 
@@ -116,9 +121,9 @@ def test_one_dimensional_path_array_and_column_of_paths(tmp_path):
     for i in range(3):
         Image.new("L", (10, 10), 50 * i).save(tmp_path / f"{i}.png")
     paths = np.array([str(tmp_path / f"{i}.png") for i in range(3)])
-    X = ImageResizer(8).transform(paths)
+    X = ImageResizer(8, **PLAIN).transform(paths)
     np.testing.assert_allclose(X[:, 0, 0, 0], [0, 50 / 255, 100 / 255], atol=1e-6)
-    np.testing.assert_array_equal(ImageResizer(8).transform(paths[:, None]), X)
+    np.testing.assert_array_equal(ImageResizer(8, **PLAIN).transform(paths[:, None]), X)
 
 
 def test_empty_input_gives_an_empty_batch():
@@ -166,7 +171,7 @@ def test_draft_decoding_of_a_big_jpeg_matches_a_full_decode(tmp_path):
     yy, xx = np.mgrid[0:1200, 0:1600]
     picture = (127 + 120 * np.sin(xx / 90.0) * np.cos(yy / 70.0)).astype(np.uint8)
     Image.fromarray(picture).save(tmp_path / "big.jpg", quality=95)
-    fast = ImageResizer(64, channels=1).transform([tmp_path / "big.jpg"])
+    fast = ImageResizer(64, channels=1, **PLAIN).transform([tmp_path / "big.jpg"])
     with Image.open(tmp_path / "big.jpg") as img:
         full = img.resize((64, 64), Image.Resampling.BILINEAR)
     reference = np.asarray(full, dtype=np.float32) / 255
@@ -243,17 +248,26 @@ def _head_on_black(height=200, width=200, box=(50, 150, 40, 160)):
     return image
 
 
+def test_the_defaults_crop_to_the_head_and_stretch_its_percentiles():
+    image = _head_on_black() // 2  # a dim scanner: the head spans grey levels 30-129
+    X = ImageResizer((50, 60), channels=1, dtype="uint8").transform([image])[0, 0]
+    plain = ImageResizer((50, 60), channels=1, dtype="uint8", **PLAIN).transform([image])[0, 0]
+    # The head fills the picture (but for the 5 % margin) and spans the whole grey range.
+    assert (plain > 0).mean() < 0.35 and (X > 0).mean() > 0.7
+    assert plain.max() < 130 and X.max() == 255
+
+
 def test_crop_foreground_keeps_the_heads_box():
     image = _head_on_black()
     cropped = ImageResizer((50, 60), channels=1, dtype="uint8", crop_foreground=True,
-                           crop_margin=0).transform([image])
-    expected = ImageResizer((50, 60), channels=1, dtype="uint8").transform(
+                           crop_margin=0, standardize=None).transform([image])
+    expected = ImageResizer((50, 60), channels=1, dtype="uint8", **PLAIN).transform(
         [image[50:150, 40:160]])
     np.testing.assert_array_equal(cropped, expected)
     with_margin = ImageResizer((50, 60), channels=1, dtype="uint8", crop_foreground=True,
-                               crop_margin=0.1).transform([image])
+                               crop_margin=0.1, standardize=None).transform([image])
     np.testing.assert_array_equal(with_margin, ImageResizer(
-        (50, 60), channels=1, dtype="uint8").transform([image[40:160, 28:172]]))
+        (50, 60), channels=1, dtype="uint8", **PLAIN).transform([image[40:160, 28:172]]))
     blank = np.zeros((30, 40), dtype=np.uint8)
     assert ImageResizer(8, crop_foreground=True).transform([blank]).max() == 0
 
