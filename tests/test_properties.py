@@ -42,13 +42,15 @@ def _check(out, shape, dtype="float32"):
 @SETTINGS
 @given(mode=st.sampled_from(["L", "RGB", "RGBA", "P", "I;16"]), height=sides, width=sides,
        size=out_sizes, channels=st.sampled_from([1, 3]), keep_aspect=st.booleans(),
+       crop_foreground=st.booleans(), standardize=st.sampled_from([None, "percentile"]),
        seed=st.integers(0, 2**16))
 def test_any_pil_image_gives_the_requested_shape_in_unit_range(
-    mode, height, width, size, channels, keep_aspect, seed
+    mode, height, width, size, channels, keep_aspect, crop_foreground, standardize, seed
 ):
     image = _pil_image(mode, height, width, seed)
     before = image.tobytes()
-    out = ImageResizer(size, channels=channels, keep_aspect=keep_aspect).transform([image])
+    out = ImageResizer(size, channels=channels, keep_aspect=keep_aspect,
+                       crop_foreground=crop_foreground, standardize=standardize).transform([image])
     _check(out, _expected_shape(1, size, channels))
     assert image.tobytes() == before and image.mode == mode
 
@@ -57,9 +59,10 @@ def test_any_pil_image_gives_the_requested_shape_in_unit_range(
 @given(dtype=st.sampled_from(["uint8", "uint16", "float32"]), n=st.integers(1, 3),
        height=sides, width=sides, layout=st.sampled_from(["gray", "last", "list"]),
        size=out_sizes, channels=st.sampled_from([1, 3]), out_dtype=st.sampled_from(
-           ["float32", "uint8"]), seed=st.integers(0, 2**16))
+           ["float32", "uint8"]), crop_foreground=st.booleans(),
+       standardize=st.sampled_from([None, "percentile"]), seed=st.integers(0, 2**16))
 def test_any_array_gives_the_requested_shape_dtype_and_range(
-    dtype, n, height, width, layout, size, channels, out_dtype, seed
+    dtype, n, height, width, layout, size, channels, out_dtype, crop_foreground, standardize, seed
 ):
     rng = np.random.RandomState(seed)
     shape = (n, height, width) if layout == "gray" else (n, height, width, 3)
@@ -69,7 +72,8 @@ def test_any_array_gives_the_requested_shape_dtype_and_range(
         X = rng.randint(0, np.iinfo(dtype).max + 1, shape).astype(dtype)
     if layout == "list":
         X = list(X)
-    out = ImageResizer(size, channels=channels, dtype=out_dtype).transform(X)
+    out = ImageResizer(size, channels=channels, dtype=out_dtype, crop_foreground=crop_foreground,
+                       standardize=standardize).transform(X)
     _check(out, _expected_shape(n, size, channels), out_dtype)
 
 
@@ -77,9 +81,9 @@ def test_any_array_gives_the_requested_shape_dtype_and_range(
 @given(value=st.integers(0, 65535), side=st.integers(1, 40))
 def test_sixteen_bit_images_are_scaled_by_their_own_maximum(value, side):
     X = np.full((1, side, side), value, dtype=np.uint16)
-    out = ImageResizer(8, channels=1).transform(X)
+    out = ImageResizer(8, channels=1, crop_foreground=False, standardize=None).transform(X)
     _check(out, (1, 1, 8, 8))
-    # Scaled by its own maximum, a flat non-zero image is white and zero stays black.
+    # The plain resize: scaled by its own maximum, a flat non-zero image is white and zero stays black.
     assert np.all(out == (1.0 if value else 0.0))
 
 
