@@ -81,9 +81,10 @@ def test_any_array_gives_the_requested_shape_dtype_and_range(
 @given(value=st.integers(0, 65535), side=st.integers(1, 40))
 def test_sixteen_bit_images_are_scaled_by_their_own_maximum(value, side):
     X = np.full((1, side, side), value, dtype=np.uint16)
-    out = ImageResizer(8, channels=1, crop_foreground=False, standardize=None).transform(X)
+    plain = ImageResizer(8, channels=1, crop_foreground=False, standardize=None)
+    out = plain.transform(X)
     _check(out, (1, 1, 8, 8))
-    # The plain resize: scaled by its own maximum, a flat non-zero image is white and zero stays black.
+    # The plain resize scales by the image's own maximum: flat non-zero is white, zero is black.
     assert np.all(out == (1.0 if value else 0.0))
 
 
