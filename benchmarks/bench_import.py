@@ -10,7 +10,7 @@ never load them).
 
 Usage::
 
-    python benchmarks/bench_import.py [--repeat 7]
+    python benchmarks/bench_import.py [--repeat 7] [--output benchmarks/results/import.json]
 """
 
 import argparse
@@ -19,11 +19,15 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 STATEMENTS = {
     "skbrain": "import skbrain",
     "dependencies": "import torch, sklearn, skorch",
 }
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import write_json  # noqa: E402
 
 ZOOS = ("torchvision.models", "timm")
 
@@ -55,6 +59,7 @@ def _loaded(statement):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs of each statement")
+    parser.add_argument("--output", default=None, help="write the result as JSON here")
     args = parser.parse_args(argv)
 
     _time(STATEMENTS["skbrain"])  # warm the file cache once, not measured
@@ -70,11 +75,16 @@ def main(argv=None):
     ratio = medians["skbrain"] / medians["dependencies"]
     print(f"ratio import skbrain / import torch, sklearn, skorch: {ratio:.2f}x "
           f"(target <= 1.3x: {'met' if ratio <= 1.3 else 'missed'})")
+    zoos = {}
     for label, statement in PROBES.items():
-        loaded = _loaded(statement)
+        zoos[label] = loaded = _loaded(statement)
         print(f"after {label!r}: " + ", ".join(
             f"{module} {'imported' if flag else 'not imported'}" for module, flag in loaded.items()
         ))
+    result = {"seconds": times, "median_seconds": medians, "ratio": ratio, "zoos_imported": zoos}
+    if args.output:
+        write_json(args.output, result)
+    return result
 
 
 if __name__ == "__main__":

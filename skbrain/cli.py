@@ -226,7 +226,10 @@ def _cmd_predict(args):
                 scan = (f"  scan: {args.aggregate} of {row.n_slices} slices"
                         if row.kind == "scan" else "")
                 print(f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}{scan}")
-            sys.stdout.flush()
+            # Flushed row by row, so that whoever follows the file sees each result as it comes.
+            for out in (sys.stdout, f):
+                if out is not None:
+                    out.flush()
     return 0
 
 

@@ -108,3 +108,11 @@ def test_result_files_record_a_command_that_reruns_from_the_repository(tmp_path)
     inside = str(repo / "benchmarks/results/x.json")
     assert recorded_command(["benchmarks/cv_defaults.py", "--output", inside, "--set", "lr=1"]) \
         == "python benchmarks/cv_defaults.py --output benchmarks/results/x.json --set lr=1"
+
+
+def test_bench_predict_folder_runs_the_command_on_a_terminal(tmp_path):
+    result = run("bench_predict_folder.py", "--n-images", "40", "--model", "simple",
+                 tmp_path=tmp_path)
+    assert result["rows_written"] == 40 and result["n_images"] == 40
+    assert result["progress_bar"] and result["peak_rss_mb"] > 0
+    assert 0 < result["first_row_s"] <= result["seconds"]
