@@ -11,6 +11,8 @@
   as 2-D slices, with groups from the PatientID (needs ``skbrain[medical]``).
 - :func:`load_images` reads a folder of class sub-folders with whichever of
   the two fits its files (DICOM by content), adding what reports need.
+- :func:`load_lgg_flair` lists FLAIR slices of glioma patients with their
+  tumor masks and one group per patient.
 - :func:`combine_collections` joins several loaded collections into one
   training set, with near-copies grouped across them.
 """
@@ -20,6 +22,7 @@ from ._combine import combine_collections
 from ._duplicates import find_duplicate_groups
 from ._fetch import fetch_brain_mri
 from ._folder import BINARY_CLASS_NAMES, class_name, describe_images, holds_dicom, load_images
+from ._lgg import head_fraction, load_lgg_flair
 from ._medical import expand_scans, load_dicom, load_nifti
 from ._synthetic import make_synthetic_mri
 
@@ -33,6 +36,8 @@ __all__ = [
     "load_brain_mri",
     "make_synthetic_mri",
     "load_dicom",
+    "load_lgg_flair",
+    "head_fraction",
     "load_nifti",
     "expand_scans",
     "load_images",
