@@ -18,7 +18,7 @@ from .evaluation import classification_scores
 from .networks import count_parameters
 from .persistence import _versions, atomic_write
 
-__all__ = ["model_card"]
+__all__ = ["detector_card", "model_card", "sites_table"]
 
 DISCLAIMER = (
     "**This model is a research tool, not a diagnostic device.** It has not been "
@@ -508,3 +508,260 @@ def _write(parts, path):
         with atomic_write(path, "w", encoding="utf-8") as f:
             f.write(text)
     return text
+
+
+# ------------------------------------------------------------ shipped detectors
+#: What is known of each public collection a shipped detector may be trained on:
+#: ``detector_card(collections=[...])`` takes these keys, or dicts of the same shape.
+COLLECTIONS = {
+    "brain_mri": {
+        "name": "Brain MRI Images for Brain Tumor Detection (the 253)",
+        "images": "253 axial slices (155 tumor, 98 no tumor), JPEG/PNG of mixed sizes",
+        "source": "Kaggle, Navoneel Chakrabarty (2019)",
+        "licence": "no licence found on the Kaggle page or elsewhere: the images' terms are "
+                   "unknown; skbrain never redistributes them",
+    },
+    "brain_tumor_mri_4class": {
+        "name": "Brain Tumor MRI Dataset, training part (the 1,794)",
+        "images": "1,794 axial slices, 224x224 JPEG: glioma 703, meningioma 551, pituitary "
+                  "283, no tumor 257 (tumor / no tumor: 1,537 / 257)",
+        "source": "Kaggle, Masoud Nickparvar (combining figshare (Cheng et al.), SARTAJ and "
+                  "Br35H), as copied in the GitHub repository KomalChaudhari8/BRAIN_TUMOR_APP "
+                  "(commit 1fac2c32, no licence file)",
+        "licence": "the Kaggle page lists CC0 (public domain) as recalled, not verified; the "
+                   "figshare part is CC BY 4.0; the SARTAJ and Br35H parts state no licence",
+    },
+    "lgg_flair_dev": {
+        "name": "TCGA-LGG FLAIR slices, development part (LGG-dev)",
+        "images": "891 axial FLAIR slices (345 tumor, 546 tumor-free) of 31 lower-grade-glioma "
+                  "patients, 256x256 PNG, with tumor masks",
+        "source": "The Cancer Imaging Archive, TCGA-LGG, through Buda et al. (Computers in "
+                  "Biology and Medicine, 2019); Kaggle copy mateuszbuda/lgg-mri-segmentation",
+        "licence": "the TCIA data are CC BY; the Kaggle copy is stated as CC BY-NC-SA 4.0",
+    },
+}
+
+DETECTOR_INTENDED_USE = """\
+* **Intended use:** research and teaching: labelling 2D brain MRI slices (or every slice of
+  a volume) as showing a tumor or not, as a starting point for fine-tuning on a new site's
+  images (`init_from`, `skbrain.weights.adapt_pretrained`), and as a baseline.
+* **Not a medical device.** Not for diagnosis, screening, triage or treatment of patients,
+  and not a replacement for a radiologist.
+* **Users:** researchers, students and engineers working with medical images."""
+
+DETECTOR_LIMITS = (
+    "It sees one 2D slice at a time; a volume's label is the maximum (or mean) over its slices.",
+    "It was trained on public collections of a few thousand slices, mostly adults, with "
+    "T1-weighted (often contrast-enhanced), T2 and FLAIR images; other sequences, children, "
+    "post-operative brains and other diseases are outside what it has seen.",
+    "The leave-one-collection-out table is the best estimate of a new site's scores; a site "
+    "unlike every training collection may score lower.",
+    "Its probabilities are not calibrated for a new site: choose the decision threshold on a "
+    "few labelled images of that site (skbrain.weights.adapt_pretrained).",
+    "It does not tell tumor types apart, locate or measure tumors.",
+)
+
+_SITE_COLUMNS = (("recipe", "recipe"), ("model", "model"), ("held_out", "held out"),
+                 ("subset", "subset"), ("trained_on", "trained on"), ("seed", "seed"),
+                 ("n", "images"), ("roc_auc", "ROC AUC"),
+                 ("balanced_accuracy", "balanced accuracy"), ("recall", "recall"),
+                 ("specificity", "specificity"))
+
+
+def _site_rows(sites):
+    """Rows of a leave-one-collection-out result: a path, a dict or a list of dicts."""
+    import json
+    from pathlib import Path
+
+    if isinstance(sites, (str, Path)):
+        sites = json.loads(Path(sites).read_text(encoding="utf-8"))
+    if hasattr(sites, "to_dict") and hasattr(sites, "columns"):  # a DataFrame
+        sites = sites.to_dict(orient="records")
+    if isinstance(sites, dict):
+        for key in ("records", "rows", "runs", "results"):
+            if isinstance(sites.get(key), list):
+                return [dict(r) for r in sites[key]]
+        if all(isinstance(v, list) for v in sites.values()):  # {recipe: rows}
+            return [{"recipe": k, **r} for k, rows in sites.items() for r in rows]
+        raise ValueError("sites: a dict must hold the rows under 'records', 'rows', 'runs' "
+                         "or 'results', or map each recipe to its rows")
+    return [dict(r) for r in sites]
+
+
+def sites_table(sites):
+    """A Markdown table of leave-one-collection-out scores.
+
+    Parameters
+    ----------
+    sites : str, path-like, dict, list of dict or DataFrame
+        The rows (one per held-out collection, subset, model or seed) with
+        ``held_out`` and ``roc_auc``, and any of ``recipe``, ``model``,
+        ``subset``, ``trained_on``, ``seed``, ``n``, ``roc_auc_low`` /
+        ``roc_auc_high`` (the interval), ``balanced_accuracy``, ``recall`` and
+        ``specificity``, as :func:`skbrain.sites.leave_one_collection_out`'s
+        ``records``; or a JSON file, or a dict holding them under
+        ``records`` / ``rows`` / ``runs`` / ``results``, or mapping a recipe
+        name to its rows.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        No rows, or a row without ``held_out`` or ``roc_auc``.
+
+    Examples
+    --------
+    >>> print(sites_table([{"held_out": "lgg", "trained_on": "253 + 1,794", "roc_auc": 0.9,
+    ...                     "roc_auc_low": 0.85, "roc_auc_high": 0.94}]))
+    | held out | trained on | ROC AUC |
+    |---|---|---|
+    | lgg | 253 + 1,794 | 0.900 (0.850 - 0.940) |
+    """
+    rows = _site_rows(sites)
+    if not rows:
+        raise ValueError("sites: no rows")
+    for row in rows:
+        missing = [k for k in ("held_out", "roc_auc") if k not in row]
+        if missing:
+            raise ValueError(f"sites: a row has no {' and no '.join(missing)}: {row}")
+    columns = [(k, title) for k, title in _SITE_COLUMNS if any(k in r for r in rows)]
+
+    def cell(row, key):
+        value = row.get(key)
+        if key == "roc_auc" and "roc_auc_low" in row and "roc_auc_high" in row:
+            return (f"{_fmt(float(value))} ({_fmt(float(row['roc_auc_low']))} - "
+                    f"{_fmt(float(row['roc_auc_high']))})")
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)):
+            return _fmt(float(value))
+        return "" if value is None else str(value)
+
+    return _table([title for _, title in columns],
+                  [[cell(r, k) for k, _ in columns] for r in rows])
+
+
+def _collection(item):
+    if isinstance(item, str):
+        if item not in COLLECTIONS:
+            raise ValueError(f"collections: {item!r} is not one of {sorted(COLLECTIONS)}; "
+                             "give a dict with name, images, source and licence")
+        return COLLECTIONS[item]
+    missing = [k for k in ("name", "licence") if k not in item]
+    if missing:
+        raise ValueError(f"collections: {item!r} has no {' and no '.join(missing)}")
+    return item
+
+
+def detector_card(model, name, *, collections, sites, terms, description=None,
+                  training=None, evaluation=None, known_limits=(), path=None):
+    """The model card of a shipped detector.
+
+    Beyond :func:`model_card`, it states every training collection with its
+    licence and the terms chosen for the weights, the leave-one-collection-out
+    table (how the recipe does on a collection it never saw), the intended use
+    (research, not a medical device) and the known limits.
+
+    Parameters
+    ----------
+    model : fitted Pipeline
+        The detector (an :class:`~skbrain.ImageResizer`, then a skbrain
+        classifier, possibly in a threshold wrapper).
+    name : str
+        Its shipped name.
+    collections : list of str or dict
+        The training collections: keys of ``skbrain.model_card.COLLECTIONS`` or dicts with
+        ``name`` and ``licence`` (and ``images``, ``source``, ``used``: how
+        many images were used and how).
+    sites : str, path-like, dict, list of dict or DataFrame
+        The leave-one-collection-out scores (see :func:`sites_table`), e.g.
+        the JSON ``benchmarks/bench_sites.py`` writes.
+    terms : str
+        The terms under which the weights are offered, decided from the
+        collections' licences (say where a licence is unclear and what was
+        decided).
+    description : str, default=None
+        One line on what it is.
+    training : dict, default=None
+        How it was trained (recipe, epochs, augmentation, the script and its
+        command, time taken ...), listed as given.
+    evaluation : str, default=None
+        More evaluation text in Markdown (e.g. scores on data kept apart, the
+        few-label curve).
+    known_limits : sequence of str, default=()
+        Limits beyond ``skbrain.model_card.DETECTOR_LIMITS``.
+    path : str or path-like, default=None
+        Also write the card there.
+
+    Returns
+    -------
+    str
+        The card, in Markdown.
+    """
+    estimator, steps, threshold, calibration = _unwrap(model)
+    if not isinstance(terms, str) or not terms.strip():
+        raise ValueError("terms: state the terms the weights are offered under")
+    rows = []
+    for item in collections:
+        c = _collection(item)
+        rows.append((c["name"], c.get("images", ""), c.get("source", ""), c["licence"],
+                     c.get("used", "")))
+    if not rows:
+        raise ValueError("collections: name at least one training collection")
+    sites_md = sites_table(sites)
+    if threshold is None:
+        decision = "tumor when its probability exceeds 0.5 (the most probable class)"
+    else:
+        decision = f"tumor when its probability is at least {threshold[0]:.4f} ({threshold[1]})"
+    training_lines = [f"* **{k}:** {v}" for k, v in (training or {}).items()]
+    versions = _versions()
+    created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    parts = [
+        f"# Model card: {name}",
+        "",
+        f"> {DISCLAIMER}",
+        "",
+        *([description, ""] if description else []),
+        f"Shipped detector of skbrain, created {created} with skbrain "
+        f"{versions.get('skbrain', '?')} (PyTorch {versions.get('torch', '?')}, scikit-learn "
+        f"{versions.get('sklearn', '?')}). Load it with `skbrain.load_pretrained({name!r})` or "
+        f"`skbrain predict --model {name} FILES...`; fine-tune it with `init_from={name!r}`.",
+        "",
+        "## Model",
+        "",
+        _architecture(estimator, steps),
+        f"* **Decision:** {decision}",
+        *([f"* **Calibration:** {type(calibration).__name__}"] if calibration is not None
+          else []),
+        "",
+        "## Training data and licences",
+        "",
+        _table(("collection", "images", "source", "licence", "used"), rows),
+        "",
+        f"**Terms of these weights:** {terms.strip()}",
+        "",
+        *(training_lines + [""] if training_lines else []),
+        "## Leave-one-collection-out evaluation",
+        "",
+        "The training recipe, trained on every collection but one and scored on the one left "
+        "out, for each in turn: the closest estimate of how it does at a new site. ROC AUC "
+        "intervals are 95 % bootstrap intervals over patients (or groups of copies).",
+        "",
+        sites_md,
+        "",
+        *([evaluation.strip(), ""] if evaluation else []),
+        "## Intended use",
+        "",
+        DETECTOR_INTENDED_USE,
+        "",
+        "## Known limits",
+        "",
+        *[f"* {text}" for text in (*DETECTOR_LIMITS, *known_limits)],
+        "",
+        "## Warning",
+        "",
+        DISCLAIMER,
+        "",
+    ]
+    return _write(parts, path)
