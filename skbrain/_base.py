@@ -374,15 +374,24 @@ def _grouped_valid_split(y_encoded, groups, fraction, seed):
 
 
 def _init_source(init_from):
-    """The fitted skbrain estimator that ``init_from`` names (a model or a saved file)."""
+    """The fitted skbrain estimator that ``init_from`` names (a model, a saved file or
+    the name of a shipped detector)."""
     from ._unwrap import unwrap
 
     if isinstance(init_from, (str, os.PathLike)):
         from .persistence import load_model
 
         if not os.path.exists(init_from):
-            raise FileNotFoundError(f"init_from={os.fspath(init_from)!r}: no such file or "
-                                    "folder (expected a model saved with save_model)")
+            from ._shipped import model_names, resolve_name
+
+            shipped = resolve_name(init_from) if isinstance(init_from, str) else None
+            if shipped is None:
+                known = ", ".join(model_names()) or "none installed"
+                raise FileNotFoundError(
+                    f"init_from={os.fspath(init_from)!r}: no such file or folder, nor a shipped "
+                    f"detector (expected a model saved with save_model, or one of the shipped "
+                    f"detectors: {known})")
+            init_from = shipped
         init_from = load_model(init_from)
     return unwrap(init_from, fitted=True, caller="init_from").estimator
 
@@ -511,7 +520,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         larger collection, then fine-tuning): every tensor whose name and
         shape match is copied; the classification head is left freshly
         initialised when the class count differs. See
-        ``skbrain._base.copy_matching_weights``.
+        ``skbrain._base.copy_matching_weights``. A string that is not an
+        existing path names a shipped detector
+        (:func:`skbrain.weights.list_pretrained`).
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``,
         ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*`` and
@@ -547,7 +558,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "tta": f"an integer from 0 to {MAX_TTA}",
         "amp": "'auto', True or False",
         "augment_intensity": "a number in [0, 1]",
-        "init_from": "None, the path of a saved skbrain model or a fitted skbrain model",
+        "init_from": ("None, the path of a saved skbrain model, the name of a shipped "
+                      "detector or a fitted skbrain model"),
     }
 
     def __init__(
