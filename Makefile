@@ -16,9 +16,15 @@ endif
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The shipped detectors (weights/skbrain-weights, the `detector` extra) are installed from
+# this checkout first, so that the extra is met without a package index.
+WEIGHTS := weights/skbrain-weights
+
+$(STAMP): pyproject.toml $(WEIGHTS)/pyproject.toml $(WEIGHTS)/skbrain_weights/MANIFEST.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	rm -rf $(WEIGHTS)/build
+	$(PY) -m pip install --quiet ./$(WEIGHTS)
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 

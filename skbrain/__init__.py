@@ -4,7 +4,8 @@ from those without, built on skorch and PyTorch.
 The public names are re-exported here from the modules that define them:
 :mod:`skbrain.classifiers` (hand-made CNNs), :mod:`skbrain.pretrained`
 (pretrained families), :mod:`skbrain.preprocessing`, :mod:`skbrain.datasets`,
-:mod:`skbrain.evaluation`, :mod:`skbrain.persistence` and :mod:`skbrain.model_card`.
+:mod:`skbrain.evaluation`, :mod:`skbrain.persistence`, :mod:`skbrain.model_card` and
+:mod:`skbrain.weights` (the shipped detectors).
 """
 
 from ._version import __version__
@@ -29,6 +30,7 @@ from .persistence import load_model, save_model
 from .preprocessing import ImageResizer
 from .pretrained import EfficientNetClassifier, ResNetClassifier, TimmClassifier, VGGClassifier
 from .registry import get_estimator, list_models
+from .weights import list_pretrained, load_pretrained
 
 __all__ = [
     "__version__",
@@ -50,8 +52,10 @@ __all__ = [
     "fetch_brain_mri",
     "get_estimator",
     "list_models",
+    "list_pretrained",
     "load_brain_mri",
     "load_model",
+    "load_pretrained",
     "make_synthetic_mri",
     "model_card",
     "save_model",

@@ -148,6 +148,15 @@ def model_names(folder=None):
         return []
 
 
+def describe_known(folder=None):
+    """The shipped names for a message: listed, or why there are none."""
+    try:
+        names = [e["name"] for e in read_manifest(folder)["models"]]
+    except WeightsNotInstalledError:
+        return f"none, {DISTRIBUTION} is not installed: {INSTALL_HINT}"
+    return ", ".join(names) or f"none (the installed {DISTRIBUTION} lists no model yet)"
+
+
 def find(name=None, folder=None):
     """The manifest entry of a shipped detector, with ``path`` and ``card_path`` added.
 
@@ -172,8 +181,7 @@ def find(name=None, folder=None):
     """
     manifest = read_manifest(folder)
     models = manifest["models"]
-    known = (", ".join(e["name"] for e in models)
-             or f"none (the installed {DISTRIBUTION} lists no model yet)")
+    known = describe_known(folder)
     if name is None:
         entry = next((e for e in models if e["default"]), None)
         if entry is None:

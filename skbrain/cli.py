@@ -28,7 +28,8 @@ from .training import parse_set_options
 __all__ = ["main", "build_parser", "parse_set_options"]
 
 DEFAULT_OUTPUT = "skbrain-model.skbrain"
-SCORE_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+DEFAULT_IMAGE_SIZE = 150
+SCORE_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 # Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
@@ -119,7 +120,18 @@ def _load_data(data_arg, *, fallback=None, negative=None, option="--data"):
 def _load(args):
     from .persistence import load_model
 
+    if getattr(args, "pretrained", None):
+        from .weights import load_pretrained
+
+        return _ask(load_pretrained, "--model", args.pretrained, return_info=True)
     return load_model(args.model, return_info=True, allow_pickle=args.allow_pickle)
+
+
+def _image_size(args, resizer=None):
+    """--image-size, else the --init-from model's, else 150."""
+    if args.image_size is not None:
+        return args.image_size
+    return resizer.size if resizer is not None else DEFAULT_IMAGE_SIZE
 
 
 # ------------------------------------------------------------------- commands
@@ -142,12 +154,57 @@ def _cmd_models(args):
     return 0
 
 
+def _cmd_pretrained(args):
+    from ._shipped import read_manifest
+
+    models = read_manifest()["models"]
+    if not models:
+        print("the installed skbrain-weights lists no detector yet")
+        return 0
+    width = max(len(e["name"]) for e in models)
+    for e in sorted(models, key=lambda e: not e["default"]):
+        mark = " (default)" if e["default"] else ""
+        print(f"{e['name'].ljust(width)}  {e['description']}{mark}")
+    return 0
+
+
+def _fine_tune(args):
+    """Name, --set parameters, estimator and resizer of ``train --init-from``."""
+    from ._base import resolve_device
+    from .weights import fine_tune_parts
+
+    verbose = 0 if args.quiet else 1
+    resizer, estimator = _ask(fine_tune_parts, "--init-from", args.init_from)
+    if args.model is not None:
+        name = _ask(registry.normalize_model_name, "--model", args.model)
+        sets, estimators = _estimators(args, [name], verbose)
+        estimator = estimators[name].set_params(init_from=args.init_from)
+    else:
+        sets = parse_set_options(args.set)
+        _ask(resolve_device, "--device", sets.get("device", args.device))
+        _ask(estimator.set_params, "--set", **{"random_state": args.seed, "verbose": verbose,
+                                               "device": args.device, **sets})
+        name = Path(args.init_from).stem if os.path.exists(args.init_from) else args.init_from
+    if resizer is not None and args.image_size not in (None, resizer.size):
+        raise CLIError(f"--image-size: the model of --init-from sees {resizer.size} px images; "
+                       "leave --image-size out to fine-tune at that size")
+    return name, sets, estimator, resizer
+
+
 def _cmd_train(args):
     from .thresholds import describe_threshold
     from .training import check_binary_options, check_train_arguments, train_and_save
 
-    name = _ask(registry.normalize_model_name, "--model", args.model)
-    sets, estimators = _estimators(args, [name], 0 if args.quiet else 1)
+    resizer = None
+    if args.init_from:
+        name, sets, estimator, resizer = _fine_tune(args)
+        estimators = {name: estimator}
+    elif args.model is None:
+        raise CLIError("--model is required (or --init-from NAME to fine-tune a shipped "
+                       "detector; see 'skbrain pretrained')")
+    else:
+        name = _ask(registry.normalize_model_name, "--model", args.model)
+        sets, estimators = _estimators(args, [name], 0 if args.quiet else 1)
     _ask(check_train_arguments, None, args.output, cv=args.cv, search=args.search,
          min_recall=args.min_recall, test_data=args.test_data, split_file=args.split_file)
     data = _load_data(args.data, negative=args.negative)
@@ -160,7 +217,8 @@ def _cmd_train(args):
                        "notumor)") from None
     result = _ask(train_and_save, None, name, data, args.output, estimator=estimators[name],
                   params=sets, test_data=test_data or None, split_file=args.split_file,
-                  test_size=args.test_size, image_size=args.image_size, search=args.search,
+                  test_size=args.test_size, image_size=_image_size(args, resizer),
+                  resizer=resizer, search=args.search,
                   cv=args.cv, min_recall=args.min_recall, random_state=args.seed,
                   keep_near_copies=args.keep_near_copies, verbose=0 if args.quiet else 1,
                   log=_print)
@@ -203,9 +261,12 @@ def _cmd_predict(args):
     from .datasets import expand_scans
     from .inference import predict_images
 
+    files = ([args.model] if args.pretrained else []) + args.images
+    if not files:
+        raise CLIError("IMAGE: give at least one image, scan or folder after the model")
     model, info = _load(args)
     names = (info.get("metadata") or {}).get("class_names")
-    images, scans = _ask(expand_scans, "IMAGE", args.images, plane=args.plane)
+    images, scans = _ask(expand_scans, "IMAGE", files, plane=args.plane)
     header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label", "kind",
               "n_slices", "scan")
     width = max(len(str(p)) for p in images + [s for s in scans if s is not None])
@@ -238,11 +299,16 @@ def _cmd_explain(args):
     from .datasets import expand_scans
     from .explain import save_gradcam_overlays
 
+    if args.output is None and args.masks is None:
+        raise CLIError("give --output DIR for the figures, --masks DIR for the scores, or both")
+    masks_dir = None if args.masks is None else Path(args.masks)
+    if masks_dir is not None and not masks_dir.is_dir():
+        raise CLIError(f"--masks: '{masks_dir}' is not a folder")
+    output = None if args.output is None else Path(args.output)
+    if output is not None and output.exists() and not output.is_dir():
+        raise CLIError(f"--output: '{output}' is a file, not a folder")
     model, _ = _load(args)
     paths, _ = _ask(expand_scans, "IMAGE", args.images)
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        raise CLIError(f"--output: '{output}' is a file, not a folder")
     target = None
     if args.target is not None:  # a label of the model, or its display name
         classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
@@ -250,14 +316,38 @@ def _cmd_explain(args):
         if target is None:
             raise CLIError(f"--target: {args.target!r} is not one of the model's classes "
                            f"({', '.join(class_name(c) for c in classes)})")
+    if masks_dir is not None:
+        _print_localization(model, paths, masks_dir, target, args.method)
+    if output is None:
+        return 0
     written = save_gradcam_overlays(model, paths, output, target=target,
-                                    class_names=BINARY_CLASS_NAMES)
+                                    class_names=BINARY_CLASS_NAMES, method=args.method)
     width = max(len(row["image"]) for row in written)
     for row in written:
         print(f"{row['image'].ljust(width)}  {class_name(row['label']).ljust(8)}  "
               f"p={row['probability']:.4f}  -> {row['figure']}")
     print(f"wrote {len(written)} Grad-CAM figure(s) to {output}")
     return 0
+
+
+def _print_localization(model, paths, masks_dir, target, method):
+    from .explain import localization_scores
+
+    # Masks are matched by file name; images without one (no tumor) are left out.
+    pairs = [(p, masks_dir / Path(p).name) for p in paths]
+    pairs = [(p, m) for p, m in pairs if m.is_file()]
+    if not pairs:
+        raise CLIError(f"--masks: no file in '{masks_dir}' has the name of an image given")
+    scores = _ask(localization_scores, "--masks", model, [p for p, _ in pairs],
+                  [str(m) for _, m in pairs], method=method, target=target)
+    print(f"localisation ({method}) on {scores['n']} image(s) with a mask "
+          f"({len(paths) - len(pairs)} without one left out):")
+    print(f"  pointing game  {scores['pointing_game']:.3f}  (peak within "
+          f"{scores['tolerance']:g} px of the mask)")
+    print(f"  mass ratio     {scores['mass_ratio']:.2f}  (share of the map inside the mask / "
+          "the mask's share of the image)")
+    print(f"  mass inside    {scores['mass_inside']:.3f}")
+    print(f"  empty maps     {scores['empty_share']:.3f}")
 
 
 def _cmd_export(args):
@@ -295,7 +385,7 @@ def _prepare(args, names):
     _ask(check_output, None, output / "results.csv", data.root)
     say = _print if not args.quiet else (lambda *a: None)
     say(f"data: {describe_images(data)} in {data.root}")
-    X = resize_images(data.data, args.image_size, log=say)[1]
+    X = resize_images(data.data, _image_size(args), log=say)[1]
     return sets, estimators, output, data, X, say
 
 
@@ -372,8 +462,9 @@ def build_parser():
     add("--negative", metavar="CLASS", help="the class folder that means no tumor (e.g. "
         "notumor): every other class becomes tumor; without it the classes stay as they are")
     add = training.add_argument
-    add("--image-size", type=_positive_int, default=150, metavar="PX",
-        help="side of the square images the network sees (default: 150)")
+    add("--image-size", type=_positive_int, default=None, metavar="PX",
+        help="side of the square images the network sees (default: 150, or that of the "
+        "--init-from model)")
     add("--test-size", type=_test_size, default=0.25, metavar="SHARE",
         help="test share (or count) of a duplicate-aware stratified split (default: 0.25)")
     add("--set", action="append", metavar="KEY=VALUE", help="an estimator parameter, e.g. "
@@ -388,11 +479,17 @@ def build_parser():
 
     command("models", "list the model names, with parameter counts",
             "List every model name that train and compare accept.")
+    command("pretrained", "list the shipped detectors (skbrain[detector])", "List the "
+            "detectors of the installed skbrain-weights distribution, which predict --model "
+            "NAME, train --init-from NAME and skbrain.load_pretrained(NAME) take.")
     add = command("train", "train, test and save one model", "Split the images "
                   "(duplicate-aware, stratified), train a model, print its test scores and save "
                   "the fitted pipeline, a metrics JSON, a figure of test predictions and a model "
                   "card (Markdown).", [data, training])
-    add("--model", required=True, help="a name from 'skbrain models' (e.g. wide, resnet18)")
+    add("--model", help="a name from 'skbrain models' (e.g. wide, resnet18); with --init-from "
+        "NAME, the shipped detector's architecture by default")
+    add("--init-from", metavar="NAME", help="fine-tune: start from a shipped detector (see "
+        "'skbrain pretrained') or a saved model file, with its image preparation")
     add("--split-file", metavar="FILE", help="JSON/CSV/text list of the test images (relative "
         "to the data folder); replaces --test-size. A metrics JSON works too")
     add("--search", type=_positive_int, metavar="N", help="tune first: a randomized search of N "
@@ -420,8 +517,10 @@ def build_parser():
     add = command("predict", "label images with a saved model", "Print each image's predicted "
                   "label and tumor probability, one line per image or slice and one per NIfTI "
                   "volume or DICOM series.", [saved])
-    add("images", metavar="IMAGE", nargs="+", help="image files, DICOM files, NIfTI volumes "
+    add("images", metavar="IMAGE", nargs="*", help="image files, DICOM files, NIfTI volumes "
         "(.nii, .nii.gz), or folders of them (DICOM files read as series)")
+    add("--model", dest="pretrained", metavar="NAME", help="use this shipped detector (see "
+        "'skbrain pretrained'), no training needed; then every positional argument is an image")
     add("--csv", action="store_true", help="print CSV")
     add("--output", metavar="FILE", help="also write the rows as CSV to FILE, as they come")
     add("--aggregate", choices=("max", "mean"), default="max",
@@ -433,10 +532,15 @@ def build_parser():
                   "per image: the image with the Grad-CAM map of the predicted class (or "
                   "--target), the predicted label and its probability.", [saved])
     add("images", metavar="IMAGE", nargs="+", help="image files, or folders of images")
-    add("--output", "-o", required=True, metavar="DIR",
+    add("--output", "-o", metavar="DIR",
         help="folder for the figures (created if needed)")
     add("--target", metavar="LABEL",
         help="explain this class (e.g. tumor, 'no tumor', 1) instead of the predicted one")
+    add("--method", default="hirescam",
+        choices=("hirescam", "gradcam", "gradcam++", "occlusion", "integrated_gradients"),
+        help="the explanation method (default: hirescam)")
+    add("--masks", metavar="DIR", help="print localisation scores against the masks in DIR, "
+        "matched to the images by file name (the tumor class's maps)")
 
     add = command("export", "write a saved model's network as ONNX", "Export the network (with "
                   "a softmax) as ONNX at the trained image size and check it against the model "

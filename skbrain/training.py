@@ -297,7 +297,7 @@ def check_train_arguments(output, *, cv=3, search=None, min_recall=None, test_da
                          "images)")
 
 
-def resize_images(images, image_size, *, log=None):
+def resize_images(images, image_size, *, log=None, resizer=None):
     """Decode and resize images once, in threads, for the fits that follow.
 
     Parameters
@@ -307,6 +307,9 @@ def resize_images(images, image_size, *, log=None):
         Side of the square images.
     log : callable, default=None
         Receives one line with the count and the time taken.
+    resizer : ImageResizer, default=None
+        Prepare the images as this one does (a clone, in threads; e.g. the
+        resizer of a model to fine-tune from) instead of at the defaults.
 
     Returns
     -------
@@ -317,7 +320,12 @@ def resize_images(images, image_size, *, log=None):
     """
     from .preprocessing import ImageResizer
 
-    resizer = ImageResizer(size=image_size, n_jobs=-1)
+    if resizer is None:
+        resizer = ImageResizer(size=image_size, n_jobs=-1)
+    else:
+        from sklearn.base import clone
+
+        resizer = clone(resizer).set_params(size=image_size, n_jobs=-1)
     start = time.perf_counter()
     X = resizer.fit_transform([str(p) for p in images])
     seconds = time.perf_counter() - start
@@ -412,7 +420,7 @@ def _training_info(data, train, test, split_info, image_size, seed, threshold_in
 def train_and_save(name, data, output, *, estimator=None, params=None, test_data=None,
                    split_file=None, test_size=0.25, image_size=150, search=None, cv=3,
                    min_recall=None, keep_near_copies=False, random_state=0, verbose=0,
-                   log=print):
+                   log=print, resizer=None):
     """Split, train, test and save one model, with its metrics JSON, figures and model card.
 
     What ``skbrain train`` does, step by step: the test images are a
@@ -457,6 +465,10 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         Progress lines through ``log``, and the estimator's own.
     log : callable, default=print
         Receives the progress lines, and (always) the near-copies line.
+    resizer : ImageResizer, default=None
+        Prepare the images as this one does, at ``image_size`` (e.g. the
+        resizer of the model ``init_from`` fine-tunes); default: an
+        ``ImageResizer`` at its defaults.
 
     Returns
     -------
@@ -520,9 +532,10 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         train, test, split_info = _split(data, split_file, test_size, random_state)
         say(f"split: train {describe_images(data, train)}, test {describe_images(data, test)}")
 
-    resizer, X, load_seconds = resize_images(data.data, image_size, log=say)
+    resizer, X, load_seconds = resize_images(data.data, image_size, log=say, resizer=resizer)
     test_paths = [str(test_data.data[i]) for i in test]
-    X_test = X[test] if test_data is data else resize_images(test_paths, image_size, log=say)[1]
+    X_test = X[test] if test_data is data else resize_images(test_paths, image_size, log=say,
+                                                             resizer=resizer)[1]
     y, y_test, groups = data.target, test_data.target[test], np.asarray(data.groups)
     say(f"training {name} ({type(estimator).__name__}) on {len(train)} images...")
     if search is not None or min_recall is not None:  # folds checked before fitting

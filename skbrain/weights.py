@@ -105,9 +105,12 @@ def _source(source):
     from .persistence import load_model
 
     if isinstance(source, (str, os.PathLike)):
-        if not os.path.exists(source) and isinstance(source, str):
+        if os.path.exists(source):
+            return load_model(source)
+        if isinstance(source, str) and source in _shipped.model_names():
             return load_pretrained(source)
-        return load_model(source)
+        raise FileNotFoundError(f"{os.fspath(source)!r}: no such file or folder, nor a shipped "
+                                f"detector (shipped: {_shipped.describe_known()})")
     return source
 
 
