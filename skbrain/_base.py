@@ -382,15 +382,14 @@ def _init_source(init_from):
         from .persistence import load_model
 
         if not os.path.exists(init_from):
-            from ._shipped import model_names, resolve_name
+            from ._shipped import describe_known, resolve_name
 
             shipped = resolve_name(init_from) if isinstance(init_from, str) else None
             if shipped is None:
-                known = ", ".join(model_names()) or "none installed"
                 raise FileNotFoundError(
                     f"init_from={os.fspath(init_from)!r}: no such file or folder, nor a shipped "
                     f"detector (expected a model saved with save_model, or one of the shipped "
-                    f"detectors: {known})")
+                    f"detectors: {describe_known()})")
             init_from = shipped
         init_from = load_model(init_from)
     return unwrap(init_from, fitted=True, caller="init_from").estimator
