@@ -44,7 +44,9 @@ from skorch.callbacks import EarlyStopping, LRScheduler
 from skorch.dataset import Dataset, ValidSplit, unpack_data
 from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
 from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
 
+from ._device import training_defaults
 from ._malloc import tune_malloc
 from ._params import fill_new_params
 from .augmentation import MAX_TTA, augment_batch, scanner_augment, tta_views
@@ -60,6 +62,7 @@ SKORCH_PREFIXES = (
     "iterator_valid__",
     "callbacks__",
     "dataset__",
+    "compile__",
 )
 
 OPTIMIZERS = {
@@ -121,29 +124,43 @@ class _SkbrainNet(NeuralNetClassifier):
     Every batch is moved to the device as stored (uint8 images travel at a
     quarter of the float size), converted to float there, augmented while
     training, transformed for test-time augmentation while predicting, and
-    run under CUDA autocast when ``amp`` is on.
+    run under CUDA autocast when ``amp`` is on. In-memory arrays are cut into
+    batches with one fancy index per batch (no per-image Python), and on CUDA
+    are copied to the device once when ``resident_fraction`` of its free
+    memory holds them; batch losses are read back once an epoch on CUDA, so
+    the host never waits on the GPU inside an epoch.
     """
 
-    #: The autocast type under ``amp``. float16 needs loss scaling (a
-    #: GradScaler); bfloat16, which ``benchmarks/gpu_check.py --bf16`` tries,
-    #: has float32's exponent range and does not.
+    #: The autocast type of ``amp=True`` in nets pickled before ``amp`` named
+    #: a dtype. float16 needs loss scaling (a GradScaler); bfloat16 has
+    #: float32's exponent range and does not.
     amp_dtype = torch.float16
 
-    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False, **kwargs):
+    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False,
+                 resident_fraction=0.0, file_workers=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.augment = augment
         self.augment_intensity = augment_intensity
         self.amp = amp
+        self.resident_fraction = resident_fraction
+        self.file_workers = file_workers
 
     def _amp_on_cuda(self):
         return bool(self.amp) and str(self.device).startswith("cuda")
 
+    def _autocast_dtype(self):
+        if isinstance(self.amp, str):
+            return getattr(torch, self.amp)
+        return self.amp_dtype
+
     def _autocast(self):
         if self._amp_on_cuda():
-            return torch.autocast("cuda", dtype=self.amp_dtype)
+            return torch.autocast("cuda", dtype=self._autocast_dtype())
         return nullcontext()
 
     def infer(self, x, view=None, **fit_params):
+        if isinstance(x, torch.Tensor) and x.is_pinned():
+            x = x.to(self.device, non_blocking=True)
         x = to_tensor(x, device=self.device)
         if x.dtype == torch.uint8:
             x = x.float().div_(255.0)
@@ -185,11 +202,66 @@ class _SkbrainNet(NeuralNetClassifier):
             mapped = _mapped_file(X)
             if mapped is not None:
                 return _FileRowsDataset(X, y, *mapped)
+            if _BatchArrayDataset.takes(X, y) and self._plain_loaders():
+                return _BatchArrayDataset(X, y, self.device,
+                                          getattr(self, "resident_fraction", 0.0))
         return super().get_dataset(X, y)
+
+    def _plain_loaders(self):
+        # DataLoaders with no setting but these can be replaced by batch-at-a-time ones.
+        settings = {*self.get_params_for("iterator_train"), *self.get_params_for("iterator_valid")}
+        return (self.iterator_train is DataLoader and self.iterator_valid is DataLoader
+                and not settings - {"shuffle", "drop_last", "batch_size"})
+
+    def get_iterator(self, dataset, training=False):
+        base = dataset.dataset if isinstance(dataset, Subset) else dataset
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        workers = getattr(self, "file_workers", 0)
+        if (isinstance(base, _FileRowsDataset) and workers
+                and not {"num_workers", "pin_memory"} & set(kwargs)):
+            # Rows read from files in background processes, into pinned memory on CUDA.
+            kwargs.setdefault("batch_size", self.batch_size)
+            iterator = self.iterator_train if training else self.iterator_valid
+            return iterator(dataset, num_workers=workers, pin_memory=True, **kwargs)
+        if not isinstance(base, _BatchArrayDataset) or not self._plain_loaders():
+            return super().get_iterator(dataset, training=training)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        # What DataLoader(shuffle=...) samples, in the same order from the same
+        # generator, handed to the dataset a whole batch of indices at a time.
+        sampler = RandomSampler(dataset) if kwargs.get("shuffle") else SequentialSampler(dataset)
+        batches = BatchSampler(sampler, batch_size, kwargs.get("drop_last", False))
+        # Batches not already on the GPU are pinned, so that infer copies them without waiting.
+        pin = str(self.device).startswith("cuda") and not isinstance(base.X, torch.Tensor)
+        return DataLoader(dataset, sampler=batches, batch_size=None, pin_memory=pin)
+
+    def _defer_loss_reads(self):
+        # Reading a loss waits for the GPU; the CPU has nothing to wait for.
+        return str(self.device).startswith("cuda")
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None or not self._defer_loss_reads():
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        batch_count, losses = 0, []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_loss", losses[-1])
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        if losses:
+            values = torch.stack(losses).float().tolist()
+            batches = self.history[-1]["batches"][-batch_count:]
+            for entry, value in zip(batches, values, strict=True):
+                entry[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def initialize(self):
         super().initialize()
-        use_scaler = self._amp_on_cuda() and self.amp_dtype == torch.float16
+        use_scaler = self._amp_on_cuda() and self._autocast_dtype() == torch.float16
         self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
         return self
 
@@ -268,6 +340,49 @@ class _FileRowsDataset(Dataset):
         fd, self._fd = getattr(self, "_fd", None), None
         if fd is not None:
             os.close(fd)
+
+
+class _BatchArrayDataset(torch.utils.data.Dataset):
+    """An in-memory image array (and labels) indexed a whole batch at a time.
+
+    ``dataset[indices]`` returns ``(X[indices], y[indices])`` as tensors in one
+    fancy index, where skorch's :class:`~skorch.dataset.Dataset` returns one
+    row per call and the DataLoader stacks them. On CUDA, when the array
+    (stored as uint8 or float) takes at most ``resident_fraction`` of the
+    device's free memory, it is copied there once and indexed there.
+    """
+
+    def __init__(self, X, y, device, resident_fraction=0.0):
+        self.X = X
+        self.y = y
+        self._length = len(X)
+        nbytes = X.nbytes + (0 if y is None else np.asarray(y).nbytes)
+        if (resident_fraction and str(device).startswith("cuda")
+                and nbytes <= resident_fraction * torch.cuda.mem_get_info(device)[0]):
+            self.X = torch.as_tensor(X).to(device)
+            self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
+
+    @staticmethod
+    def takes(X, y):
+        def plain(a):
+            return (isinstance(a, np.ndarray) and not isinstance(a, np.memmap)
+                    and a.dtype.kind in "biuf")
+        return plain(X) and X.ndim >= 2 and (y is None or plain(y) and len(y) == len(X))
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, indices):
+        if isinstance(self.X, torch.Tensor):
+            index = torch.as_tensor(indices, device=self.X.device)
+            Xi = self.X[index]
+            yi = self.y[index] if self.y is not None else torch.zeros(len(index))
+            return Xi, yi
+        index = np.asarray(indices)
+        Xi = torch.from_numpy(self.X[index])
+        yi = torch.from_numpy(np.asarray(self.y[index])) if self.y is not None else (
+            torch.zeros(len(index)))
+        return Xi, yi
 
 
 def _mapped_file(X):
@@ -469,8 +584,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         Peak learning rate.
     max_epochs : int
         Passes over the training images.
-    batch_size : int
-        Images per optimisation step.
+    batch_size : int or "auto"
+        Images per optimisation step. ``"auto"`` is 16 on the CPU and, on CUDA,
+        about 128 images of 150 x 150 pixels (fewer for larger images, at
+        least 8 steps an epoch, never below 16), with ``lr`` scaled by the
+        square root of the batch's ratio to 16 (``skbrain._device``). The
+        values used are ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class
         The optimizer; its other arguments go through ``optimizer__*``.
     weight_decay : float
@@ -495,8 +614,20 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     tta : int
         Test-time augmentation: ``predict_proba`` averages the original image
         and this many flipped/rotated views (0 = off, at most 7).
-    amp : "auto" or bool
-        Mixed precision on CUDA; ``"auto"`` turns it on there. Ignored on CPU.
+    amp : "auto", bool, "bfloat16" or "float16"
+        Mixed precision on CUDA. ``"auto"`` and ``True`` mean bfloat16
+        autocast without a gradient scaler on GPUs that support bfloat16,
+        float16 with a scaler on older ones; ``False`` is float32. Ignored on
+        the CPU. The precision used is ``amp_`` (None for float32).
+    compile : bool
+        Train a :func:`torch.compile`-d network (the first epoch compiles it;
+        prediction runs the plain network).
+    accelerator : None or accelerate.Accelerator
+        Train through Hugging Face ``accelerate`` (skorch's
+        ``AccelerateMixin``): data-parallel over the processes that
+        ``accelerate launch`` starts, its mixed precision and device placement
+        (``device`` and ``amp`` are then the accelerator's). Shared, not
+        copied, by ``clone``; set it to None before saving the model.
     deterministic : bool
         Ask torch and cuDNN for deterministic algorithms during ``fit``
         (slower on CUDA; CPU runs with a ``random_state`` are repeatable
@@ -524,8 +655,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         (:func:`skbrain.weights.list_pretrained`).
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``,
-        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*`` and
-        ``dataset__*`` parameters, passed to the skorch net as skorch would.
+        ``iterator_train__*``, ``iterator_valid__*``, ``callbacks__*``,
+        ``dataset__*`` and ``compile__*`` parameters, passed to the skorch net as
+        skorch would.
     """
 
     #: Valid values of each parameter, declared as scikit-learn declares them
@@ -533,13 +665,15 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "lr": [Interval(Real, 0, None, closed="neither")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "lr_schedule": [StrOptions({"onecycle", "cosine"}), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "tta": [Interval(Integral, 0, MAX_TTA, closed="both")],
-        "amp": [StrOptions({"auto"}), "boolean"],
+        "amp": [StrOptions({"auto", "bfloat16", "float16"}), "boolean"],
+        "compile": ["boolean"],
+        "accelerator": [None, HasMethods(["prepare", "backward"])],
         "augment_intensity": [Interval(Real, 0, 1, closed="both")],
         "init_from": [None, str, os.PathLike, HasMethods(["predict"])],
     }
@@ -549,13 +683,15 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     _parameter_expected = {
         "lr": "a positive number",
         "max_epochs": "a positive integer",
-        "batch_size": "a positive integer",
+        "batch_size": "a positive integer or 'auto'",
         "optimizer": f"one of {sorted(OPTIMIZERS)} or a torch optimizer class",
         "lr_schedule": f"one of {LR_SCHEDULES}",
         "validation_fraction": "in (0, 1)",
         "class_weight": "None, 'balanced' or a dict",
         "tta": f"an integer from 0 to {MAX_TTA}",
-        "amp": "'auto', True or False",
+        "amp": "'auto', 'bfloat16', 'float16', True or False",
+        "compile": "True or False",
+        "accelerator": "None or an accelerate.Accelerator",
         "augment_intensity": "a number in [0, 1]",
         "init_from": ("None, the path of a saved skbrain model, the name of a shipped "
                       "detector or a fitted skbrain model"),
@@ -566,7 +702,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         *,
         lr=1e-3,
         max_epochs=30,
-        batch_size=16,
+        batch_size="auto",
         optimizer="adamw",
         weight_decay=1e-4,
         lr_schedule="onecycle",
@@ -583,6 +719,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         init_from=None,
         augment_intensity=0.0,
+        compile=False,
+        accelerator=None,
         **kwargs,
     ):
         self.lr = lr
@@ -604,6 +742,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.init_from = init_from
         self.augment_intensity = augment_intensity
+        self.compile = compile
+        self.accelerator = accelerator
         self._check_skorch_kwargs(kwargs)
         for key, value in kwargs.items():
             setattr(self, key, value)
@@ -638,15 +778,24 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_clone__(self):
         # sklearn's clone would replace a fitted model given as init_from by an
         # unfitted copy; the source's weights are only read, so the clone shares it.
+        # An accelerator stands for the processes of one launch: shared too.
+        shared = {}
         source = getattr(self, "init_from", None)
-        if source is None or isinstance(source, (str, os.PathLike)):
+        if source is not None and not isinstance(source, (str, os.PathLike)):
+            shared["init_from"] = source
+        if getattr(self, "accelerator", None) is not None:
+            shared["accelerator"] = self.accelerator
+        if not shared:
             return super().__sklearn_clone__()
         try:
-            self.init_from = None
+            for name in shared:
+                setattr(self, name, None)
             new = super().__sklearn_clone__()
         finally:
-            self.init_from = source
-        new.init_from = source
+            for name, value in shared.items():
+                setattr(self, name, value)
+        for name, value in shared.items():
+            setattr(new, name, value)
         return new
 
     def __sklearn_tags__(self):
@@ -793,7 +942,23 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         self._validate_params()
 
     # --------------------------------------------------------------------- fit
+    def _training_settings(self, n_samples, device):
+        """The device-dependent settings of this fit (``skbrain._device``'s table)."""
+        accelerator = getattr(self, "accelerator", None)
+        if accelerator is not None:
+            device = str(accelerator.device)
+        n_train = n_samples
+        if self.early_stopping and n_samples is not None:
+            n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
+        shape = getattr(self, "image_shape_", None) or (1, 150, 150)
+        return training_defaults(device, shape, batch_size=self.batch_size, lr=self.lr,
+                                 amp=self.amp, n_train=n_train)
+
     def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
+        settings = self._training_settings(n_samples, device)
+        batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
+        if n_samples is None:  # a net to load saved weights into
+            n_samples = 2 * batch_size
         module, module_kwargs = self._module_spec()
         module_kwargs = {
             "in_channels": n_channels,
@@ -801,10 +966,9 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             **module_kwargs,
         }
         if "channels_last" in inspect.signature(module).parameters:
-            # NHWC trains 1.2-1.7x faster on the CPU (bench_speed.py) but slowed
-            # every family down on CUDA, 1.2-3.3x (gpu_check.py on an H200).
-            # A module__channels_last the user sets still wins (see below).
-            module_kwargs.setdefault("channels_last", device == "cpu")
+            # The device table's memory order; a module__channels_last the user
+            # sets still wins (see below).
+            module_kwargs.setdefault("channels_last", settings["channels_last"])
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer.lower()]
@@ -823,8 +987,15 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         param_groups, max_lr = self._lr_groups()
+        if lr_factor != 1.0:
+            max_lr = (max_lr * lr_factor if np.isscalar(max_lr)
+                      else [value * lr_factor for value in max_lr])
+            if param_groups is not None:
+                param_groups = [(pattern, {**group, "lr": group["lr"] * lr_factor}
+                                 if "lr" in group else group)
+                                for pattern, group in param_groups]
         if self.lr_schedule == "onecycle":
-            steps = max(1, math.ceil(n_train / self.batch_size)) * self.max_epochs
+            steps = max(1, math.ceil(n_train / batch_size)) * self.max_epochs
             callbacks.append(
                 (
                     "lr_schedule",
@@ -845,7 +1016,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             )
 
         kwargs = {f"module__{k}": v for k, v in module_kwargs.items()}
-        if n_train > 1 and n_train % self.batch_size == 1:
+        if n_train > 1 and n_train % batch_size == 1:
             # A last batch of one image breaks batch norm in training mode.
             kwargs["iterator_train__drop_last"] = True
         if optimizer is not torch.optim.SGD or self.weight_decay:
@@ -855,23 +1026,33 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             kwargs["criterion__weight"] = weight
         if param_groups is not None:
             kwargs["optimizer__param_groups"] = param_groups
+        kwargs["iterator_train__shuffle"] = True
         kwargs.update(self._skorch_kwargs())
-        return _SkbrainNet(
+        net_class, amp = _SkbrainNet, settings["amp"]
+        if getattr(self, "accelerator", None) is not None:
+            from ._accelerate import accelerated_net_class
+
+            net_class, device, amp = accelerated_net_class(), None, None
+            kwargs["accelerator"] = self.accelerator
+        elif device.startswith("cuda") and "iterator_train__num_workers" not in kwargs:
+            kwargs["file_workers"] = settings["num_workers"]
+        return net_class(
             module=module,
             criterion=nn.CrossEntropyLoss,
             optimizer=optimizer,
-            lr=self.lr,
+            lr=self.lr * lr_factor,
             max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
+            batch_size=batch_size,
             train_split=train_split,
             callbacks=callbacks or None,
             classes=list(range(len(self.classes_))),
             device=device,
             verbose=self.verbose,
-            iterator_train__shuffle=True,
             augment=bool(self.augment),
             augment_intensity=float(self.augment_intensity),
-            amp=self.amp is True or (self.amp == "auto" and device.startswith("cuda")),
+            amp=amp or False,
+            resident_fraction=settings["resident_fraction"],
+            compile=bool(getattr(self, "compile", False)),
             **kwargs,
         )
 
@@ -929,8 +1110,24 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 copy_matching_weights(source.module_, self.net_.module_,
                                       len(source.classes_), len(self.classes_))
                 self.net_.partial_fit(X, y_encoded, **fit_params)
-        self.device_ = device
+        self._unwrap_compiled()
+        accelerator = getattr(self, "accelerator", None)
+        self.device_ = device if accelerator is None else str(accelerator.device)
+        self.batch_size_ = self.net_.batch_size
+        self.lr_ = self.net_.lr
+        self.amp_ = self.net_.amp or None
+        self.channels_last_ = getattr(self.net_.module_, "channels_last", False)
         return self
+
+    def _unwrap_compiled(self):
+        # Prediction, saving and explanation read the plain module; compiling
+        # pays for the many steps of training.
+        net = self.net_
+        for name in net._modules + net._criteria:
+            module = getattr(net, name + "_", None)
+            if hasattr(module, "_orig_mod"):
+                setattr(net, name + "_", module._orig_mod)
+        net.compile = False
 
     # ----------------------------------------------------------------- predict
     def __sklearn_is_fitted__(self):

@@ -44,7 +44,11 @@ __all__ = [
 PARAMETER_DOCS = {
     "lr": ("float", "Peak learning rate (of the one-cycle schedule)."),
     "max_epochs": ("int", "Passes over the training images."),
-    "batch_size": ("int", "Images per optimisation step."),
+    "batch_size": ("int or \"auto\"", "Images per optimisation step. ``\"auto\"``: 16 on the CPU; "
+                   "on CUDA about 128 images of 150 x 150 pixels (fewer for larger images, "
+                   "at least 8 steps an epoch, never below 16) with ``lr`` scaled by the "
+                   "square root of the batch over 16. The values used are ``batch_size_`` "
+                   "and ``lr_``."),
     "optimizer": ('{"adamw", "adam", "sgd", "rmsprop"} or optimizer class',
                   "The torch optimizer; further arguments go through ``optimizer__*``."),
     "weight_decay": ("float", "Weight decay of the optimizer."),
@@ -61,7 +65,15 @@ PARAMETER_DOCS = {
                      "Loss weight of each class, keyed by the original labels."),
     "tta": ("int", "Test-time augmentation: ``predict_proba`` averages the image and this "
                    "many flipped/rotated views (0 to 7)."),
-    "amp": ('"auto" or bool', 'Mixed precision on CUDA (``"auto"``: on when training on CUDA).'),
+    "amp": ('"auto", bool, "bfloat16" or "float16"',
+            'Mixed precision on CUDA: ``"auto"`` and ``True`` are bfloat16 autocast without a '
+            'gradient scaler where the GPU supports it, float16 with a scaler on older GPUs; '
+            'off on the CPU. The precision used is ``amp_``.'),
+    "compile": ("bool", "Train a ``torch.compile``-d network (prediction runs the plain one)."),
+    "accelerator": ("None or accelerate.Accelerator",
+                    "Train through Hugging Face accelerate (data-parallel over the processes "
+                    "of ``accelerate launch``); see the distributed training guide. Set it to "
+                    "None before saving the model."),
     "deterministic": ("bool", "Deterministic algorithms in torch and cuDNN during ``fit``."),
     "callbacks": ("list of skorch callbacks",
                   "Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``."),
@@ -95,8 +107,8 @@ PARAMETER_DOCS = {
 _KWARGS_DOC = """\
     **kwargs
         ``module__*``, ``optimizer__*``, ``criterion__*``, ``iterator_train__*``,
-        ``iterator_valid__*``, ``callbacks__*`` and ``dataset__*`` parameters,
-        routed to the skorch net."""
+        ``iterator_valid__*``, ``callbacks__*``, ``dataset__*`` and ``compile__*``
+        parameters, routed to the skorch net."""
 
 ATTRIBUTES_DOC = """\
     Attributes
@@ -111,6 +123,12 @@ ATTRIBUTES_DOC = """\
         The fitted skorch net; ``history_`` and ``module_`` are shortcuts.
     device_ : str
         The device the network was trained on.
+    batch_size_, lr_ : int, float
+        The batch size and (peak) learning rate used, after ``"auto"``.
+    amp_ : str or None
+        The autocast dtype of training (``"bfloat16"``, ``"float16"``) or None.
+    channels_last_ : bool
+        Whether the network ran in channels-last memory order.
 """
 
 _EXAMPLE = """\

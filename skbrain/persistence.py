@@ -580,7 +580,7 @@ class _Decoder:
         n_classes = len(est.classes_)
         # The network is built as fit builds it, but never trained and never
         # given downloaded weights: its tensors come from the file.
-        net = est._build_net(2 * est.batch_size, est.n_features_in_,
+        net = est._build_net(None, est.n_features_in_,
                              np.arange(n_classes), None, device)
         net.set_params(**{f"module__{k}": v for k, v in module_kwargs.items()})
         if "pretrained" in module_kwargs:

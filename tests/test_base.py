@@ -118,15 +118,18 @@ def test_optimizer_class_and_sgd_without_weight_decay(synthetic_images):
     SimpleCNNClassifier(device="cpu", **FAST),
     ResNetClassifier(18, pretrained=False, device="cpu", **FAST),
 ], ids=["hand-made", "backbone"])
-def test_channels_last_is_chosen_for_the_cpu_only_unless_set(estimator, synthetic_images):
+def test_channels_last_follows_the_device_table_unless_set(estimator, synthetic_images):
+    from skbrain._device import DEVICE_DEFAULTS
+
     X, y = synthetic_images
     fitted = clone(estimator).fit(X[:16], y[:16])
-    assert fitted.net_.module_.channels_last
+    assert fitted.net_.module_.channels_last and fitted.channels_last_
     y_encoded = fitted._encode_y(y)
     # The net for another device is only described here, never initialised, so
     # no GPU is needed to see what it would be built with.
-    assert fitted._build_net(len(X), 3, y_encoded, 0, "cuda").module__channels_last is False
-    assert fitted._build_net(len(X), 3, y_encoded, 0, "mps").module__channels_last is False
+    for device in ("cuda", "mps"):
+        assert (fitted._build_net(len(X), 3, y_encoded, 0, device).module__channels_last
+                is DEVICE_DEFAULTS[device]["channels_last"])
     forced = clone(estimator).set_params(module__channels_last=True)
     forced.classes_ = fitted.classes_
     assert forced._build_net(len(X), 3, y_encoded, 0, "cuda").module__channels_last is True
