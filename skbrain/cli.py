@@ -46,6 +46,21 @@ class _Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see '{self.prog} --help')")
 
 
+class _IntermixedParser(_Parser):
+    """Positionals may follow options (``predict MODEL --csv A B``), one list of them."""
+
+    _parsing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._parsing:
+            return super().parse_known_args(args, namespace)
+        self._parsing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
+
+
 # -------------------------------------------------------------------- helpers
 def _ask(call, option, *args, **kwargs):
     """Run a library call; its ValueError becomes one line about the option it concerns."""
@@ -488,6 +503,7 @@ def build_parser():
     add = command("predict", "label images with a saved model", "Print each image's predicted "
                   "label and tumor probability, one line per image or slice and one per NIfTI "
                   "volume or DICOM series.", [saved])
+    add.__self__.__class__ = _IntermixedParser  # IMAGE may be empty: MODEL is one with --model
     add("images", metavar="IMAGE", nargs="*", help="image files, DICOM files, NIfTI volumes "
         "(.nii, .nii.gz), or folders of them (DICOM files read as series)")
     add("--model", dest="pretrained", metavar="NAME", help="use this shipped detector (see "

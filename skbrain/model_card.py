@@ -699,9 +699,9 @@ def detector_card(model, name, *, collections, sites, terms, description=None,
     str
         The card, in Markdown.
     """
-    estimator, steps, threshold, calibration = _unwrap(model)
     if not isinstance(terms, str) or not terms.strip():
         raise ValueError("terms: state the terms the weights are offered under")
+    estimator, steps, threshold, calibration = _unwrap(model)
     rows = []
     for item in collections:
         c = _collection(item)

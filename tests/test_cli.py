@@ -96,13 +96,13 @@ def test_train_prints_the_score_table(image_folder, tmp_path, capsys):
     lines = out.splitlines()
     assert any("train_loss" in line for line in lines)  # skorch's epoch table
     header = lines.index(next(line for line in lines if line.startswith("model ")))
-    assert lines[header].split() == ["model", "accuracy", "precision", "recall", "F1", "ROC",
-                                     "AUC"]
+    assert lines[header].split() == ["model", "accuracy", "balanced", "acc.", "precision",
+                                     "recall", "F1", "ROC", "AUC"]
     assert lines[header + 2].split()[0] == "wide"
     report = json.loads((tmp_path / "wide.metrics.json").read_text())
     shown = [float(v) for v in lines[header + 2].split()[1:]]
-    expected = [report["metrics"][k] for k in ("accuracy", "precision", "recall", "f1",
-                                               "roc_auc")]
+    expected = [report["metrics"][k] for k in ("accuracy", "balanced_accuracy", "precision",
+                                               "recall", "f1", "roc_auc")]
     np.testing.assert_allclose(shown, expected, atol=5e-4)
 
 
@@ -237,7 +237,7 @@ def test_models_lists_every_name_with_parameter_counts(capsys):
         (["train", "--model", "wide", "--set", "dropout=1.5"], "dropout must be in [0, 1)"),
         (["train", "--model", "wide", "--device", "tpu"], "--device: device must be"),
         (["train", "--model", "wide", "--test-size", "1.5"], "argument --test-size"),
-        (["train"], "the following arguments are required: --model"),
+        (["train"], "--model is required (or --init-from NAME"),
         (["fly"], "invalid choice: 'fly'"),
         (["evaluate", "missing.skbrain"], "model file 'missing.skbrain' does not exist"),
     ],

@@ -1,0 +1,311 @@
+"""The shipped detectors: the skbrain-weights distribution, its lookup, loading, fine-tuning.
+
+A tiny real model is fitted on generated images, written into a temporary copy
+of the distribution with ``add_to_distribution`` and found through it (the
+lookup is pointed there); the installed distribution itself is checked too.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from sklearn.model_selection import FixedThresholdClassifier
+from sklearn.pipeline import Pipeline
+from skorch.callbacks import Callback
+
+import skbrain
+from skbrain import ImageResizer, SimpleCNNClassifier, _shipped, load_model
+from skbrain.cli import main
+from skbrain.datasets import make_synthetic_mri
+from skbrain.exceptions import ModelFileError
+from skbrain.model_card import detector_card, sites_table
+from skbrain.weights import (
+    WeightsNotInstalledError,
+    adapt_pretrained,
+    add_to_distribution,
+    fine_tune_parts,
+    list_pretrained,
+    load_pretrained,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS_SOURCE = REPO_ROOT / "weights" / "skbrain-weights"
+SITES = [
+    {"recipe": "joint", "held_out": "lgg", "subset": "all", "trained_on": "253 + 1,794",
+     "n": 891, "roc_auc": 0.71, "roc_auc_low": 0.65, "roc_auc_high": 0.77,
+     "balanced_accuracy": 0.62, "recall": 0.55, "specificity": 0.69},
+    {"recipe": "joint", "held_out": "253", "subset": "all", "trained_on": "1,794 + lgg",
+     "n": 253, "roc_auc": 0.88, "roc_auc_low": 0.83, "roc_auc_high": 0.92,
+     "balanced_accuracy": 0.80, "recall": 0.85, "specificity": 0.75},
+]
+
+
+class _Snapshot(Callback):
+    """The network's tensors as training is about to start (after ``init_from`` copied them)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.state_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+
+def _write_images(folder, n, seed):
+    data = make_synthetic_mri(n, image_size=48, random_state=seed)
+    paths = []
+    for i, (image, label) in enumerate(zip(data.data, data.target, strict=True)):
+        path = folder / ("yes" if label else "no") / f"img{seed}_{i:03d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    return paths, data.target
+
+
+def _tiny_model(paths, y):
+    return Pipeline([("resize", ImageResizer(32)),
+                     ("cnn", SimpleCNNClassifier(n_kernels=4, max_epochs=2, batch_size=8,
+                                                 device="cpu", random_state=0))]).fit(paths, y)
+
+
+def _card(model, name):
+    return detector_card(model, name, collections=["brain_mri", "brain_tumor_mri_4class",
+                                                   "lgg_flair_dev"],
+                         sites=SITES, terms="research use only (test)",
+                         training={"recipe": "two epochs on generated images"})
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A copy of the distribution folder holding one fitted model, and its images."""
+    root = tmp_path_factory.mktemp("weights")
+    images = root / "images"
+    paths, y = _write_images(images, 24, seed=0)
+    model = _tiny_model(paths, y)
+    dist = root / "skbrain-weights"
+    shutil.copytree(WEIGHTS_SOURCE, dist, ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "*.skbrain", "*.model_card.md"))
+    (dist / "skbrain_weights" / "MANIFEST.json").write_text(json.dumps(
+        {"format": _shipped.MANIFEST_FORMAT, "format_version": 1, "models": []}))
+    entry = add_to_distribution(model, "tiny", dist, description="a tiny test detector",
+                                model_card=_card(model, "tiny"), default=True,
+                                licence="test only")
+    return {"dist": dist, "package": dist / "skbrain_weights", "model": model, "paths": paths,
+            "y": y, "images": images, "entry": entry}
+
+
+@pytest.fixture
+def shipped(built, monkeypatch):
+    """The lookup points at the temporary distribution."""
+    monkeypatch.setattr(_shipped, "distribution_folder", lambda: built["package"])
+    return built
+
+
+def test_list_pretrained_names_the_shipped_detectors_default_first(shipped, capsys):
+    assert list_pretrained() == skbrain.list_pretrained() == {"tiny": "a tiny test detector"}
+    entry = shipped["entry"]
+    assert entry["file"] == "models/tiny.skbrain" and entry["image_size"] == 32
+    assert entry["sha256"] == _shipped.sha256_of(shipped["package"] / entry["file"])
+    assert main(["pretrained"]) == 0
+    assert capsys.readouterr().out.split() == ["tiny", "a", "tiny", "test", "detector",
+                                               "(default)"]
+
+
+def test_load_pretrained_predicts_on_image_paths(shipped):
+    paths = shipped["paths"]
+    model, info = load_pretrained(return_info=True)
+    assert isinstance(model, Pipeline) and isinstance(model[0], ImageResizer)
+    proba = model.predict_proba(paths)
+    assert proba.shape == (len(paths), 2)
+    np.testing.assert_allclose(proba, shipped["model"].predict_proba(paths), atol=1e-6)
+    assert set(model.predict(paths)) <= {0, 1}
+    assert info["shipped"]["name"] == "tiny" and info["metadata"]["shipped_name"] == "tiny"
+    np.testing.assert_allclose(load_pretrained("tiny").predict_proba(paths[:3]), proba[:3],
+                               atol=1e-6)
+    card = Path(info["shipped"]["card_path"]).read_text(encoding="utf-8")
+    for text in ("# Model card: tiny", "not a diagnostic device", "CC BY-NC-SA 4.0",
+                 "no licence found", "| lgg | all | 253 + 1,794 | 891 | 0.710 (0.650 - 0.770)",
+                 "## Known limits", "research use only (test)"):
+        assert text in card, text
+
+
+def test_a_changed_model_file_is_refused(shipped, tmp_path, monkeypatch):
+    package = tmp_path / "skbrain_weights"
+    shutil.copytree(shipped["package"], package)
+    monkeypatch.setattr(_shipped, "distribution_folder", lambda: package)
+    with open(package / "models" / "tiny.skbrain", "ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ModelFileError, match="SHA-256 .* not the manifest's"):
+        load_pretrained("tiny")
+    (package / "models" / "tiny.skbrain").unlink()
+    with pytest.raises(ModelFileError, match="is missing"):
+        load_pretrained("tiny")
+
+
+def test_unknown_names_and_a_missing_distribution_are_clear(shipped, monkeypatch, capsys):
+    with pytest.raises(ValueError, match="'nope' is not a shipped detector; the shipped "
+                                         "detectors are: tiny"):
+        load_pretrained("nope")
+    assert main(["predict", "--model", "nope", shipped["paths"][0]]) == 2
+    assert "--model: 'nope' is not a shipped detector; the shipped detectors are: tiny" in (
+        capsys.readouterr().err)
+    with pytest.raises(FileNotFoundError, match="nor a shipped detector .*: tiny"):
+        SimpleCNNClassifier(init_from="nope", max_epochs=1).fit(
+            np.zeros((4, 1, 16, 16), np.float32), [0, 1, 0, 1])
+    monkeypatch.undo()
+    monkeypatch.setattr(_shipped, "PACKAGE", "skbrain_weights_not_installed")
+    for call in (list_pretrained, load_pretrained):
+        with pytest.raises(WeightsNotInstalledError, match=r"pip install 'skbrain\[detector\]'"):
+            call()
+    assert main(["predict", "--model", "tiny", shipped["paths"][0]]) == 1
+    assert "pip install 'skbrain[detector]'" in capsys.readouterr().err
+
+
+def test_predict_with_a_shipped_name_and_with_a_model_file(shipped, tmp_path, capsys):
+    paths = shipped["paths"][:3]
+    assert main(["predict", "--model", "tiny", *paths]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert rows[0].split() == ["file", "label", "p_tumor"] and len(rows) == 4
+    expected = shipped["model"].predict_proba(paths)[:, 1]
+    for row, path, p in zip(rows[1:], paths, expected, strict=True):
+        assert row.startswith(path) and abs(float(row.split()[-1]) - p) < 1e-3
+    file = skbrain.save_model(shipped["model"], tmp_path / "own.skbrain")
+    assert main(["predict", str(file), *paths, "--csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "file,label,p_tumor,kind,n_slices,scan" and len(lines) == 4
+    assert main(["predict", "--model", "tiny"]) == 2  # no image given
+
+
+def test_init_from_a_shipped_name_starts_from_its_weights(shipped):
+    X = ImageResizer(32).fit_transform(shipped["paths"])
+    snapshot = _Snapshot()
+    tuned = SimpleCNNClassifier(n_kernels=4, max_epochs=1, batch_size=8, device="cpu",
+                                random_state=1, init_from="tiny", callbacks=[snapshot])
+    tuned.fit(X, shipped["y"])
+    theirs = shipped["model"][-1].module_.state_dict()
+    assert set(snapshot.state_) == set(theirs)
+    for name, tensor in snapshot.state_.items():
+        assert torch.equal(tensor, theirs[name]), name
+    resizer, estimator = fine_tune_parts("tiny", {"max_epochs": 3})
+    assert resizer.size == 32 and estimator.n_kernels == 4 and estimator.max_epochs == 3
+    assert estimator.init_from == "tiny" and not hasattr(estimator, "net_")
+
+
+def test_train_init_from_a_shipped_name_on_the_command_line(shipped, tmp_path, capsys):
+    data = tmp_path / "site"
+    _write_images(data, 16, seed=1)
+    output = tmp_path / "tuned.skbrain"
+    code = main(["train", "--init-from", "tiny", "--data", str(data), "--set", "max_epochs=1",
+                 "--output", str(output), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "test scores of tiny" in out and "balanced acc." in out and "ROC AUC" in out
+    tuned = load_model(output)
+    assert tuned[0].size == 32 and tuned[-1].init_from == "tiny"
+    assert tuned[-1].n_kernels == 4 and tuned[-1].max_epochs == 1
+    metrics = json.loads(output.with_name("tuned.metrics.json").read_text())
+    assert {"balanced_accuracy", "roc_auc", "f1"} <= set(metrics["metrics"])
+    assert main(["train", "--init-from", "tiny", "--image-size", "64", "--data", str(data),
+                 "--output", str(tmp_path / "x.skbrain")]) == 2
+    assert "--image-size: the model of --init-from sees 32 px" in capsys.readouterr().err
+
+
+def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipped, tmp_path):
+    paths, y = _write_images(tmp_path, 16, seed=2)
+    groups = np.arange(len(y)) // 4  # four "patients" of four slices
+    y = np.asarray(y)
+    groups[y == 1] += 10
+    model = adapt_pretrained(paths, y, "tiny", groups=groups, params={"max_epochs": 1}, cv=2)
+    assert isinstance(model[0], ImageResizer) and model[0].size == 32
+    assert isinstance(model[-1], FixedThresholdClassifier)
+    assert 0.0 <= model[-1].threshold <= 1.0
+    assert model.predict_proba(paths).shape == (16, 2)
+    loaded = load_model(skbrain.save_model(model, tmp_path / "adapted.skbrain"))
+    np.testing.assert_array_equal(loaded.predict(paths), model.predict(paths))
+    plain = adapt_pretrained(paths, y, None, params={"max_epochs": 1}, decision="none")
+    assert isinstance(plain[-1], SimpleCNNClassifier) and plain[-1].init_from == "tiny"
+    with pytest.raises(ValueError, match="decision must be one of"):
+        adapt_pretrained(paths, y, "tiny", decision="accuracy")
+    with pytest.raises(ValueError, match="groups: .* at least two groups"):
+        adapt_pretrained(paths, y, "tiny", groups=(y == 1).astype(int))
+
+
+def test_add_to_distribution_replaces_an_entry_and_keeps_one_default(built, tmp_path):
+    dist = tmp_path / "dist"
+    shutil.copytree(built["dist"], dist)
+    model = built["model"]
+    add_to_distribution(model, "second", dist, description="another", model_card="# card",
+                        default=True)
+    add_to_distribution(model, "tiny", dist, description="tiny again", model_card="# card")
+    models = _shipped.read_manifest(dist / "skbrain_weights")["models"]
+    assert [(e["name"], e["default"], e["description"]) for e in models] == [
+        ("second", True, "another"), ("tiny", False, "tiny again")]
+    with pytest.raises(ValueError, match="model: a shipped detector takes image paths"):
+        add_to_distribution(model[-1], "bare", dist, description="x", model_card="# card")
+    with pytest.raises(ValueError, match="name: "):
+        add_to_distribution(model, "../up", dist, description="x", model_card="# card")
+    with pytest.raises(ValueError, match="model_card: "):
+        add_to_distribution(model, "nocard", dist, description="x", model_card="")
+
+
+def test_a_malformed_manifest_is_refused(tmp_path):
+    (tmp_path / "MANIFEST.json").write_text(json.dumps({
+        "format": _shipped.MANIFEST_FORMAT, "format_version": 1,
+        "models": [{"name": "a", "file": "/abs.skbrain", "sha256": "0" * 64,
+                    "description": "", "default": True, "model_card": "a.md"}]}))
+    with pytest.raises(ModelFileError, match="file must be a path inside the package"):
+        _shipped.read_manifest(tmp_path)
+    (tmp_path / "MANIFEST.json").write_text("{")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        _shipped.read_manifest(tmp_path)
+
+
+def test_the_installed_distribution_and_the_repository_copy_are_well_formed():
+    """Every model the manifests list exists, matches its SHA-256 and has its card."""
+    for folder in (None, WEIGHTS_SOURCE / "skbrain_weights"):
+        manifest = _shipped.read_manifest(folder)
+        assert sum(e["default"] for e in manifest["models"]) == (1 if manifest["models"]
+                                                                 else 0)
+        for entry in manifest["models"]:
+            found = _shipped.find(entry["name"], folder)
+            assert _shipped.verified_path(found).is_file()
+            assert "not a diagnostic device" in found["card_path"].read_text(encoding="utf-8")
+    installed = _shipped.read_manifest()["models"]
+    assert list(list_pretrained()) == [e["name"] for e in sorted(installed,
+                                                                 key=lambda e: not e["default"])]
+
+
+def test_the_weights_distribution_builds_a_wheel_holding_its_models(built, tmp_path):
+    pytest.importorskip("build", reason="the dev extra (build) is not installed")
+    result = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+         "--outdir", str(tmp_path / "dist"), str(built["dist"])],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (wheel,) = (tmp_path / "dist").glob("skbrain_weights-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        manifest = json.loads(archive.read("skbrain_weights/MANIFEST.json"))
+        assert _shipped.sha256_of(built["package"] / "models" / "tiny.skbrain") == (
+            manifest["models"][0]["sha256"])
+    for entry in manifest["models"]:
+        assert f"skbrain_weights/{entry['file']}" in names
+        assert f"skbrain_weights/{entry['model_card']}" in names
+    assert "skbrain_weights/__init__.py" in names
+
+
+def test_sites_table_reads_records_files_and_recipes(tmp_path):
+    path = tmp_path / "sites.json"
+    path.write_text(json.dumps({"records": SITES}))
+    text = sites_table(path)
+    assert text.splitlines()[0] == ("| recipe | held out | subset | trained on | images | "
+                                    "ROC AUC | balanced accuracy | recall | specificity |")
+    assert sites_table({"joint": [{k: v for k, v in r.items() if k != "recipe"}
+                                  for r in SITES]}) == text
+    with pytest.raises(ValueError, match="no roc_auc"):
+        sites_table([{"held_out": "lgg"}])
+    with pytest.raises(ValueError, match="terms: "):
+        detector_card(None, "x", collections=["brain_mri"], sites=SITES, terms=" ")
