@@ -314,11 +314,16 @@ def _cmd_explain(args):
     from .datasets import expand_scans
     from .explain import save_gradcam_overlays
 
+    if args.output is None and args.masks is None:
+        raise CLIError("give --output DIR for the figures, --masks DIR for the scores, or both")
+    masks_dir = None if args.masks is None else Path(args.masks)
+    if masks_dir is not None and not masks_dir.is_dir():
+        raise CLIError(f"--masks: '{masks_dir}' is not a folder")
+    output = None if args.output is None else Path(args.output)
+    if output is not None and output.exists() and not output.is_dir():
+        raise CLIError(f"--output: '{output}' is a file, not a folder")
     model, _ = _load(args)
     paths, _ = _ask(expand_scans, "IMAGE", args.images)
-    output = Path(args.output)
-    if output.exists() and not output.is_dir():
-        raise CLIError(f"--output: '{output}' is a file, not a folder")
     target = None
     if args.target is not None:  # a label of the model, or its display name
         classes = np.asarray(unwrap(model, caller="explain").estimator.classes_).tolist()
@@ -326,14 +331,38 @@ def _cmd_explain(args):
         if target is None:
             raise CLIError(f"--target: {args.target!r} is not one of the model's classes "
                            f"({', '.join(class_name(c) for c in classes)})")
+    if masks_dir is not None:
+        _print_localization(model, paths, masks_dir, target, args.method)
+    if output is None:
+        return 0
     written = save_gradcam_overlays(model, paths, output, target=target,
-                                    class_names=BINARY_CLASS_NAMES)
+                                    class_names=BINARY_CLASS_NAMES, method=args.method)
     width = max(len(row["image"]) for row in written)
     for row in written:
         print(f"{row['image'].ljust(width)}  {class_name(row['label']).ljust(8)}  "
               f"p={row['probability']:.4f}  -> {row['figure']}")
     print(f"wrote {len(written)} Grad-CAM figure(s) to {output}")
     return 0
+
+
+def _print_localization(model, paths, masks_dir, target, method):
+    from .explain import localization_scores
+
+    # Masks are matched by file name; images without one (no tumor) are left out.
+    pairs = [(p, masks_dir / Path(p).name) for p in paths]
+    pairs = [(p, m) for p, m in pairs if m.is_file()]
+    if not pairs:
+        raise CLIError(f"--masks: no file in '{masks_dir}' has the name of an image given")
+    scores = _ask(localization_scores, "--masks", model, [p for p, _ in pairs],
+                  [str(m) for _, m in pairs], method=method, target=target)
+    print(f"localisation ({method}) on {scores['n']} image(s) with a mask "
+          f"({len(paths) - len(pairs)} without one left out):")
+    print(f"  pointing game  {scores['pointing_game']:.3f}  (peak within "
+          f"{scores['tolerance']:g} px of the mask)")
+    print(f"  mass ratio     {scores['mass_ratio']:.2f}  (share of the map inside the mask / "
+          "the mask's share of the image)")
+    print(f"  mass inside    {scores['mass_inside']:.3f}")
+    print(f"  empty maps     {scores['empty_share']:.3f}")
 
 
 def _cmd_export(args):
@@ -519,10 +548,15 @@ def build_parser():
                   "per image: the image with the Grad-CAM map of the predicted class (or "
                   "--target), the predicted label and its probability.", [saved])
     add("images", metavar="IMAGE", nargs="+", help="image files, or folders of images")
-    add("--output", "-o", required=True, metavar="DIR",
+    add("--output", "-o", metavar="DIR",
         help="folder for the figures (created if needed)")
     add("--target", metavar="LABEL",
         help="explain this class (e.g. tumor, 'no tumor', 1) instead of the predicted one")
+    add("--method", default="hirescam",
+        choices=("hirescam", "gradcam", "occlusion", "integrated_gradients"),
+        help="the explanation method (default: hirescam)")
+    add("--masks", metavar="DIR", help="print localisation scores against the masks in DIR, "
+        "matched to the images by file name (the tumor class's maps)")
 
     add = command("export", "write a saved model's network as ONNX", "Export the network (with "
                   "a softmax) as ONNX at the trained image size and check it against the model "

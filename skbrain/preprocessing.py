@@ -306,6 +306,51 @@ class ImageResizer(TransformerMixin, BaseEstimator):
             X_out /= p["std"].reshape(1, -1, 1, 1)
         return X_out
 
+    def geometry(self, X):
+        """Where each image's pixels come from and where they go in :meth:`transform`'s output.
+
+        For mapping results at the network's resolution (such as
+        :mod:`skbrain.explain`'s heat maps) back onto the images given.
+
+        Parameters
+        ----------
+        X : list of (path, PIL image or array), or array of shape (n, H, W[, C])
+            The images, as :meth:`transform` takes them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 8), int64
+            Per image: ``height, width`` of the image as read (full scale,
+            after EXIF rotation); ``left, top, right, bottom``, the box of it
+            that was resized (the head's box with ``crop_foreground``, else
+            the whole image); ``top, left`` of the output window the box was
+            resized into, whose height and width are the output's (less
+            the padding with ``keep_aspect``) and follow from the box.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> image = np.zeros((40, 60), dtype=np.uint8)
+        >>> image[10:30, 20:40] = 200
+        >>> ImageResizer(32, crop_margin=0).geometry([image]).tolist()
+        [[40, 60, 20, 10, 40, 30, 0, 0]]
+        """
+        p = self._check_params()
+        items, names = _as_items(X)
+        height, width = p["size"]
+        out = np.zeros((len(items), 8), dtype=np.int64)
+
+        def measure(i):
+            img = _read_image(items[i], mode="L", name=names[i])
+            box = (_foreground_box(img, p["foreground_threshold"], p["crop_margin"])
+                   if p["crop_foreground"] else (0, 0, img.width, img.height))
+            top, left, _, _ = _fit_window(box[2] - box[0], box[3] - box[1], width, height,
+                                          p["keep_aspect"])
+            out[i] = (img.height, img.width, *box, top, left)
+
+        _run_threaded(measure, len(items), p["n_jobs"])
+        return out
+
     def _cached(self, paths, shape, p, load_into):
         """The uint8 pixels of ``paths`` from the cache in ``cache_dir``, built where missing."""
         _cache.check_outside_data(self.cache_dir, paths)
@@ -415,20 +460,38 @@ def _is_path(item):
     return isinstance(item, (str, bytes, os.PathLike))
 
 
+def _foreground_box(img, threshold, margin):
+    """The box (left, top, right, bottom) of ``img``'s pixels brighter than ``threshold``,
+    widened by ``margin``; the whole image when no pixel is that bright."""
+    gray = img if img.mode == "L" else img.convert("L")
+    box = gray.point(lambda v: 255 if v > threshold else 0).getbbox()
+    if box is None:
+        return (0, 0, img.width, img.height)
+    left, top, right, bottom = box
+    dx, dy = round((right - left) * margin), round((bottom - top) * margin)
+    return (max(0, left - dx), max(0, top - dy), min(img.width, right + dx),
+            min(img.height, bottom + dy))
+
+
 def _crop_foreground(img, threshold, margin):
     """Crop ``img`` to the box of its pixels brighter than ``threshold``, plus ``margin``.
 
     An image with no such pixel is left whole.
     """
-    gray = img if img.mode == "L" else img.convert("L")
-    box = gray.point(lambda v: 255 if v > threshold else 0).getbbox()
-    if box is None:
-        return img
-    left, top, right, bottom = box
-    dx, dy = round((right - left) * margin), round((bottom - top) * margin)
-    box = (max(0, left - dx), max(0, top - dy), min(img.width, right + dx),
-           min(img.height, bottom + dy))
+    box = _foreground_box(img, threshold, margin)
     return img.crop(box) if box != (0, 0, img.width, img.height) else img
+
+
+def _fit_window(w0, h0, width, height, keep_aspect):
+    """(top, left, height, width) of a ``w0`` x ``h0`` picture resized into ``width`` x
+    ``height``: the whole output, or the centred window that keeps its aspect."""
+    if keep_aspect:
+        scale = min(width / w0, height / h0)
+        new_w = min(width, max(1, round(w0 * scale)))
+        new_h = min(height, max(1, round(h0 * scale)))
+    else:
+        new_w, new_h = width, height
+    return (height - new_h) // 2, (width - new_w) // 2, new_h, new_w
 
 
 def _percentile_rescale(image, low=1.0, high=99.0):
@@ -582,17 +645,10 @@ def _as_items(X):
 def _resize_into(img, dest, keep_aspect):
     """Resize ``img`` into ``dest``, a zeroed uint8 array of shape (channels, height, width)."""
     channels, height, width = dest.shape
-    if keep_aspect:
-        w0, h0 = img.size
-        scale = min(width / w0, height / h0)
-        new_w = min(width, max(1, round(w0 * scale)))
-        new_h = min(height, max(1, round(h0 * scale)))
-    else:
-        new_w, new_h = width, height
+    top, left, new_h, new_w = _fit_window(*img.size, width, height, keep_aspect)
     if img.size != (new_w, new_h):
         img = img.resize((new_w, new_h), Image.Resampling.BILINEAR, reducing_gap=2.0)
     pixels = np.asarray(img)
-    top, left = (height - new_h) // 2, (width - new_w) // 2
     window = dest[:, top : top + new_h, left : left + new_w]
     if pixels.ndim == 2:
         window[:] = pixels
