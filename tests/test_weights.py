@@ -281,11 +281,11 @@ def test_the_installed_distribution_and_the_repository_copy_are_well_formed():
 def test_the_weights_distribution_builds_a_wheel_holding_its_models(built, tmp_path):
     pytest.importorskip("build", reason="the dev extra (build) is not installed")
     result = subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--skip-dependency-check",
+        [sys.executable, "-m", "build", "--no-isolation", "--skip-dependency-check",
          "--outdir", str(tmp_path / "dist"), str(built["dist"])],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    (wheel,) = (tmp_path / "dist").glob("skbrain_weights-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("skbrain_weights-*.whl")  # built from the sdist
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         manifest = json.loads(archive.read("skbrain_weights/MANIFEST.json"))
