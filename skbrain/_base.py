@@ -485,7 +485,7 @@ def _grouped_valid_split(y_encoded, groups, fraction, seed):
         _, valid = next(cv.split(index, y_encoded, groups))
     test_fold = np.full(len(index), -1)
     test_fold[valid] = 0
-    return ValidSplit(PredefinedSplit(test_fold))
+    return ValidSplit(PredefinedSplit(test_fold)), len(valid)
 
 
 def _init_source(init_from):
@@ -954,7 +954,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         return training_defaults(device, shape, batch_size=self.batch_size, lr=self.lr,
                                  amp=self.amp, n_train=n_train)
 
-    def _build_net(self, n_samples, n_channels, y_encoded, seed, device):
+    def _build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=None):
         settings = self._training_settings(n_samples, device)
         batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
         if n_samples is None:  # a net to load saved weights into
@@ -978,8 +978,14 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         n_train = n_samples
         if self.early_stopping:
             patience = 5 if self.early_stopping is True else int(self.early_stopping)
-            train_split = ValidSplit(self.validation_fraction, stratified=True, random_state=seed)
-            n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
+            if groups is None:
+                train_split = ValidSplit(self.validation_fraction, stratified=True,
+                                         random_state=seed)
+                n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
+            else:  # the schedule's steps count the images the grouped split trains on
+                train_split, n_valid = _grouped_valid_split(
+                    y_encoded, groups, self.validation_fraction, seed)
+                n_train = n_samples - n_valid
             callbacks.append(
                 (
                     "early_stopping",
@@ -1098,10 +1104,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         seed = None
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        self.net_ = self._build_net(len(X), X.shape[1], y_encoded, seed, device)
-        if groups is not None and self.early_stopping:
-            self.net_.set_params(train_split=_grouped_valid_split(
-                y_encoded, groups, self.validation_fraction, seed))
+        self.net_ = self._build_net(len(X), X.shape[1], y_encoded, seed, device, groups=groups)
         with _seeded(seed, device), _deterministic_algorithms(self.deterministic):
             if source is None:
                 self.net_.fit(X, y_encoded, **fit_params)

@@ -1,0 +1,20 @@
+"""The bugs of issue 28's review, each with the test that guards it."""
+
+import numpy as np
+
+from skbrain import SimpleCNNClassifier
+
+
+def test_one_cycle_schedule_counts_the_images_the_grouped_split_trains_on():
+    # Groups of three: the grouped split holds out 3 or 6 images where the
+    # plain fraction would hold out 4, so a schedule sized from the fraction
+    # ran out of steps (seed 1: "Tried to step 5 times ... total steps is 4").
+    X = np.random.default_rng(0).random((36, 1, 16, 16), dtype=np.float32)
+    groups = np.arange(36) // 3
+    y = groups % 2
+    for seed in range(4):
+        clf = SimpleCNNClassifier(n_kernels=2, max_epochs=2, batch_size=16, early_stopping=True,
+                                  random_state=seed, device="cpu").fit(X, y, groups=groups)
+        assert len(clf.history_) == 2
+        valid = clf.net_.train_split.cv.test_fold == 0
+        assert not set(groups[valid]) & set(groups[~valid])
