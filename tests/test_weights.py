@@ -309,3 +309,24 @@ def test_sites_table_reads_records_files_and_recipes(tmp_path):
         sites_table([{"held_out": "lgg"}])
     with pytest.raises(ValueError, match="terms: "):
         detector_card(None, "x", collections=["brain_mri"], sites=SITES, terms=" ")
+
+
+def test_predict_with_a_shipped_name_reads_dicom_series_and_nifti_volumes(shipped, tmp_path,
+                                                                          capsys):
+    import nibabel as nib
+
+    from skbrain.datasets._medical import _write_demo_series
+
+    _write_demo_series(tmp_path / "dicom", patients=("P1",), n_slices=3, size=32)
+    series = next((tmp_path / "dicom").glob("*/P1"))
+    volume = np.stack(make_synthetic_mri(4, image_size=32, random_state=3).data, axis=-1)
+    nib.save(nib.Nifti1Image(volume.astype(np.float32), np.eye(4)), tmp_path / "vol.nii.gz")
+    jpeg = tmp_path / "one.jpg"
+    Image.open(shipped["paths"][0]).convert("RGB").save(jpeg)
+    assert main(["predict", "--model", "tiny", "--csv", str(series),
+                 str(tmp_path / "vol.nii.gz"), str(jpeg)]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.strip().splitlines()[1:]]
+    kinds = [row[3] for row in rows]
+    assert kinds.count("scan") == 2 and kinds.count("slice") == 3 + 4 + 1
+    assert {row[1] for row in rows} <= {"tumor", "no tumor"}
+    assert all(0.0 <= float(row[2]) <= 1.0 for row in rows)
