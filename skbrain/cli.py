@@ -365,6 +365,22 @@ def _print_localization(model, paths, masks_dir, target, method):
     print(f"  empty maps     {scores['empty_share']:.3f}")
 
 
+def _cmd_report(args):
+    from .report import build_report
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise CLIError(f"--data: '{data}' is not a folder")
+    output = Path(args.output)
+    if output.is_dir():
+        raise CLIError(f"--output: '{output}' is a folder; give a file name such as report.html")
+    model, _ = _load(args)
+    result = _ask(build_report, "--data", model, data, output, method=args.method)
+    print(f"wrote {result['path']}: {result['n_images']} images, {result['n_groups']} groups, "
+          f"{result['n_empty_maps']} empty map(s), in {result['seconds']:.0f} s")
+    return 0
+
+
 def _cmd_export(args):
     from ._unwrap import unwrap
     from .export import check_onnx, to_onnx
@@ -557,6 +573,18 @@ def build_parser():
         help="the explanation method (default: hirescam)")
     add("--masks", metavar="DIR", help="print localisation scores against the masks in DIR, "
         "matched to the images by file name (the tumor class's maps)")
+
+    add = command("report", "an HTML page of a saved model's results on a folder", "Write "
+                  "one self-contained HTML page: scores with bootstrap intervals, ROC and "
+                  "precision-recall curves, confusion matrix, and a sortable table of every "
+                  "image with its explanation, the most confident mistakes first.", [saved])
+    add("--data", required=True, metavar="DIR", help="a folder of class sub-folders (yes/ "
+        "no/), a DICOM folder, or LGG-dev's folder (with MANIFEST.csv: patients and masks)")
+    add("--output", "-o", default="report.html", metavar="FILE",
+        help="the page to write (default: report.html)")
+    add("--method", default="hirescam",
+        choices=("hirescam", "occlusion", "integrated_gradients", "gradcam"),
+        help="the explanation method (default: hirescam)")
 
     add = command("export", "write a saved model's network as ONNX", "Export the network (with "
                   "a softmax) as ONNX at the trained image size and check it against the model "

@@ -1,0 +1,365 @@
+"""One self-contained HTML page that shows what a model does on a folder of images.
+
+:func:`build_report` writes a single ``.html`` file, with every figure and
+thumbnail embedded (base64), no server and no external script or style: the
+scores with bootstrap intervals over groups, ROC and precision-recall curves,
+the confusion matrix, and a table of every image (thumbnail, explanation
+overlay, true and predicted label, tumor probability, loss), the most
+confident mistakes first, sortable by clicking a column header. Where the
+images come in groups that mean something (patients of LGG-dev, DICOM
+series), a second table gives one row per group.
+"""
+
+import base64
+import html
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._unwrap import default_pos_label, positive_column, unwrap
+from .datasets._folder import class_name
+
+__all__ = ["build_report"]
+
+_SORT_JS = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  table.querySelectorAll("th").forEach(function (th, col) {
+    th.addEventListener("click", function () {
+      var body = table.tBodies[0];
+      var rows = Array.prototype.slice.call(body.rows);
+      var up = th.getAttribute("data-order") !== "asc";
+      table.querySelectorAll("th").forEach(function (h) { h.removeAttribute("data-order"); });
+      th.setAttribute("data-order", up ? "asc" : "desc");
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-v"), y = b.cells[col].getAttribute("data-v");
+        var nx = parseFloat(x), ny = parseFloat(y);
+        var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : String(x).localeCompare(String(y));
+        return up ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    });
+  });
+});
+"""
+
+_STYLE = """
+body { font-family: sans-serif; margin: 1.5em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: middle; }
+th { background: #eee; cursor: pointer; user-select: none; }
+th[data-order=asc]::after { content: " \\25B2"; }
+th[data-order=desc]::after { content: " \\25BC"; }
+tr.wrong td { background: #fde8e8; }
+.figures img { height: 260px; margin-right: 1em; }
+td img { display: block; }
+.note { color: #666; font-size: 0.9em; }
+"""
+
+
+def _png(fig):
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _jpeg(rgb):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=80)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _thumbnails(path, heatmap, mask, size):
+    """(plain, overlay) JPEG data URLs of one image, its map blended in jet, mask in green."""
+    from matplotlib import colormaps
+    from PIL import Image
+
+    from ._imageio import read_image
+
+    img = read_image(path, mode="L")
+    scale = size / max(img.size)
+    shape = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    gray = np.asarray(img.resize(shape, Image.Resampling.BILINEAR), dtype=np.float32) / 255
+    plain = np.repeat((gray * 255).astype(np.uint8)[..., None], 3, axis=2)
+    heat = np.asarray(Image.fromarray(np.asarray(heatmap, dtype=np.float32)).resize(
+        shape, Image.Resampling.BILINEAR))
+    colour = colormaps["jet"](np.clip(heat, 0, 1))[..., :3]
+    alpha = 0.45 * (heat > 0.02)[..., None]
+    overlay = (1 - alpha) * gray[..., None] + alpha * colour
+    if mask is not None:
+        small = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(
+            shape, Image.Resampling.NEAREST)) > 127
+        edge = small & ~(np.roll(small, 1, 0) & np.roll(small, -1, 0)
+                         & np.roll(small, 1, 1) & np.roll(small, -1, 1))
+        overlay[edge] = (0.0, 1.0, 0.0)
+    return _jpeg(plain), _jpeg((np.clip(overlay, 0, 1) * 255).astype(np.uint8))
+
+
+def _bootstrap(metric, y, score, groups, n_bootstrap, rng):
+    """95 % percentile interval of ``metric`` resampling whole groups; NaN when undefined."""
+    _, codes = np.unique(groups, return_inverse=True)
+    members = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
+    values = []
+    for _ in range(n_bootstrap):
+        idx = np.concatenate([members[g] for g in rng.integers(len(members), size=len(members))])
+        if len(np.unique(y[idx])) < 2:
+            continue
+        values.append(metric(y[idx], score[idx]))
+    if not values:
+        return float("nan"), float("nan")
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _scores(y, proba, pred, groups, n_bootstrap, random_state):
+    from sklearn import metrics
+
+    rng = np.random.default_rng(random_state)
+    both = len(np.unique(y)) == 2
+
+    def recall(t, p):
+        return float(np.mean(p[t == 1] == 1))
+
+    def specificity(t, p):
+        return float(np.mean(p[t == 0] == 0))
+
+    table = [("ROC AUC", metrics.roc_auc_score, proba, both),
+             ("average precision", metrics.average_precision_score, proba, both),
+             ("balanced accuracy", metrics.balanced_accuracy_score, pred, both),
+             ("accuracy", metrics.accuracy_score, pred, True),
+             ("recall (tumor)", recall, pred, (y == 1).any()),
+             ("specificity", specificity, pred, (y == 0).any()),
+             ("precision", lambda t, p: metrics.precision_score(t, p, zero_division=0), pred,
+              True),
+             ("F1", lambda t, p: metrics.f1_score(t, p, zero_division=0), pred, True)]
+    out = []
+    for name, metric, score, defined in table:
+        if not defined:
+            out.append((name, float("nan"), float("nan"), float("nan")))
+            continue
+        low, high = _bootstrap(metric, y, score, groups, n_bootstrap, rng)
+        out.append((name, float(metric(y, score)), low, high))
+    return out
+
+
+def _curves(y, proba, pred, names):
+    from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
+
+    from .plotting import _figure
+
+    figures = []
+    if len(np.unique(y)) == 2:
+        for display in (RocCurveDisplay, PrecisionRecallDisplay):
+            fig = _figure(figsize=(4, 4))
+            display.from_predictions(y, proba, ax=fig.subplots(), name="model")
+            figures.append(_png(fig))
+    fig = _figure(figsize=(4, 4))
+    ConfusionMatrixDisplay.from_predictions(y, pred, labels=[0, 1], display_labels=names,
+                                            ax=fig.subplots(), colorbar=False)
+    figures.append(_png(fig))
+    return figures
+
+
+def _load(data):
+    """(bunch, masks or None, group kind or None) of a folder or a loaded collection."""
+    if not isinstance(data, (str, Path)):
+        return data, data.get("masks"), data.get("group_kind")
+    folder = Path(data)
+    if (folder / "MANIFEST.csv").is_file():
+        from .datasets import load_lgg_flair
+
+        bunch = load_lgg_flair(folder)
+        return bunch, bunch.masks, "patient"
+    from .datasets import load_images
+
+    bunch = load_images(folder)
+    return bunch, None, "scan" if bunch.kind == "dicom" else None
+
+
+def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thumb_size=96,
+                 batch_size=32, random_state=0):
+    """Write an HTML page of a two-class model's results on a collection of images.
+
+    Parameters
+    ----------
+    model : fitted skbrain estimator, or anything that wraps one, taking image paths
+        For example a model loaded with :func:`skbrain.load_model` or
+        :func:`skbrain.load_pretrained`.
+    data : str, path-like or Bunch
+        A folder of class sub-folders (``yes/`` and ``no/``, or a DICOM
+        folder, read with :func:`skbrain.datasets.load_images`), LGG-dev's
+        folder (it has a ``MANIFEST.csv``; read with
+        :func:`skbrain.datasets.load_lgg_flair`: groups are patients and the
+        tumor masks are drawn on the overlays), or a loaded collection with
+        ``data`` (paths), ``target`` (0/1), ``groups`` and optionally
+        ``masks`` and ``group_kind`` (the name of a group, such as
+        ``"patient"``, for one row per group).
+    output : str or path-like
+        The ``.html`` file to write.
+    method : str, default="hirescam"
+        The explanation method, one of :data:`skbrain.explain.METHODS`.
+    n_bootstrap : int, default=500
+        Rounds of the bootstrap over groups for the 95 % intervals.
+    thumb_size : int, default=96
+        Longest side of the thumbnails, in pixels.
+    batch_size : int, default=32
+        Images per pass of the explanation.
+    random_state : int, default=0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    dict
+        ``path`` (the page), ``n_images``, ``n_groups``, ``scores`` (name to
+        (value, low, high)), ``n_empty_maps`` and ``seconds``.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from PIL import Image
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skbrain import ImageResizer, SimpleCNNClassifier
+    >>> from skbrain.datasets import make_synthetic_mri
+    >>> from sklearn.utils import Bunch
+    >>> folder = tempfile.mkdtemp()
+    >>> data = make_synthetic_mri(8, image_size=32, random_state=0)
+    >>> paths = []
+    >>> for i, image in enumerate(data.data):
+    ...     paths.append(os.path.join(folder, f"{i}.png"))
+    ...     Image.fromarray(image).save(paths[-1])
+    >>> model = Pipeline([("resize", ImageResizer(32)),
+    ...                   ("cnn", SimpleCNNClassifier(max_epochs=1, random_state=0))])
+    >>> model = model.fit(paths, data.target)
+    >>> collection = Bunch(data=paths, target=data.target, groups=np.arange(8))
+    >>> result = build_report(model, collection, os.path.join(folder, "report.html"),
+    ...                       n_bootstrap=20)
+    >>> result["n_images"], os.path.getsize(result["path"]) > 10_000
+    (8, True)
+    """
+    from .explain import Explainer, _check_method
+
+    start = time.perf_counter()
+    _check_method(method)
+    output = Path(output)
+    if output.is_dir():
+        raise ValueError(f"output {str(output)!r} is a folder; give a file name such as "
+                         "report.html")
+    found = unwrap(model, caller="build_report")
+    classes = np.asarray(found.estimator.classes_)
+    if len(classes) != 2:
+        raise ValueError(f"build_report needs a two-class model; this one has classes "
+                         f"{classes.tolist()}")
+    bunch, masks, group_kind = _load(data)
+    paths = [str(p) for p in bunch.data]
+    if not paths:
+        raise ValueError("data holds no image")
+    y = np.asarray(bunch.target).astype(int)
+    groups = np.asarray(bunch["groups"]) if "groups" in bunch else np.arange(len(paths))
+    pos = default_pos_label(classes)
+    proba = np.asarray(model.predict_proba(paths))[:, positive_column(classes, pos)]
+    pred = (np.asarray(model.predict(paths)) == pos).astype(int)
+    explainer = Explainer(model, method=method)
+    maps = explainer.explain(paths, target=np.where(pred == 1, pos, classes[classes != pos][0]),
+                             geometry="input", batch_size=batch_size)
+    empty = explainer.empty_
+    names = [class_name(c) for c in (0, 1)]
+    scores = _scores(y, proba, pred, groups, n_bootstrap, random_state)
+    figures = _curves(y, proba, pred, names)
+    p_true = np.where(y == 1, proba, 1 - proba)
+    loss = -np.log(np.clip(p_true, 1e-7, 1))
+    order = np.argsort(-loss, kind="stable")
+
+    rows = []
+    for rank, i in enumerate(order):
+        mask = None
+        if masks is not None and masks[i]:
+            from PIL import Image
+
+            with Image.open(masks[i]) as m:
+                mask = np.asarray(m.convert("L")) > 127
+        plain, overlay = _thumbnails(paths[i], maps[i], mask, thumb_size)
+        wrong = y[i] != pred[i]
+        note = "<br><span class='note'>empty map</span>" if empty[i] else ""
+        cells = [(rank + 1, str(rank + 1)),
+                 (rank + 1, f"<img src='{plain}' alt='image {i}'>"),
+                 (int(empty[i]), f"<img src='{overlay}' alt='explanation {i}'>{note}"),
+                 (Path(paths[i]).name, html.escape(Path(paths[i]).name)),
+                 (str(groups[i]), html.escape(str(groups[i]))),
+                 (names[y[i]], names[y[i]]), (names[pred[i]], names[pred[i]]),
+                 (f"{proba[i]:.6f}", f"{proba[i]:.3f}"), (f"{loss[i]:.6f}", f"{loss[i]:.2f}")]
+        rows.append(f"<tr class='{'wrong' if wrong else 'right'}'>" + "".join(
+            f"<td data-v='{html.escape(str(v), quote=True)}'>{c}</td>" for v, c in cells)
+            + "</tr>")
+    heads = ["rank", "image", f"{html.escape(_method_name(method))} (of the predicted class)",
+             "file", "group", "true", "predicted", "p(tumor)", "loss"]
+    image_table = _table("images", heads, rows)
+
+    group_table = ""
+    n_groups = len(np.unique(groups))
+    if group_kind:
+        group_rows = []
+        for g in np.unique(groups):
+            members = groups == g
+            true, called = int(y[members].max()), int(pred[members].max())
+            cells = [(str(g), html.escape(str(g))), (int(members.sum()), int(members.sum())),
+                     (int(y[members].sum()), int(y[members].sum())),
+                     (int(pred[members].sum()), int(pred[members].sum())),
+                     (names[true], names[true]), (names[called], names[called]),
+                     (f"{proba[members].max():.6f}", f"{proba[members].max():.3f}")]
+            group_rows.append(f"<tr class='{'wrong' if true != called else 'right'}'>"
+                              + "".join(f"<td data-v='{html.escape(str(v), quote=True)}'>{c}"
+                                        "</td>" for v, c in cells) + "</tr>")
+        kind = html.escape(group_kind)
+        group_table = (f"<h2>Per {kind}</h2><p class='note'>A {kind} is tumor when one of its "
+                       "images is; called tumor when the model calls one of them tumor.</p>"
+                       + _table("groups", [kind, "images", "tumor images", "called tumor",
+                                           "true", "predicted", "max p(tumor)"], group_rows))
+    score_rows = "".join(
+        f"<tr><td>{name}</td><td>{value:.3f}</td><td>{low:.3f} – {high:.3f}</td></tr>"
+        for name, value, low, high in scores)
+    kind_note = f"{n_groups} groups" + (f" ({html.escape(group_kind)}s)" if group_kind else "")
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>skbrain report</title>
+<style>{_STYLE}</style></head><body>
+<h1>skbrain report</h1>
+<p>{len(paths)} images, {int((y == 1).sum())} with tumor, {kind_note};
+model {html.escape(type(found.estimator).__name__)}; explanations by
+{html.escape(_method_name(method))} ({int(empty.sum())} empty: no evidence for the predicted
+class). Written {time.strftime("%Y-%m-%d %H:%M")}.</p>
+<h2>Scores</h2>
+<p class="note">95 % intervals: bootstrap over groups ({n_bootstrap} rounds).</p>
+<table id="scores"><thead><tr><th>score</th><th>value</th><th>95 % interval</th></tr></thead>
+<tbody>{score_rows}</tbody></table>
+<div class="figures">{"".join(f"<img src='{f}' alt='figure'>" for f in figures)}</div>
+{group_table}
+<h2>Images</h2>
+<p class="note">Most confident mistakes first (highest loss, -log of the probability given to
+the true class); mistakes are shaded. Click a column header to sort. Overlays: the map of
+the predicted class{"; tumor masks outlined in green" if masks is not None else ""}.</p>
+{image_table}
+<script>{_SORT_JS}</script>
+</body></html>
+"""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    return {"path": str(output), "n_images": len(paths), "n_groups": n_groups,
+            "scores": {name: (value, low, high) for name, value, low, high in scores},
+            "n_empty_maps": int(empty.sum()), "seconds": time.perf_counter() - start}
+
+
+def _method_name(method):
+    from .explain import _METHOD_NAMES
+
+    return _METHOD_NAMES[method]
+
+
+def _table(table_id, heads, rows):
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    return (f"<table id='{table_id}' class='sortable'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
