@@ -660,6 +660,10 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         skorch would.
     """
 
+    #: 2-D X is refused; scikit-learn's common checks, which feed rows of
+    #: features, run on test subclasses that set this to read them as one-row images.
+    _accepts_tabular_X = False
+
     #: Valid values of each parameter, declared as scikit-learn declares them
     #: (:mod:`sklearn.utils._param_validation`); subclasses extend the dict.
     _parameter_constraints = {
@@ -801,6 +805,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.input_tags.two_d_array = self._accepts_tabular_X
         tags.input_tags.three_d_array = True
         tags.classifier_tags.poor_score = True
         return tags
@@ -848,6 +853,13 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             )
         if isinstance(X, torch.Tensor):
             X = X.detach().cpu().numpy()
+        if getattr(X, "ndim", None) == 2 and not self._accepts_tabular_X:
+            raise ValueError(
+                f"X must have shape (n_samples, channels, height, width); got a 2-D array of "
+                f"shape {X.shape}, which {type(self).__name__} does not read as images: "
+                "reshape flattened images with X.reshape(n_samples, channels, height, width), "
+                "or put skbrain.ImageResizer(...) before it to read image files"
+            )
         if getattr(X, "ndim", None) == 3:
             X = np.asarray(X)[:, None]
         keep_uint8 = getattr(X, "dtype", None) == np.uint8
@@ -869,9 +881,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                     f"resize with ImageResizer(..., channels={self.n_features_in_})"
                 ) from None
             raise
-        if X.ndim == 2:
-            # Tabular input (sklearn's own checks use it) becomes one-row
-            # grayscale images, so every estimator still accepts it.
+        if X.ndim == 2:  # only with _accepts_tabular_X: one-row grayscale images
             X = X[:, None, None, :]
         elif X.ndim != 4:
             raise ValueError(
@@ -1069,8 +1079,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, channels, height, width)
             Images as float (any range; ``ImageResizer`` gives [0, 1]) or uint8
-            (scaled by 1/255). 3-D input is read as one channel; 2-D input as
-            one-row, one-channel images.
+            (scaled by 1/255). 3-D input is read as one channel; 2-D input is
+            refused (reshape flattened images first).
         y : array-like of shape (n_samples,)
             Labels of any type (0/1, "yes"/"no", ...), at least two classes.
         groups : array-like of shape (n_samples,), default=None

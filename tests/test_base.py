@@ -81,15 +81,16 @@ def test_bad_training_parameters_are_named(param, value, message, synthetic_imag
         SimpleCNNClassifier(**{**FAST, param: value}).fit(X, y)
 
 
-def test_grayscale_three_d_and_two_d_inputs(synthetic_images):
+def test_grayscale_three_d_input_is_one_channel_and_flattened_images_are_refused(
+        synthetic_images):
     X, y = synthetic_images
     gray = X[:, 0]
     clf = SimpleCNNClassifier(**FAST).fit(gray, y)
     assert clf.image_shape_ == (1, 32, 32)
+    assert clf.predict(gray).shape == (len(y),)
     flat = gray.reshape(len(gray), -1)
-    clf = SimpleCNNClassifier(**FAST).fit(flat, y)
-    assert clf.n_features_in_ == flat.shape[1]
-    assert clf.predict(flat).shape == (len(y),)
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, channels, height"):
+        SimpleCNNClassifier(**FAST).fit(flat, y)
 
 
 def test_fit_leaves_the_global_torch_rng_alone(synthetic_images):

@@ -1,6 +1,7 @@
 """The bugs of issue 28's review, each with the test that guards it."""
 
 import numpy as np
+import pytest
 
 from skbrain import SimpleCNNClassifier
 
@@ -18,3 +19,17 @@ def test_one_cycle_schedule_counts_the_images_the_grouped_split_trains_on():
         assert len(clf.history_) == 2
         valid = clf.net_.train_split.cv.test_fold == 0
         assert not set(groups[valid]) & set(groups[~valid])
+
+
+def test_two_dimensional_X_is_refused_naming_the_image_shape():
+    X = np.random.default_rng(0).random((12, 64), dtype=np.float32)
+    y = np.array([0, 1] * 6)
+    clf = SimpleCNNClassifier(n_kernels=2, max_epochs=1, device="cpu")
+    expected = r"X must have shape \(n_samples, channels, height, width\); got a 2-D .*\(12, 64\)"
+    with pytest.raises(ValueError, match=expected):
+        clf.fit(X, y)
+    assert not clf.__sklearn_is_fitted__()
+    clf.fit(X.reshape(12, 1, 8, 8), y)
+    with pytest.raises(ValueError, match=expected):
+        clf.predict(X)
+    assert clf.__sklearn_tags__().input_tags.two_d_array is False
