@@ -119,7 +119,8 @@ def fine_tune_parts(source=None, params=None):
 
     The estimator is a clone of the source's, with ``params`` set and
     ``init_from`` pointing at the source, so that ``fit`` starts from its
-    weights; the resizer is a clone of the source's, so that local images are
+    weights, and ``device="auto"`` unless ``params`` says otherwise (the
+    source may have been trained on a GPU this machine lacks); the resizer is a clone of the source's, so that local images are
     prepared exactly as the source's training images were.
 
     Parameters
@@ -157,7 +158,7 @@ def fine_tune_parts(source=None, params=None):
         source = _shipped.find(None)["name"]
     found = unwrap(_source(source), fitted=True, caller="fine_tune_parts")
     estimator = clone(found.estimator)
-    estimator.set_params(**{**dict(params or {}), "init_from": source})
+    estimator.set_params(**{"device": "auto", **dict(params or {}), "init_from": source})
     resizers = [step for _, step in found.steps if isinstance(step, ImageResizer)]
     return (clone(resizers[0]) if resizers else None), estimator
 
