@@ -120,8 +120,9 @@ def fine_tune_parts(source=None, params=None):
     The estimator is a clone of the source's, with ``params`` set and
     ``init_from`` pointing at the source, so that ``fit`` starts from its
     weights, and ``device="auto"`` unless ``params`` says otherwise (the
-    source may have been trained on a GPU this machine lacks); the resizer is a clone of the source's, so that local images are
-    prepared exactly as the source's training images were.
+    source may have been trained on a GPU this machine lacks); the resizer
+    is a clone of the source's, so that local images are prepared exactly as
+    the source's training images were.
 
     Parameters
     ----------
