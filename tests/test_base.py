@@ -12,9 +12,16 @@ from skbrain._base import resolve_device
 FAST = {"max_epochs": 1, "batch_size": 8, "random_state": 0}
 
 
+@pytest.mark.parametrize(("cuda", "mps", "expected"),
+                         [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_auto_device_prefers_cuda_then_mps_then_the_cpu(monkeypatch, cuda, mps, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    assert resolve_device("auto") == resolve_device() == resolve_device(None) == expected
+
+
 def test_resolve_device():
     assert resolve_device("cpu") == "cpu"
-    assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else resolve_device())
     with pytest.raises(ValueError, match="device must be"):
         resolve_device("gpu-please")
     if not torch.cuda.is_available():
