@@ -899,7 +899,7 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
     Parameters
     ----------
     estimator : skbrain estimator
-        Unfitted; its parameters outside the space are kept.
+        Its parameters outside the space are kept; it is cloned, not changed.
     X : ndarray
         Resized images (the search skips the resize step).
     y : array-like of shape (n_samples,)
@@ -928,13 +928,14 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
     ValueError
         If every searchable parameter is in ``fixed``.
     """
+    from sklearn.base import clone
     from sklearn.pipeline import Pipeline
 
     from .evaluation import default_scoring
 
     scoring = scoring or default_scoring(y)
     # The images are resized already, so the searched pipeline skips that step.
-    pipe = Pipeline([("resize", "passthrough"), ("cnn", estimator.set_params(verbose=0))])
+    pipe = Pipeline([("resize", "passthrough"), ("cnn", clone(estimator).set_params(verbose=0))])
     fixed = set(fixed)
     space = {k: v for k, v in default_search_space(pipe, step="cnn").items()
              if k[len("cnn__"):] not in fixed}

@@ -33,3 +33,15 @@ def test_two_dimensional_X_is_refused_naming_the_image_shape():
     with pytest.raises(ValueError, match=expected):
         clf.predict(X)
     assert clf.__sklearn_tags__().input_tags.two_d_array is False
+
+
+def test_search_best_estimator_leaves_the_estimator_it_is_given_alone(synthetic_images):
+    from skbrain.search import search_best_estimator
+
+    X, y = synthetic_images
+    given = SimpleCNNClassifier(n_kernels=2, max_epochs=1, verbose=1, device="cpu")
+    before = given.get_params()
+    best, summary = search_best_estimator(given, X, y, n_iter=1, cv=2, fixed=["lr"])
+    assert given.get_params() == before and given.verbose == 1
+    assert not given.__sklearn_is_fitted__()
+    assert best is not given and best.__sklearn_is_fitted__() and best.verbose == 0
