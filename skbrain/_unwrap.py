@@ -60,7 +60,7 @@ def _is_skbrain(obj):
     return hasattr(cls, "_module_spec") and hasattr(cls, "_validate_X")
 
 
-def unwrap(model, *, fitted=True, caller="this function"):
+def unwrap(model, *, fitted=True, caller="this function", export=False):
     """Find the skbrain estimator inside ``model``.
 
     Parameters
@@ -72,6 +72,10 @@ def unwrap(model, *, fitted=True, caller="this function"):
         Also require the estimator to be fitted.
     caller : str
         Named in the error message.
+    export : bool, default=False
+        The caller exports the network alone (ONNX): refuse a calibrated
+        model, whose probabilities come from a calibration map (averaged over
+        one network per fold) that the network does not hold.
 
     Returns
     -------
@@ -83,6 +87,8 @@ def unwrap(model, *, fitted=True, caller="this function"):
         If no skbrain estimator is inside ``model``.
     sklearn.exceptions.NotFittedError
         If ``fitted`` and the estimator is not fitted.
+    ValueError
+        If ``export`` and a calibration wrapper is met.
 
     Examples
     --------
@@ -141,6 +147,15 @@ def unwrap(model, *, fitted=True, caller="this function"):
         )
     if fitted:
         check_is_fitted(current)
+    if export and calibration is not None:
+        folds = len(getattr(calibration, "calibrated_classifiers_", ()))
+        raise ValueError(
+            f"{caller} exports the network alone, and {type(model).__name__} holds a "
+            f"{type(calibration).__name__} (method={calibration.method!r}, {folds} fold "
+            "network(s) averaged): the exported probabilities would be one fold's, "
+            "uncalibrated. Export the model before calibration, or one fold on purpose: "
+            "calibrated_classifiers_[0].estimator"
+        )
     return Unwrapped(current, steps, threshold, source, calibration, tuple(wrappers))
 
 

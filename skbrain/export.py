@@ -129,7 +129,7 @@ def to_onnx(estimator, path, image_size=150):
     from pathlib import Path
 
     onnx = _require_onnx()
-    estimator = unwrap(estimator, caller="to_onnx").estimator
+    estimator = unwrap(estimator, caller="to_onnx", export=True).estimator
     height, width = _check_image_size(image_size)
     path = Path(path)
     module = estimator.module_
@@ -210,7 +210,7 @@ def check_onnx(path, model, X=None, *, n_images=8, random_state=0):
     except ImportError:
         raise ImportError("the parity check needs onnxruntime: pip install 'skbrain[onnx]'"
                           ) from None
-    estimator = unwrap(model, caller="check_onnx").estimator
+    estimator = unwrap(model, caller="check_onnx", export=True).estimator
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     if X is None:
         shape = session.get_inputs()[0].shape[1:]

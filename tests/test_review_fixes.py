@@ -45,3 +45,25 @@ def test_search_best_estimator_leaves_the_estimator_it_is_given_alone(synthetic_
     assert given.get_params() == before and given.verbose == 1
     assert not given.__sklearn_is_fitted__()
     assert best is not given and best.__sklearn_is_fitted__() and best.verbose == 0
+
+
+def test_export_refuses_a_calibrated_model_instead_of_exporting_one_fold(tmp_path):
+    pytest.importorskip("onnx")
+    from sklearn.calibration import CalibratedClassifierCV
+
+    from skbrain._unwrap import unwrap
+    from skbrain.export import check_onnx, to_onnx
+
+    X = np.random.default_rng(0).random((16, 1, 16, 16), dtype=np.float32)
+    y = np.array([0, 1] * 8)
+    net = SimpleCNNClassifier(n_kernels=2, max_epochs=1, random_state=0, device="cpu")
+    calibrated = CalibratedClassifierCV(net, cv=2).fit(X, y)
+    for export in (lambda: to_onnx(calibrated, tmp_path / "m.onnx", image_size=16),
+                   lambda: check_onnx(tmp_path / "m.onnx", calibrated)):
+        with pytest.raises(ValueError, match=r"CalibratedClassifierCV \(method='sigmoid', 2 "
+                                             r"fold network\(s\) averaged\).*uncalibrated"):
+            export()
+    assert not (tmp_path / "m.onnx").exists()
+    assert unwrap(calibrated).calibration is calibrated  # the other tools still see inside
+    fold = calibrated.calibrated_classifiers_[0].estimator
+    assert to_onnx(fold, tmp_path / "fold.onnx", image_size=16).exists()
