@@ -18,6 +18,10 @@ Two modes:
   Reported: seconds per image of each, peak resident memory and the peak
   anonymous memory (the process's own allocations), sampled every 0.2 s.
 
+``--tune-malloc`` runs every process with ``SKBRAIN_TUNE_MALLOC=1``, the
+glibc thresholds skbrain raised by default before issue 28 (now opt-in, see
+``skbrain/_malloc.py``): the memory behaviour of the results recorded before.
+
 Usage::
 
     python benchmarks/bench_scale.py                 # ~3 min on 2 cores
@@ -39,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, peak_rss_mb, run_fresh, write_json  # noqa: E402
 
 SIZE = 150
+WORKER_ENV = {}
 
 
 def images(n):
@@ -141,7 +146,7 @@ def stream_worker(n):
 
 
 def run_worker(task, n):
-    return run_fresh(__file__, ["--worker", task, "--n", n])
+    return run_fresh(__file__, ["--worker", task, "--n", n], WORKER_ENV)
 
 
 def main(argv=None):
@@ -154,9 +159,12 @@ def main(argv=None):
     parser.add_argument("--output", default=None,
                         help="default: benchmarks/results/scale.json (scale_stream.json with "
                              "--n-images)")
+    parser.add_argument("--tune-malloc", action="store_true",
+                        help="run with SKBRAIN_TUNE_MALLOC=1 (glibc keeps the peak heap)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    WORKER_ENV["SKBRAIN_TUNE_MALLOC"] = "1" if args.tune_malloc else "0"
     if args.worker == "stream":
         stream_worker(args.n)
         return
@@ -189,7 +197,8 @@ def main(argv=None):
               f"x{large['seconds'] / small['seconds']:.2f} for x"
               f"{large['n_images'] / small['n_images']:.0f} the images "
               f"(1.00 = linear; measured {growth:.2f})")
-    write_json(output, {"rows": rows, "fit_growth_vs_linear": growth})
+    write_json(output, {"rows": rows, "fit_growth_vs_linear": growth,
+                        "tune_malloc": args.tune_malloc})
 
 
 def stream(args):
@@ -218,7 +227,7 @@ def stream(args):
                   f"x{ratio['fit_time_per_image_vs_smallest']:.2f}, predict "
                   f"x{ratio['predict_time_per_image_vs_smallest']:.2f} (target <= 1.2)")
     write_json(args.output or "benchmarks/results/scale_stream.json",
-               {"rows": rows, "per_image_ratios": ratios})
+               {"rows": rows, "per_image_ratios": ratios, "tune_malloc": args.tune_malloc})
 
 
 if __name__ == "__main__":

@@ -11,12 +11,15 @@ machine (``benchmarks/bench_speed.py``); networks whose tensors stay below
 glibc's largest automatic threshold (32 MiB) gain little. The cost is that the
 process keeps its peak heap instead of handing it back between batches.
 
-:func:`tune_malloc` is called by every CPU ``fit`` and ``predict_proba`` of the
-skbrain estimators and acts on the first call of the process. It does nothing
-where it cannot help or where the user has decided: not on glibc (macOS,
-Windows, musl), when ``SKBRAIN_TUNE_MALLOC=0``, or when
-``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` are set in the
-environment (glibc has then read the user's own values).
+The thresholds are the whole process's, and glibc cannot give its automatic
+threshold back once set, so this is opt-in: :func:`tune_malloc` is called by
+every CPU ``fit`` and ``predict_proba`` of the skbrain estimators and acts, on
+the first call of the process, only when ``SKBRAIN_TUNE_MALLOC=1`` is in the
+environment (``benchmarks/bench_speed.py`` measures its gain and
+``benchmarks/bench_scale.py --tune-malloc`` the memory it keeps). Even then it
+does nothing where it cannot help or where the user has decided: not on glibc
+(macOS, Windows, musl), or when ``MALLOC_MMAP_THRESHOLD_`` /
+``MALLOC_TRIM_THRESHOLD_`` are set (glibc has then read the user's own values).
 """
 
 import ctypes
@@ -37,13 +40,18 @@ THRESHOLD_BYTES = 1 << 30
 _state = {"done": False, "applied": False}
 
 
+def opted_in():
+    """Whether ``SKBRAIN_TUNE_MALLOC`` asks for the tuning (``1``, ``true``, ``yes``, ``on``)."""
+    return os.environ.get("SKBRAIN_TUNE_MALLOC", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def tune_malloc(force=False):
-    """Raise glibc's mmap and trim thresholds for this process, once.
+    """Raise glibc's mmap and trim thresholds for this process, once, if opted in.
 
     Parameters
     ----------
     force : bool, default=False
-        Apply again even if an earlier call already decided.
+        Decide again even if an earlier call already decided.
 
     Returns
     -------
@@ -60,7 +68,7 @@ def tune_malloc(force=False):
         return _state["applied"]
     _state["done"] = True
     _state["applied"] = False
-    if os.environ.get("SKBRAIN_TUNE_MALLOC", "1").strip().lower() in ("0", "false", "no", "off"):
+    if not opted_in():
         return False
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "MALLOC_TRIM_THRESHOLD_" in os.environ:
         return False

@@ -24,10 +24,12 @@ def test_bench_scale_measures_each_size_in_its_own_process(tmp_path):
     assert [(r["task"], r["n_images"]) for r in rows] == [("fit", 8), ("fit", 16), ("predict", 24)]
     assert all(r["seconds"] > 0 and r["peak_rss_mb"] > 0 for r in rows)
     assert result["command"].startswith("python ") and "bench_scale.py" in result["command"]
+    assert result["tune_malloc"] is False
 
 
 def test_bench_scale_streams_from_a_memory_map(tmp_path):
-    result = run("bench_scale.py", "--n-images", "40", tmp_path=tmp_path)
+    result = run("bench_scale.py", "--n-images", "40", "--tune-malloc", tmp_path=tmp_path)
+    assert result["tune_malloc"] is True
     (row,) = result["rows"]
     assert row["n_images"] == 40 and row["data_mb"] == pytest.approx(40 * 3 * 150 * 150 / 2**20)
     assert row["fit_s"] > 0 and row["predict_s"] > 0 and row["peak_anon_mb"] > 0

@@ -7,34 +7,42 @@ import pytest
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
 # A fresh interpreter each time: the thresholds are process-wide and set once.
+# Loading the C library to call mallopt raises in the probe unless it is allowed.
 PROBE = (
-    "import numpy as np; from skbrain import SimpleCNNClassifier; "
-    "from skbrain._malloc import _state; "
+    "import sys, ctypes, numpy as np; from skbrain import SimpleCNNClassifier; "
+    "from skbrain import _malloc; "
+    "allowed = sys.argv[1] == 'allowed'; real = ctypes.CDLL; "
+    "_malloc.ctypes.CDLL = real if allowed else lambda *a: (_ for _ in ()).throw("
+    "RuntimeError('mallopt called')); "
     "X = np.random.default_rng(0).random((8, 1, 16, 16), dtype=np.float32); "
-    "SimpleCNNClassifier(max_epochs=1, n_kernels=2, device='cpu').fit(X, [0, 1] * 4); "
-    "print(_state['applied'])"
+    "clf = SimpleCNNClassifier(max_epochs=1, n_kernels=2, device='cpu').fit(X, [0, 1] * 4); "
+    "clf.predict(X); _malloc.ctypes.CDLL = real; "
+    "print(_malloc._state['applied'])"
 )
 
 
-def run_probe(monkeypatch, **env):
+def run_probe(monkeypatch, allowed=True, **env):
     for key in ("SKBRAIN_TUNE_MALLOC", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", PROBE, "allowed" if allowed else "refused"],
+                         capture_output=True, text=True, check=True)
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.parametrize("env", [{}, {"SKBRAIN_TUNE_MALLOC": "0"}])
+def test_fit_and_predict_leave_the_process_allocator_alone_by_default(monkeypatch, env):
+    assert run_probe(monkeypatch, allowed=False, **env) == "False"
+
+
 @pytest.mark.skipif(not GLIBC, reason="mallopt exists on glibc only")
-def test_first_cpu_fit_raises_thresholds(monkeypatch):
-    assert run_probe(monkeypatch) == "True"
+def test_opting_in_raises_the_thresholds_on_the_first_cpu_fit(monkeypatch):
+    assert run_probe(monkeypatch, SKBRAIN_TUNE_MALLOC="1") == "True"
 
 
-@pytest.mark.parametrize(
-    "env",
-    [{"SKBRAIN_TUNE_MALLOC": "0"}, {"MALLOC_MMAP_THRESHOLD_": "65536"}],
-)
-def test_user_choice_wins(monkeypatch, env):
+def test_the_users_own_malloc_settings_win_over_the_opt_in(monkeypatch):
+    env = {"SKBRAIN_TUNE_MALLOC": "1", "MALLOC_MMAP_THRESHOLD_": "65536"}
     assert run_probe(monkeypatch, **env) == "False"
 
 
