@@ -206,7 +206,18 @@ def _fine_tune(args):
     return name, sets, estimator, resizer
 
 
+def _accelerator(device):
+    """The ``accelerate.Accelerator`` of this process (``accelerate launch`` configures it)."""
+    try:
+        from accelerate import Accelerator
+    except ImportError:
+        raise CLIError("--accelerate needs Hugging Face accelerate: pip install "
+                       "'skbrain[accelerate]'") from None
+    return Accelerator(cpu=device == "cpu")
+
+
 def _cmd_train(args):
+    from ._unwrap import unwrap
     from .thresholds import describe_threshold
     from .training import check_binary_options, check_train_arguments, train_and_save
 
@@ -222,6 +233,11 @@ def _cmd_train(args):
         sets, estimators = _estimators(args, [name], 0 if args.quiet else 1)
     _ask(check_train_arguments, None, args.output, cv=args.cv, search=args.search,
          min_recall=args.min_recall, test_data=args.test_data, split_file=args.split_file)
+    quiet = args.quiet
+    if args.accelerate:
+        accelerator = _accelerator(args.device)
+        unwrap(estimators[name], fitted=False).estimator.set_params(accelerator=accelerator)
+        quiet = quiet or not accelerator.is_main_process
     data = _load_data(args.data, negative=args.negative)
     test_data = args.test_data and _load_data(args.test_data, negative=args.negative,
                                               option="--test-data")
@@ -235,8 +251,10 @@ def _cmd_train(args):
                   test_size=args.test_size, image_size=_image_size(args, resizer),
                   resizer=resizer, search=args.search,
                   cv=args.cv, min_recall=args.min_recall, random_state=args.seed,
-                  keep_near_copies=args.keep_near_copies, verbose=0 if args.quiet else 1,
-                  log=_print)
+                  keep_near_copies=args.keep_near_copies, verbose=0 if quiet else 1,
+                  log=_print if not quiet or not args.accelerate else (lambda *_: None))
+    if not result.files:  # a process of an accelerate launch other than the main one
+        return 0
     print(f"\ntest scores of {name} on {result.test_description}:")
     _print_scores(name, result.scores, data.class_names, result.across)
     if result.threshold is not None:
@@ -535,6 +553,10 @@ def build_parser():
         "train on all of --data; near-copies of training images are left out")
     add("--keep-near-copies", action="store_true",
         help="with --test-data, score near-copies of training images too")
+    add("--accelerate", action="store_true", help="train through Hugging Face accelerate: "
+        "run as 'accelerate launch [--multi_gpu --num_processes N] -m skbrain train "
+        "--accelerate ...' for data-parallel training over N GPUs (or machines); only the "
+        "main process writes files (needs skbrain[accelerate])")
     add("--output", "-o", default=DEFAULT_OUTPUT, metavar="FILE", help=f"model file (default: "
         f"{DEFAULT_OUTPUT}); the metrics JSON, figure and model card go beside it")
 

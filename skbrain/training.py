@@ -477,7 +477,9 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         ``threshold`` (None or as :func:`~skbrain.thresholds.threshold_report`),
         ``test_description`` (a summary of the scored images), ``across``
         (True when tested on another collection), ``report`` (what the
-        metrics JSON holds) and ``files`` (name -> path written).
+        metrics JSON holds) and ``files`` (name -> path written). Trained
+        through ``accelerate`` (an estimator with an ``accelerator``), only the
+        main process writes; the others get empty ``files`` and no ``report``.
 
     Raises
     ------
@@ -554,6 +556,16 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         raise ValueError(f"{option}: {exc}") from None
     estimator, scores, names = result.estimator, result.scores, data.class_names
     model = Pipeline([("resize", resizer), ("cnn", result.model)])
+    accelerator = getattr(estimator, "accelerator", None)
+    if accelerator is not None:
+        # Every process of an accelerate launch holds the same weights and
+        # scores; the main one writes, and a model file holds no accelerator.
+        estimator.set_params(accelerator=None)
+        if not accelerator.is_main_process:
+            return Bunch(model=model, estimator=estimator, scores=scores,
+                         threshold=result.threshold, report=None, files={},
+                         test_description=describe_images(test_data, test),
+                         across=test_data is not data)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     files = {"model": output, "metrics": _sibling(output, ".metrics.json"),

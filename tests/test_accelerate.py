@@ -1,0 +1,117 @@
+"""Data-parallel training through Hugging Face accelerate, two CPU processes (gloo)."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+pytest.importorskip("accelerate")
+
+from skbrain import CNNClassifier  # noqa: E402
+from skbrain.datasets import make_synthetic_mri  # noqa: E402
+
+# Equal to one process by construction: each step's batch of 16 is split in
+# two halves (split_batches), the gradients of the halves are averaged, and
+# nothing differs between processes (no batch norm, dropout or augmentation,
+# data in order). The one-cycle schedule counts the same steps.
+PARAMS = {"architecture": "simple", "batch_norm": False, "dropout": 0.0, "augment": False,
+          "batch_size": 16, "max_epochs": 2, "random_state": 0, "device": "cpu",
+          "iterator_train__shuffle": False}
+
+SCRIPT = """
+import sys
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from accelerate.utils import DataLoaderConfiguration
+
+from skbrain import CNNClassifier
+from skbrain.datasets import make_synthetic_mri
+
+torch.set_num_threads(1)
+data = make_synthetic_mri(64, image_size=24, random_state=0)
+accelerator = Accelerator(cpu=True,
+                          dataloader_config=DataLoaderConfiguration(split_batches=True))
+clf = CNNClassifier(**{PARAMS!r}, accelerator=accelerator).fit(data.data, data.target)
+proba = clf.predict_proba(data.data)
+batches = [b["train_batch_size"] for b in clf.history_[-1]["batches"]]
+print("process", accelerator.process_index, "of", accelerator.num_processes, batches)
+if accelerator.is_main_process:
+    weights = {{k: v.numpy() for k, v in clf.module_.state_dict().items()}}
+    np.savez(sys.argv[1], proba=proba, **weights)
+"""
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_synthetic_mri(64, image_size=24, random_state=0)
+
+
+def _launch(*args, n=2):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
+    # torchrun (what accelerate launch runs on GPUs) on a free local port; accelerate
+    # reads its environment and joins the processes with gloo on the CPU.
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", str(n), *map(str, args)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+
+
+def test_two_processes_train_the_weights_of_one(tmp_path, data):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(SCRIPT.format(PARAMS=PARAMS)))
+    run = _launch(script, tmp_path / "two.npz")
+    assert run.returncode == 0, run.stderr[-3000:]
+    # Each of the two processes saw half of every batch of 16.
+    assert "process 0 of 2 [8, 8, 8, 8]" in run.stdout
+    assert "process 1 of 2 [8, 8, 8, 8]" in run.stdout
+    two = np.load(tmp_path / "two.npz")
+    one = CNNClassifier(**PARAMS).fit(data.data, data.target)
+    assert [b["train_batch_size"] for b in one.history_[-1]["batches"]] == [16] * 4
+    for name, tensor in one.module_.state_dict().items():
+        np.testing.assert_allclose(two[name], tensor.numpy(), rtol=0, atol=1e-6, err_msg=name)
+    # Predictions are gathered from both processes, in order.
+    np.testing.assert_allclose(two["proba"], one.predict_proba(data.data), atol=1e-6)
+
+
+def test_an_accelerator_is_shared_by_clone_and_checked(data):
+    class FakeAccelerator:
+        def prepare(self, *objects):
+            return objects
+
+        def backward(self, loss):
+            loss.backward()
+
+    accelerator = FakeAccelerator()
+    est = CNNClassifier(**PARAMS, accelerator=accelerator)
+    assert clone(est).accelerator is accelerator
+    with pytest.raises(ValueError, match="accelerator must be None or an accelerate"):
+        CNNClassifier(**PARAMS, accelerator="gpu").fit(data.data, data.target)
+
+
+def test_skbrain_train_accelerate_in_two_processes_writes_once(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for i in range(48):
+        folder = tmp_path / "data" / ("yes" if i % 2 else "no")
+        folder.mkdir(parents=True, exist_ok=True)
+        image = rng.integers(0, 256, (40, 40), dtype=np.uint8)
+        image[8:20, 8:20] = 255 * (i % 2)
+        Image.fromarray(image).save(folder / f"{i}.png")
+    output = tmp_path / "out" / "model.skbrain"
+    run = _launch("-m", "skbrain", "train", "--accelerate", "--model", "simple", "--data",
+                  tmp_path / "data", "--output", output, "--image-size", "32", "--set",
+                  "max_epochs=2", "--set", "early_stopping=True", "--device", "cpu")
+    assert run.returncode == 0, run.stderr[-3000:]
+    # Only the main process reports and writes.
+    assert run.stdout.count("test scores of simple") == 1
+    from skbrain.persistence import load_model
+
+    model = load_model(output)
+    assert model[-1].accelerator is None
+    assert model.predict_proba([str(next((tmp_path / "data" / "yes").iterdir()))]).shape == (1, 2)
