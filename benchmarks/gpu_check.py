@@ -26,7 +26,7 @@ Usage::
 
     python benchmarks/gpu_check.py                     # needs CUDA; ~3 min on one H100/H200
     python benchmarks/gpu_check.py --device cpu --models simple --epochs 1   # a dry run
-    python benchmarks/gpu_check.py --bf16 --models wide       # amp rows in bfloat16
+    python benchmarks/gpu_check.py --fp16 --models wide       # amp rows in float16
 """
 
 import argparse
@@ -95,7 +95,7 @@ def check(model, amp, X, y, train, test, args):
     proba = estimator.predict_proba(X[test])[:, 1]
     many = np.resize(np.arange(len(test)), args.predict_n)
     X_many = X[test][many]
-    estimator.predict_proba(X_many[: 4 * estimator.batch_size])  # warm-up
+    estimator.predict_proba(X_many[: 4 * estimator.batch_size_])  # warm-up
     start = time.perf_counter()
     estimator.predict_proba(X_many)
     predict_img_s = args.predict_n / (time.perf_counter() - start)
@@ -146,16 +146,11 @@ def main(argv=None):
                         help="estimator parameters for every fit (batch_size=64, ...)")
     parser.add_argument("--cudnn-benchmark", action="store_true",
                         help="let cuDNN time its algorithms for each input shape")
-    parser.add_argument("--bf16", action="store_true",
-                        help="amp=True rows use bfloat16 autocast without a gradient scaler")
+    parser.add_argument("--fp16", action="store_true",
+                        help="amp rows use float16 with a gradient scaler (default: amp=True, "
+                        "bfloat16 where the GPU supports it)")
     parser.add_argument("--output", default="benchmarks/results/gpu_check.json")
     args = parser.parse_args(argv)
-    if args.bf16:
-        # A probe, not a skbrain option: bfloat16 needs no loss scaling, which
-        # takes the scaler's kernels out of each step. This process only.
-        from skbrain._base import _SkbrainNet
-
-        _SkbrainNet.amp_dtype = torch.bfloat16
     args.params = parse_set(args.set)
     torch.backends.cudnn.benchmark = args.cudnn_benchmark
     if args.device.startswith("cuda") and not torch.cuda.is_available():
@@ -171,7 +166,7 @@ def main(argv=None):
     models = args.models.split(",") if args.models else default_models()
     rows = []
     for model in models:
-        for amp in (False, True):
+        for amp in (False, "float16" if args.fp16 else True):
             row = check(model, amp, X, y, train, test, args)
             rows.append(row)
             print(f"{model:>26} amp={'on ' if amp else 'off'} fit {row['fit_s']:6.1f} s "
@@ -189,7 +184,7 @@ def main(argv=None):
     table = markdown(rows)
     output.with_suffix(".md").write_text(table + "\n")
     write_json(output, {"device": args.device, "epochs": args.epochs, "params": args.params,
-                        "cudnn_benchmark": args.cudnn_benchmark, "bf16": args.bf16,
+                        "cudnn_benchmark": args.cudnn_benchmark, "fp16": args.fp16,
                         "predict_n": args.predict_n, "n_train": len(train),
                         "n_test": len(test), "cudnn": torch.backends.cudnn.version(),
                         "rows": rows})
