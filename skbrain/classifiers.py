@@ -22,7 +22,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseCNNClassifier
 from .networks import (
-    ARCHITECTURE_DEFAULTS,
     ARCHITECTURE_SPECS,
     ConvNet,
     block_layout,
@@ -265,6 +264,13 @@ _LAYER_EXPECTED = {
 }
 
 
+class _ArchitectureNames:
+    """The ``architecture`` error's expected values, read when the error is raised."""
+
+    def __str__(self):
+        return f"one of {', '.join(map(repr, ARCHITECTURE_SPECS))}"
+
+
 class CNNClassifier(BaseCNNClassifier):
     """A hand-made CNN whose architecture is itself a hyperparameter.
 
@@ -288,13 +294,13 @@ class CNNClassifier(BaseCNNClassifier):
     _parameter_constraints = {
         **BaseCNNClassifier._parameter_constraints,
         **{name: [*constraints, None] for name, constraints in _LAYER_CONSTRAINTS.items()},
-        "architecture": [StrOptions(set(ARCHITECTURE_SPECS))],
+        "architecture": [StrOptions(ARCHITECTURE_SPECS.keys())],  # a live view
         "batch_norm": ["boolean"],
     }
     _parameter_expected = {
         **BaseCNNClassifier._parameter_expected,
         **{name: f"{text} or None" for name, text in _LAYER_EXPECTED.items()},
-        "architecture": f"one of {', '.join(map(repr, ARCHITECTURE_SPECS))}",
+        "architecture": _ArchitectureNames(),
         "batch_norm": "True or False",
     }
 
@@ -305,9 +311,10 @@ class CNNClassifier(BaseCNNClassifier):
     )
 
     def _module_spec(self):
-        preset = ARCHITECTURE_DEFAULTS.get(self.architecture)
-        if preset is None:
+        spec = ARCHITECTURE_SPECS.get(self.architecture)
+        if spec is None:
             conv_channels(self.architecture, 1)  # raises, naming the valid architectures
+        preset = spec.defaults
         layers = {name: preset.get(name) if getattr(self, name) is None else getattr(self, name)
                   for name in ("n_kernels", "n_kernels_2", "kernel_size", "pool_size", "dropout")}
         return _conv_net(self.architecture, layers, self.pool_first, batch_norm=self.batch_norm)

@@ -29,6 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._live import LiveNames, LiveTable
+
 __all__ = [
     "ARCHITECTURES",
     "ARCHITECTURE_DEFAULTS",
@@ -98,6 +100,10 @@ def register_architecture(name, **spec):
     """Register the decorated ``widths(k, k2)`` function as an architecture.
 
     The keyword arguments are the other fields of :class:`ArchitectureSpec`.
+    Every reader (``CNNClassifier(architecture=name)``,
+    :func:`skbrain.registry.get_estimator`, ``skbrain models``, the search
+    spaces) reads the registry when it is called, so an architecture
+    registered after import is found everywhere.
     """
 
     def register(widths):
@@ -186,13 +192,16 @@ def _residual_blocks(k, k2):
     return [k, 2 * k, 4 * k, 8 * k]
 
 
-ARCHITECTURES = tuple(ARCHITECTURE_SPECS)
+#: The architecture names, in display order (a tuple-like view, read at each use).
+ARCHITECTURES = LiveNames(lambda: ARCHITECTURE_SPECS)
 
 #: Each architecture's own layer settings: the defaults of its named estimator
 #: (``WideCNNClassifier`` ...), and what ``CNNClassifier`` uses for a setting
 #: left at ``None``, so a search over ``architecture`` alone compares the
-#: designs as intended rather than one shared kernel setting.
-ARCHITECTURE_DEFAULTS = {name: dict(spec.defaults) for name, spec in ARCHITECTURE_SPECS.items()}
+#: designs as intended rather than one shared kernel setting (a dict-like
+#: view, read at each use).
+ARCHITECTURE_DEFAULTS = LiveTable(
+    lambda: {name: dict(spec.defaults) for name, spec in ARCHITECTURE_SPECS.items()})
 
 
 def _spec(architecture):

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ._live import LiveTable
 from .backbones import FAMILIES
 from .networks import ARCHITECTURE_SPECS, count_parameters
 
@@ -129,8 +130,11 @@ def _build_table():
     return {spec.name: spec for spec in specs}
 
 
-MODELS = _build_table()
+MODELS = LiveTable(_build_table)
 """dict of str to :class:`ModelSpec`: every fixed model name, in display order.
+
+A dict-like view rebuilt from the registries at each use, so architectures and
+families registered after import are in it.
 
 ``timm:<name>`` names are not listed here; :func:`get_estimator` builds them.
 """
@@ -172,10 +176,11 @@ def normalize_model_name(name):
         # timm's own names use underscores; keep them as given.
         return TIMM_PREFIX + stripped[len(TIMM_PREFIX):]
     key = stripped.lower().replace("_", "-")
-    if key in MODELS:
+    names = list(MODELS)
+    if key in names:
         return key
-    valid = ", ".join(list(MODELS) + [TIMM_PREFIX + "<name>"])
-    close = difflib.get_close_matches(key, list(MODELS), n=1)
+    valid = ", ".join(names + [TIMM_PREFIX + "<name>"])
+    close = difflib.get_close_matches(key, names, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise ValueError(f"unknown model {name!r}{hint}; valid names: {valid}")
 

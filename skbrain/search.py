@@ -97,6 +97,7 @@ from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, St
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNNClassifier
+from ._live import LiveNames
 from .networks import ARCHITECTURE_SPECS
 
 __all__ = [
@@ -111,8 +112,10 @@ __all__ = [
     "search_report",
 ]
 
-STUDY_ARCHITECTURES = tuple(name for name, spec in ARCHITECTURE_SPECS.items() if spec.study)
-"""The architectures the study compared; the default space of ``architecture``."""
+STUDY_ARCHITECTURES = LiveNames(
+    lambda: [name for name, spec in ARCHITECTURE_SPECS.items() if spec.study])
+"""The architectures the study compared (and any registered with ``study=True``): the
+default space of ``architecture``, read at each use."""
 
 
 # ---------------------------------------------------------------- search spaces

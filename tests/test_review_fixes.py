@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 
 from skbrain import SimpleCNNClassifier
 
@@ -67,3 +68,62 @@ def test_export_refuses_a_calibrated_model_instead_of_exporting_one_fold(tmp_pat
     assert unwrap(calibrated).calibration is calibrated  # the other tools still see inside
     fold = calibrated.calibrated_classifiers_[0].estimator
     assert to_onnx(fold, tmp_path / "fold.onnx", image_size=16).exists()
+
+
+@pytest.fixture
+def tiny_architecture():
+    from skbrain.networks import ARCHITECTURE_SPECS, register_architecture
+
+    register_architecture(
+        "tiny-test", defaults={"n_kernels": 3, "kernel_size": 3, "pool_size": 2, "dropout": 0.0},
+        description="a tiny net registered by a test", layers="``k``", study=True,
+        search={"n_kernels": (2, 4), "kernel_size": [3], "pool_size": (2, 3)},
+    )(lambda k, k2: [k])
+    yield "tiny-test"
+    del ARCHITECTURE_SPECS["tiny-test"]
+
+
+def test_an_architecture_registered_after_import_is_found_everywhere(tiny_architecture, capsys):
+    from skbrain import CNNClassifier, get_estimator, list_models
+    from skbrain.cli import main
+    from skbrain.networks import ARCHITECTURE_DEFAULTS, ARCHITECTURES
+    from skbrain.registry import MODELS
+    from skbrain.search import STUDY_ARCHITECTURES, default_search_space
+
+    X = np.random.default_rng(0).random((12, 1, 16, 16), dtype=np.float32)
+    y = np.array([0, 1] * 6)
+    fast = {"max_epochs": 1, "random_state": 0, "device": "cpu"}
+    by_class = CNNClassifier(architecture=tiny_architecture, **fast).fit(X, y)
+    by_name = get_estimator(tiny_architecture, **fast).fit(X, y)
+    for clf in (by_class, by_name):
+        convs = [m for m in clf.module_.modules() if isinstance(m, torch.nn.Conv2d)]
+        assert [c.out_channels for c in convs] == [3]  # the registered widths
+        assert clf.predict(X).shape == (12,)
+    assert tiny_architecture in ARCHITECTURES and tiny_architecture in STUDY_ARCHITECTURES
+    assert ARCHITECTURE_DEFAULTS[tiny_architecture]["n_kernels"] == 3
+    assert tiny_architecture in list_models() and MODELS[tiny_architecture].family == "hand-made"
+    space = default_search_space(CNNClassifier(architecture=tiny_architecture))
+    assert space["kernel_size"] == [3] and tiny_architecture in space["architecture"]
+    assert main(["models"]) == 0
+    assert "a tiny net registered by a test" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="'tiny-test'; got 'tiny-tset'"):
+        CNNClassifier(architecture="tiny-tset").fit(X, y)
+
+
+def test_a_family_registered_after_import_is_listed_and_built_by_name():
+    from dataclasses import replace
+
+    from skbrain import get_estimator, list_models
+    from skbrain.backbones import FAMILIES, Variant, list_backbones, register_family
+
+    resnet = FAMILIES["resnet"]
+    register_family(replace(resnet, name="tiny-family", variants={
+        "resnet18_again": Variant({"depth": 18}, "ResNet-18 again", 11177538)}))
+    try:
+        assert list_backbones("tiny-family") == ["resnet18_again"]
+        assert "resnet18-again" in list_models()
+        clf = get_estimator("resnet18-again", max_epochs=1)
+        assert type(clf).__name__ == "ResNetClassifier" and clf.depth == 18
+    finally:
+        del FAMILIES["tiny-family"]
+    assert "resnet18-again" not in list_models()
