@@ -12,7 +12,8 @@ fitted searches (``best_estimator_``), nested in any order.
 
 from dataclasses import dataclass, field
 
-import numpy as np
+from ._positive import positive_column
+from ._positive import positive_label as default_pos_label
 
 __all__ = ["Unwrapped", "default_pos_label", "positive_column", "unwrap"]
 
@@ -157,30 +158,3 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             "calibrated_classifiers_[0].estimator"
         )
     return Unwrapped(current, steps, threshold, source, calibration, tuple(wrappers))
-
-
-def positive_column(classes, pos_label):
-    """Index of ``pos_label`` among ``classes`` (the columns of ``predict_proba``).
-
-    Examples
-    --------
-    >>> positive_column(["no", "yes"], "yes")
-    1
-    """
-    classes = list(np.asarray(classes).tolist())
-    label = pos_label.item() if hasattr(pos_label, "item") else pos_label
-    if label not in classes:
-        raise ValueError(f"pos_label {pos_label!r} is not one of the classes {classes}")
-    return classes.index(label)
-
-
-def default_pos_label(classes):
-    """The positive class of a two-class model: 1 when it is a label, else the later class.
-
-    Examples
-    --------
-    >>> default_pos_label([0, 1]), default_pos_label(["no", "yes"])
-    (1, 'yes')
-    """
-    classes = list(np.asarray(classes).tolist())
-    return 1 if 1 in classes else classes[-1]

@@ -50,7 +50,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
 from sklearn.utils import _safe_indexing, check_random_state
 
-from ._unwrap import default_pos_label
+from ._positive import positive_column, positive_label
 from .persistence import atomic_write
 
 __all__ = [
@@ -102,7 +102,9 @@ def _positive_proba(y_proba, labels, pos_label):
         proba = proba[:, 0]
     elif proba.ndim == 2 and proba.shape[1] == 2:
         # Columns follow the sorted labels, as predict_proba's follow classes_.
-        col = 0 if len(labels) == 2 and labels[0] == pos_label else 1
+        labels = np.asarray(labels).tolist()
+        col = (positive_column(labels, pos_label) if len(labels) == 2 and pos_label in labels
+               else 1)
         proba = proba[:, col]
     elif proba.ndim != 1:
         raise ValueError(
@@ -373,8 +375,9 @@ def predict_with_proba(model, X):
     -------
     labels : ndarray of shape (n_samples,)
     proba : ndarray
-        Two classes: the probability of label 1 (tumor), else of the last
-        class, shape (n_samples,). More classes: ``predict_proba``'s output,
+        Two classes: the probability of the positive class (label 1 when it
+        is one, else the later class: :func:`skbrain._positive.positive_label`),
+        shape (n_samples,). More classes: ``predict_proba``'s output,
         shape (n_samples, n_classes), columns in the order of ``classes_``.
     """
     from sklearn.pipeline import Pipeline
@@ -387,8 +390,7 @@ def predict_with_proba(model, X):
     classes = np.asarray(model.classes_)
     if len(classes) > 2:
         return labels, proba
-    column = np.flatnonzero(classes == 1)
-    return labels, proba[:, column[0] if len(column) else -1]
+    return labels, proba[:, positive_column(classes)]
 
 
 def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_copies=True,
@@ -443,7 +445,7 @@ def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_
     if len(kept) == 0:
         raise ValueError("every test image has a near-copy among the training images")
     y_pred, proba = predict_with_proba(model, [test_images[i] for i in kept])
-    pos_label = default_pos_label(classes)
+    pos_label = positive_label(classes)
     scores = classification_scores(y_test[kept], y_pred, proba, pos_label=pos_label,
                                    labels=classes)
     return Bunch(scores=scores, near_copies=copies, n_near_copies=int(copies.sum()), kept=kept,

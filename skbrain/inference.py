@@ -96,7 +96,7 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
     scan s 1 0.9
     slice a2 0 0.2
     """
-    from ._unwrap import default_pos_label, positive_column
+    from ._positive import positive_column, positive_label
 
     if aggregate not in AGGREGATES:
         raise ValueError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
@@ -110,7 +110,7 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
     classes = np.asarray(classifier.classes_)
     multi = len(classes) > 2
     if not multi and pos_label not in classes.tolist():
-        pos_label = default_pos_label(classes)
+        pos_label = positive_label(classes)
     column = None if multi else positive_column(classes, pos_label)
     threshold = _threshold(model)
     bar = _progress(len(images), progress)

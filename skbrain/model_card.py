@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-from ._unwrap import default_pos_label, positive_column
+from ._positive import positive_column, positive_label
 from .datasets._folder import class_name
 from .evaluation import classification_scores
 from .networks import count_parameters
@@ -399,7 +399,7 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         evaluation = _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes,
                                             class_names, n_bootstrap, random_state)
         return _write(_parts(estimator, steps, training_info, evaluation), path)
-    pos_label = default_pos_label(classes)
+    pos_label = positive_label(classes)
     neg_label = classes[classes != pos_label][0]
     proba = np.asarray(fitted_pipeline.predict_proba(X_test))[
         :, positive_column(classes, pos_label)]

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ._positive import positive_column
 from .datasets._folder import class_name
 
 __all__ = [
@@ -64,13 +65,20 @@ def _display_image(image):
     return np.clip(array, 0, 1)
 
 
-def _positive_column(y_proba):
+def _positive_column(y_proba, *labels):
+    """The positive class's probabilities; ``labels`` (y_true, y_pred) name the columns."""
     if y_proba is None:
         return None
     proba = np.asarray(y_proba, dtype=np.float64)
     if proba.ndim == 2 and proba.shape[1] > 2:
         return proba.max(axis=1)  # more classes: the predicted class's probability
-    return proba[:, -1] if proba.ndim == 2 else proba
+    if proba.ndim != 2:
+        return proba
+    seen = [v for values in labels if values is not None for v in np.asarray(values).ravel()]
+    classes = np.unique(seen) if seen else ()
+    if proba.shape[1] == 2 and len(classes) == 2:
+        return proba[:, positive_column(classes)]
+    return proba[:, -1]  # the labels do not tell the columns apart: the later class
 
 
 def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=None,
@@ -87,8 +95,9 @@ def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=N
     y_true, y_pred : array-like of shape (n_images,)
         True and predicted labels.
     y_proba : array-like of shape (n_images,) or (n_images, n_classes), default=None
-        Probability of the tumor class (the last column of a two-column
-        array; with more classes, the predicted class's), shown in each title.
+        Probability of the tumor class (of a two-column array, the column of
+        label 1 when it is among the labels, else of the later label; with more
+        classes, the predicted class's), shown in each title.
     n : int or None, default=4
         How many images to show, from the first; ``None`` shows all.
     class_names : dict or sequence, default=None
@@ -116,7 +125,7 @@ def plot_predictions(images, y_true, y_pred, y_proba=None, n=4, *, class_names=N
             f"images, y_true and y_pred must have one entry per image; got {total}, "
             f"{len(y_true)} and {len(y_pred)}"
         )
-    proba = _positive_column(y_proba)
+    proba = _positive_column(y_proba, y_true, y_pred)
     if proba is not None and len(proba) != total:
         raise ValueError(f"y_proba has {len(proba)} entries for {total} images")
     count = total if n is None else min(int(n), total)
@@ -391,7 +400,8 @@ def plot_gradcam(images, heatmaps, y_true=None, y_pred=None, y_proba=None, n=4, 
     y_true, y_pred : array-like of shape (n,), default=None
         True and predicted labels, shown in the titles.
     y_proba : array-like of shape (n,) or (n, 2), default=None
-        Probability of the tumor class (the last column of a 2-D array).
+        Probability of the tumor class (of a two-column array, the column of
+        label 1 when it is among the labels, else of the later label).
     n : int or None, default=4
         How many images to show, from the first; ``None`` shows all.
     class_names : dict or sequence, default=None
@@ -430,7 +440,7 @@ def plot_gradcam(images, heatmaps, y_true=None, y_pred=None, y_proba=None, n=4, 
             if len(values) != total:
                 raise ValueError(f"{name} has {len(values)} entries for {total} images")
             labels[name] = values
-    proba = _positive_column(y_proba)
+    proba = _positive_column(y_proba, *labels.values())
     if proba is not None and len(proba) != total:
         raise ValueError(f"y_proba has {len(proba)} entries for {total} images")
     count = total if n is None else min(int(n), total)

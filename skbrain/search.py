@@ -98,6 +98,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNNClassifier
 from ._live import LiveNames
+from ._positive import positive_label
 from .networks import ARCHITECTURE_SPECS
 
 __all__ = [
@@ -304,7 +305,7 @@ def _positive_label(y, pos_label):
         raise ValueError(
             f"binary_scoring needs two classes in y; got {len(classes)}: {classes.tolist()}"
         )
-    return classes[-1].item() if hasattr(classes[-1], "item") else classes[-1]
+    return positive_label(classes)
 
 
 def binary_scoring(scoring, y, pos_label=None):
@@ -325,9 +326,9 @@ def binary_scoring(scoring, y, pos_label=None):
     y : array-like of shape (n_samples,)
         The labels the search will see.
     pos_label : label, default=None
-        The positive class; ``None`` means the larger of the two labels, which
-        is ``1`` for 0/1 labels, ``"yes"`` for ``"no"``/``"yes"`` and
-        ``"tumor"`` for ``"no_tumor"``/``"tumor"``.
+        The positive class; ``None`` means label ``1`` when it is one, else the
+        larger of the two labels (``"yes"`` for ``"no"``/``"yes"``, ``"tumor"``
+        for ``"no_tumor"``/``"tumor"``), the rule every skbrain tool follows.
 
     Returns
     -------

@@ -127,3 +127,31 @@ def test_a_family_registered_after_import_is_listed_and_built_by_name():
     finally:
         del FAMILIES["tiny-family"]
     assert "resnet18-again" not in list_models()
+
+
+@pytest.mark.parametrize(("classes", "positive"), [
+    ([0, 1], 1), (["no", "yes"], "yes"), ([1, 2], 1), (["healthy", "tumor"], "tumor"),
+])
+def test_one_positive_class_rule_for_predictions_scores_searches_and_figures(classes, positive):
+    from sklearn.linear_model import LogisticRegression
+
+    from skbrain._positive import positive_column, positive_label
+    from skbrain._unwrap import default_pos_label
+    from skbrain.evaluation import predict_with_proba
+    from skbrain.plotting import plot_predictions
+    from skbrain.search import binary_scoring
+
+    column = classes.index(positive)
+    assert positive_label(classes) == default_pos_label(classes) == positive
+    assert positive_column(classes) == column
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 3))
+    y = np.array(classes * 10)
+    model = LogisticRegression().fit(X + (y == positive)[:, None], y)
+    _, proba = predict_with_proba(model, X)
+    np.testing.assert_allclose(proba, model.predict_proba(X)[:, column])
+    assert binary_scoring("f1", y)._kwargs["pos_label"] == positive
+    two_columns = np.array([[0.9, 0.1], [0.2, 0.8]])
+    figure = plot_predictions(np.zeros((2, 1, 8, 8)), classes, classes, two_columns, n=2)
+    shown = [float(ax.get_title().split("p=")[1].rstrip(")")) for ax in figure.axes[:2]]
+    assert shown == two_columns[:, column].tolist()
