@@ -12,7 +12,7 @@ ifdef SKBRAIN_DATA
 export SKBRAIN_DATA := $(abspath $(SKBRAIN_DATA))
 endif
 
-.PHONY: install demo test test-all lint docs dist clean
+.PHONY: install demo test test-tier2 test-all lint docs dist clean
 
 install: $(STAMP)
 
@@ -33,6 +33,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+test-tier2: $(STAMP)
+	$(PY) -m pytest -m "tier2 and not slow"
 
 test-all: $(STAMP)
 	$(PY) -m pytest -m "slow or not slow"

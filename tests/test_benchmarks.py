@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
+pytestmark = pytest.mark.tier2  # each test runs a benchmark script in a subprocess
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 

@@ -63,8 +63,10 @@ CLASSIFIERS = [
 ]
 # ImageResizer takes images, not 2-D tabular X (its tags say so), so
 # parametrize_with_checks skips it with a SkipTestWarning; the checks that
-# need no data run on it below.
-ESTIMATORS = CLASSIFIERS
+# need no data run on it below. The timm network's checks take minutes on two
+# cores (about 400 s of a loaded run), so they run in the second tier.
+ESTIMATORS = [clf for clf in CLASSIFIERS if not isinstance(clf, TimmClassifier)]
+SECOND_TIER = [clf for clf in CLASSIFIERS if isinstance(clf, TimmClassifier)]
 
 # Checks that cannot apply, each with its reason.
 EXPECTED_FAILED_CHECKS = {
@@ -83,6 +85,12 @@ def expected_failed_checks(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.tier2
+@parametrize_with_checks(SECOND_TIER, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_pretrained_estimator(estimator, check):
     check(estimator)
 
 

@@ -13,6 +13,7 @@ from skbrain.datasets import make_synthetic_mri
 from skbrain.search import grouped_cv, run_search
 
 distributed = pytest.importorskip("distributed")
+pytestmark = pytest.mark.tier2  # starts a local Dask cluster
 
 SPACE = {"n_kernels": [4, 8], "kernel_size": [3, 5], "lr": [1e-3, 1e-2]}
 

@@ -126,6 +126,7 @@ def _copy_sources(destination):
     shutil.copy(REPO_ROOT / "CHANGELOG.md", destination / "CHANGELOG.md")
 
 
+@pytest.mark.tier2
 def test_docs_build_offline_with_warnings_as_errors(tmp_path):
     for module in ("sphinx", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme",
                    "sphinx_copybutton"):

@@ -31,16 +31,22 @@ def run_probe(monkeypatch, allowed=True, **env):
     return out.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("env", [{}, {"SKBRAIN_TUNE_MALLOC": "0"}])
+# Each probe is a fresh interpreter that imports torch and fits (about 10 s on
+# two loaded cores): the default's guard runs in make test, the opt-in's in the
+# second tier.
+@pytest.mark.parametrize("env", [{}, pytest.param({"SKBRAIN_TUNE_MALLOC": "0"},
+                                                  marks=pytest.mark.tier2)])
 def test_fit_and_predict_leave_the_process_allocator_alone_by_default(monkeypatch, env):
     assert run_probe(monkeypatch, allowed=False, **env) == "False"
 
 
+@pytest.mark.tier2
 @pytest.mark.skipif(not GLIBC, reason="mallopt exists on glibc only")
 def test_opting_in_raises_the_thresholds_on_the_first_cpu_fit(monkeypatch):
     assert run_probe(monkeypatch, SKBRAIN_TUNE_MALLOC="1") == "True"
 
 
+@pytest.mark.tier2
 def test_the_users_own_malloc_settings_win_over_the_opt_in(monkeypatch):
     env = {"SKBRAIN_TUNE_MALLOC": "1", "MALLOC_MMAP_THRESHOLD_": "65536"}
     assert run_probe(monkeypatch, **env) == "False"

@@ -53,6 +53,7 @@ def dist(tmp_path_factory):
     return {"wheel": wheels[0], "sdist": sdists[0], "work": work}
 
 
+@pytest.mark.tier2
 def test_twine_check_strict(dist):
     pytest.importorskip("twine", reason="the dev extra (build, twine) is not installed")
     result = subprocess.run(
@@ -63,6 +64,7 @@ def test_twine_check_strict(dist):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tier2
 def test_version_has_one_source(dist):
     version = _version()
     assert dist["wheel"].name.startswith(f"skbrain-{version}-")
@@ -72,6 +74,7 @@ def test_version_has_one_source(dist):
     assert f"\nVersion: {version}\n" in metadata
 
 
+@pytest.mark.tier2
 def test_wheel_holds_the_package_and_manifest_only(dist):
     with zipfile.ZipFile(dist["wheel"]) as wheel:
         names = wheel.namelist()
@@ -86,6 +89,7 @@ def test_wheel_holds_the_package_and_manifest_only(dist):
     assert re.search(r"^skbrain\s*=\s*skbrain\.cli:main$", entry_points, re.M), entry_points
 
 
+@pytest.mark.tier2
 def test_sdist_holds_no_images(dist):
     with tarfile.open(dist["sdist"]) as sdist:
         names = sdist.getnames()
@@ -100,6 +104,7 @@ class _RecordingEnvBuilder(venv.EnvBuilder):
         self.context = context
 
 
+@pytest.mark.tier2
 def test_wheel_installs_and_runs_in_a_fresh_venv(dist):
     env_dir = dist["work"] / "fresh-venv"
     builder = _RecordingEnvBuilder(system_site_packages=True, with_pip=False)
