@@ -74,11 +74,13 @@ def peak_mb(device):
     return float("nan")
 
 
-def estimator(model, device, batch, precision):
+def estimator(model, device, batch, precision, channels_last=None):
     from skbrain.registry import get_estimator
 
     params = {"device": device, "batch_size": batch, "amp": PRECISIONS[precision],
               "random_state": 0, "max_epochs": 2}
+    if channels_last is not None:
+        params["module__channels_last"] = channels_last
     if model.startswith("timm:"):
         params["pretrained"] = False
     return get_estimator(model, **params)
@@ -164,14 +166,15 @@ def time_raw(module, X, y, device, batch, precision, augment, steps):
     return time.perf_counter() - start, peak_mb(device)
 
 
-def measure(model, device, batch, precision, channels, size, steps, augment=True):
-    """One row: skbrain's fit and the raw loop at one batch size and precision."""
+def measure(model, device, batch, precision, channels, size, steps, augment=True,
+            channels_last=None):
+    """One row: skbrain's fit and the raw loop at one batch size, precision and layout."""
     from skbrain._device import auto_batch_size
 
     size_used = auto_batch_size(device, (channels, size, size)) if batch == "auto" else batch
     n = steps * size_used
     X, y = images(n, channels, size)
-    est = estimator(model, device, batch, precision)
+    est = estimator(model, device, batch, precision, channels_last)
     seconds, skbrain_peak = time_skbrain(est, X, y, device)
     assert est.batch_size_ == size_used, (est.batch_size_, size_used)
     module = est.module_
@@ -188,6 +191,12 @@ def measure(model, device, batch, precision, channels, size, steps, augment=True
             "skbrain_img_s": skbrain_rate, "raw_img_s": raw_rate,
             "ratio": skbrain_rate / raw_rate, "skbrain_peak_mb": skbrain_peak,
             "raw_peak_mb": raw_peak, "note": ""}
+
+
+def _table_channels_last(device):
+    from skbrain._device import DEVICE_DEFAULTS
+
+    return DEVICE_DEFAULTS[torch.device(device).type]["channels_last"]
 
 
 def cpu_rows(args):
@@ -216,12 +225,13 @@ def cpu_rows(args):
 
 
 def markdown(rows):
-    head = ("| device | model | batch | precision | skbrain img/s | raw img/s | ratio | "
-            "skbrain peak MiB | raw peak MiB | note |")
-    lines = [head, "|" + "---|" * 10]
+    head = ("| device | model | batch | precision | layout | skbrain img/s | raw img/s | ratio "
+            "| skbrain peak MiB | raw peak MiB | note |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         lines.append(
             f"| {r['device']} | {r['model']} | {r['batch']} | {r['precision']} | "
+            f"{'NHWC' if r['channels_last'] else 'NCHW'} | "
             f"{r['skbrain_img_s']:,.0f} | {r['raw_img_s']:,.0f} | {r['ratio']:.2f} | "
             f"{r['skbrain_peak_mb']:,.0f} | {r['raw_peak_mb']:,.0f} | {r['note']} |")
     return "\n".join(lines) + "\n"
@@ -247,6 +257,9 @@ def main(argv=None):
     parser.add_argument("--channels", type=int, default=3)
     parser.add_argument("--batches", default="16,auto")
     parser.add_argument("--no-fp16", action="store_true")
+    parser.add_argument("--other-layout", action="store_true",
+                        help="after every row at the table's memory order, rows at the "
+                        "automatic batch in fp32 and bf16 with the other order")
     parser.add_argument("--no-cpu", action="store_true", help="no CPU row")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cpu-steps", type=int, default=24)
@@ -268,23 +281,28 @@ def main(argv=None):
         steps = 3 if args.quick else args.steps
         precisions = [p for p in PRECISIONS if not (p == "fp16" and args.no_fp16)]
         batches = [b if b == "auto" else int(b) for b in args.batches.split(",")]
-        for model in models:
-            for batch in batches:
-                for precision in precisions:
-                    if time.perf_counter() - started > args.budget:
-                        print(f"{model} batch {batch} {precision}: skipped (budget)", flush=True)
-                        continue
-                    try:
-                        row = measure(model, args.device, batch, precision, args.channels,
-                                      size, steps)
-                    except Exception as exc:  # one failing model must not lose the others
-                        print(f"{model} batch {batch} {precision}: FAILED {exc!r}", flush=True)
-                        continue
-                    rows.append(row)
-                    print(f"{model:>24} batch {row['batch']:>4} {precision}: skbrain "
-                          f"{row['skbrain_img_s']:8,.0f} img/s, raw {row['raw_img_s']:8,.0f} "
-                          f"img/s ({row['ratio']:.2f}x), peak {row['skbrain_peak_mb']:,.0f} / "
-                          f"{row['raw_peak_mb']:,.0f} MiB", flush=True)
+        plan = [(m, b, p, None) for m in models for b in batches for p in precisions]
+        if args.other_layout:
+            other = not _table_channels_last(args.device)
+            plan += [(m, "auto", p, other) for m in models for p in ("fp32", "bf16")]
+        for model, batch, precision, layout in plan:
+            what = f"{model} batch {batch} {precision}" + (
+                "" if layout is None else f" channels_last={layout}")
+            if time.perf_counter() - started > args.budget:
+                print(f"{what}: skipped (budget)", flush=True)
+                continue
+            try:
+                row = measure(model, args.device, batch, precision, args.channels, size, steps,
+                              channels_last=layout)
+            except Exception as exc:  # one failing model must not lose the others
+                print(f"{what}: FAILED {exc!r}", flush=True)
+                continue
+            rows.append(row)
+            print(f"{model:>24} batch {row['batch']:>4} {precision} "
+                  f"{'NHWC' if row['channels_last'] else 'NCHW'}: skbrain "
+                  f"{row['skbrain_img_s']:8,.0f} img/s, raw {row['raw_img_s']:8,.0f} "
+                  f"img/s ({row['ratio']:.2f}x), peak {row['skbrain_peak_mb']:,.0f} / "
+                  f"{row['raw_peak_mb']:,.0f} MiB", flush=True)
     if not args.no_cpu:
         rows += cpu_rows(args)
         r = rows[-1]
