@@ -1,0 +1,366 @@
+"""Leave one collection out: train on two collections, test on the third, for each in turn.
+
+The three collections: the 253 Kaggle images (``SKBRAIN_DATA``), the 1,794 of
+the four-class collection as tumor / no tumor (``SKBRAIN_DATA_4CLASS``) and
+the FLAIR slices of LGG-dev (``SKBRAIN_DATA_LGG``). Every figure is
+ROC AUC with a 95 % bootstrap interval over groups (patients for LGG-dev,
+duplicate groups elsewhere), balanced accuracy, recall and specificity at the
+model's threshold, and recall per tumor type for the 1,794. LGG-dev is also
+scored on its mid-brain slices (the head covers at least 40 % of the image).
+
+Parts (``--parts``, in the order given; each writes its results as it ends):
+
+``loco``
+    leave-one-collection-out for every recipe of ``--recipes``.
+``split``
+    one model trained on the training parts of grouped 75/25 splits of all
+    three collections against a specialist trained on each collection's
+    training part alone, both scored on each test part (``--seeds``).
+``few``
+    fine-tuning from the ``--few-from`` recipe's model trained without
+    LGG-dev on k LGG-dev patients (k = 2, 5, 10, 20; ``--few-repeats`` draws
+    each), threshold chosen on those patients' images, scored on the other
+    patients; beside it the same recipe trained on the k patients alone.
+``final``
+    the ``--final`` recipe trained on every image of the three collections,
+    saved as a Pipeline that takes image paths (``--save``).
+
+A recipe is a model name with its parameters and, with ``balance``, the
+training collections resampled to equal size. ``--set`` adds parameters to
+every recipe (``batch_size=64 amp=False`` on a GPU). Nothing here is chosen
+by a test part: recipes are compared by the collection left out.
+
+Images are read once: ``--prepare FILE.npz`` writes the resized arrays
+(one channel, uint8) and the near-copies across collections; ``--arrays
+FILE.npz`` reads them back (the GPU machine has no image folders).
+
+Usage::
+
+    python benchmarks/bench_sites.py --recipes lite0,compact --parts loco
+    python benchmarks/bench_sites.py --prepare /tmp/sites150.npz
+    python benchmarks/bench_sites.py --arrays /tmp/sites150.npz --parts loco,few,final \\
+        --recipes lite0-recipe,lite0 --set batch_size=64 amp=False --save /tmp/detector.skbrain
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REPO_ROOT, data_dir, parse_set, write_json  # noqa: E402
+from sklearn.utils import Bunch  # noqa: E402
+
+from skbrain import ImageResizer, get_estimator  # noqa: E402
+from skbrain.evaluation import ResultsTable  # noqa: E402
+from skbrain.sites import (  # noqa: E402
+    SITE_METRICS,
+    balanced_collection_indices,
+    leave_one_collection_out,
+    site_scores,
+)
+
+COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
+MID_BRAIN = 0.4
+
+#: name -> (model, parameters, balance per collection)
+RECIPES = {
+    "lite0": ("timm:efficientnet_lite0", {}, False),
+    "lite0-balanced": ("timm:efficientnet_lite0", {}, True),
+    "lite0-recipe": ("timm:efficientnet_lite0",
+                     {"max_epochs": 15, "augment_intensity": 0.3}, True),
+    "compact": ("compact", {}, False),
+    "compact-recipe": ("compact", {"augment_intensity": 0.3}, True),
+    "two-conv": ("two-conv", {}, False),
+    "wide": ("wide", {}, False),
+    "deep": ("deep", {}, False),
+    "pyramid": ("pyramid", {}, False),
+    "simple": ("simple", {}, False),
+}
+
+
+def _env_dir(var, default, probe):
+    path = Path(os.environ.get(var) or REPO_ROOT.parent / "shared/data" / default)
+    if not (path / probe).exists():
+        raise SystemExit(f"{default} not found in {path}; set {var}")
+    return path
+
+
+def load_paths():
+    """The three collections as file paths, with near-copies across them marked."""
+    from skbrain import load_brain_mri
+    from skbrain.datasets import load_lgg_flair
+    from skbrain.evaluation import cross_collection_near_copies
+
+    small = load_brain_mri(data_dir())
+    large = load_brain_mri(_env_dir("SKBRAIN_DATA_4CLASS", "brain_tumor_mri_4class",
+                                    "notumor"), negative="notumor")
+    lgg = load_lgg_flair(_env_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv"))
+    found = dict(zip(COLLECTIONS, (small, large, lgg), strict=True))
+    for name, bunch in found.items():
+        others = [p for n, b in found.items() if n != name for p in b.data]
+        bunch.near_copy = cross_collection_near_copies(others, bunch.data, n_jobs=-1)
+        print(f"{name}: {len(bunch.data)} images, {int(bunch.near_copy.sum())} with a "
+              "near-copy in another collection", flush=True)
+    return found
+
+
+def prepare(path, image_size):
+    found = load_paths()
+    resizer = ImageResizer(image_size, channels=1, dtype="uint8", n_jobs=-1)
+    arrays = {}
+    for name, bunch in found.items():
+        start = time.perf_counter()
+        arrays[f"{name}.X"] = resizer.transform(bunch.data)
+        print(f"{name}: resized in {time.perf_counter() - start:.0f} s", flush=True)
+        for key in ("target", "groups", "near_copy", "original_target", "head_fraction",
+                    "target_names", "original_target_names"):
+            if key in bunch:
+                arrays[f"{name}.{key}"] = np.asarray(bunch[key])
+    np.savez_compressed(path, **arrays)
+    print(f"wrote {path} ({os.path.getsize(path) / 2**20:.1f} MiB)")
+
+
+def load_arrays(path):
+    """The collections as 3-channel uint8 arrays, near-copies across collections left out."""
+    saved = np.load(path)
+    found = {}
+    for name in COLLECTIONS:
+        fields = {k.split(".", 1)[1]: saved[k] for k in saved.files
+                  if k.startswith(name + ".")}
+        keep = ~fields.pop("near_copy")
+        fields = {k: (v[keep] if k not in ("target_names", "original_target_names") else v)
+                  for k, v in fields.items()}
+        fields["data"] = np.repeat(fields.pop("X"), 3, axis=1)
+        found[name] = Bunch(**fields)
+        print(f"{name}: {len(keep)} images, {int((~keep).sum())} near-copies of another "
+              "collection left out", flush=True)
+    return found
+
+
+def estimator(recipe, extra, **more):
+    model, params, _ = RECIPES[recipe]
+    return get_estimator(model, **{**params, **extra, **more})
+
+
+def run_loco(found, recipes, extra, seed, results, models, deadline=None):
+    subsets = {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
+    for recipe in recipes:
+        if deadline is not None and time.perf_counter() > deadline:
+            print(f"time budget spent; {recipe} not run", flush=True)
+            continue
+        print(f"== leave one collection out: {recipe}", flush=True)
+        out = leave_one_collection_out(
+            estimator(recipe, extra, random_state=seed), found, balance=RECIPES[recipe][2],
+            subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True)
+        results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
+        models[recipe] = out.models
+
+
+def run_split(found, recipe, extra, seeds, results):
+    from skbrain.evaluation import train_test_split_grouped
+
+    for seed in seeds:
+        parts = {}
+        for name, bunch in found.items():
+            train, test = train_test_split_grouped(np.arange(len(bunch.target)), bunch.target,
+                                                   bunch.groups, test_size=0.25,
+                                                   random_state=seed)[:2]
+            parts[name] = (train, test)
+        union_idx = [(name, i) for name in found for i in parts[name][0]]
+        collection = np.array([COLLECTIONS.index(n) for n, _ in union_idx])
+        order = balanced_collection_indices(collection, random_state=seed)
+        X = np.stack([found[n].data[i] for n, i in union_idx])[order]
+        y = np.array([found[n].target[i] for n, i in union_idx])[order]
+        print(f"== split {seed}: {recipe} on the union of the training parts", flush=True)
+        union = estimator(recipe, extra, random_state=seed).fit(X, y)
+        for name, bunch in found.items():
+            train, test = parts[name]
+            alone = estimator(recipe, extra, random_state=seed).fit(bunch.data[train],
+                                                                    bunch.target[train])
+            for label, model in (("union", union), ("specialist", alone)):
+                proba = model.predict_proba(bunch.data[test])[:, 1]
+                scores = site_scores(bunch.target[test], proba, model.predict(bunch.data[test]),
+                                     bunch.groups[test], random_state=seed)
+                results["split"].append({"model": f"{name}: {label}", "recipe": recipe,
+                                         "seed": seed, "collection": name, "trained": label,
+                                         **scores})
+                print(f"  {name} {label}: ROC AUC {scores['roc_auc']:.3f}, balanced accuracy "
+                      f"{scores['balanced_accuracy']:.3f}", flush=True)
+
+
+def _threshold(y, proba):
+    """The threshold that maximises balanced accuracy on the few labelled images."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, thresholds = roc_curve(y, proba)
+    best = np.argmax(tpr - fpr)
+    return float(min(thresholds[best], 1.0))
+
+
+def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20)):
+    lgg = found["lgg_flair_dev"]
+    patients = np.unique(lgg.groups)
+    for k in ks:
+        for r in range(repeats):
+            rng = np.random.RandomState(1000 * k + r)
+            chosen = rng.choice(patients, size=k, replace=False)
+            train = np.isin(lgg.groups, chosen)
+            test = ~train
+            if len(np.unique(lgg.target[train])) < 2:
+                continue
+            for start, kwargs in (("shipped-without-lgg", {"init_from": base,
+                                                            "max_epochs": 10, "lr": 3e-4}),
+                                  ("own-data-only", {})):
+                model = estimator(recipe, extra, random_state=r, **kwargs)
+                model.fit(lgg.data[train], lgg.target[train])
+                threshold = _threshold(lgg.target[train],
+                                       model.predict_proba(lgg.data[train])[:, 1])
+                proba = model.predict_proba(lgg.data[test])[:, 1]
+                scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
+                                     lgg.groups[test], random_state=r)
+                results["few"].append({"model": f"k={k} {start}", "k": k, "repeat": r,
+                                       "start": start, "threshold": threshold, **scores})
+                print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
+                      f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}",
+                      flush=True)
+
+
+def best_recipe(loco):
+    """The recipe with the highest mean ROC AUC over the collections left out (all images)."""
+    means = {}
+    for r in loco:
+        if r["subset"] == "all":
+            means.setdefault(r["recipe"], []).append(r["roc_auc"])
+    scores = {recipe: float(np.mean(v)) for recipe, v in means.items()
+              if len(v) == len(COLLECTIONS)}
+    if not scores:
+        raise SystemExit("--final auto needs a finished leave-one-collection-out run")
+    best = max(scores, key=scores.get)
+    print(f"best recipe by leave-one-collection-out: {best} (mean ROC AUC {scores[best]:.3f}; "
+          + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()) + ")", flush=True)
+    return best
+
+
+def run_final(found, recipe, extra, seed, save):
+    from sklearn.pipeline import Pipeline
+
+    from skbrain.persistence import save_model
+
+    names = list(found)
+    collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
+    X = np.concatenate([found[n].data for n in names])
+    y = np.concatenate([found[n].target for n in names])
+    idx = (balanced_collection_indices(collection, random_state=seed) if RECIPES[recipe][2]
+           else np.arange(len(y)))
+    print(f"== final: {recipe} on {len(idx)} images of all three collections", flush=True)
+    start = time.perf_counter()
+    model = estimator(recipe, extra, random_state=seed).fit(X[idx], y[idx])
+    seconds = time.perf_counter() - start
+    # The arrays came from ImageResizer at these settings, three channels at prediction.
+    pipe = Pipeline([("resize", ImageResizer(int(X.shape[-1]))), ("cnn", model)])
+    save_model(pipe, save)
+    print(f"saved {save} (fit {seconds:.0f} s)", flush=True)
+    return seconds
+
+
+def write(output, results, info):
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    for part, records in results.items():
+        if not records:
+            continue
+        metrics = [m for m in SITE_METRICS if m in records[0]]
+        rows = [{**r, "model": f"{r.get('recipe', '')} | {r['model']}"} for r in records]
+        table = ResultsTable(rows, metrics=metrics)
+        stem = output.with_name(f"{output.stem}_{part}")
+        table.to_csv(stem.with_suffix(".csv"))
+        table.to_markdown(stem.with_suffix(".md"))
+    write_json(output, {**info, **results})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", default="lite0,compact")
+    parser.add_argument("--more-recipes", default="",
+                        help="recipes of the part loco2 (after final and few)")
+    parser.add_argument("--parts", default="loco")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="grouped splits of the split part")
+    parser.add_argument("--split-recipe", default="lite0-recipe",
+                        help='a recipe, or "auto": the final recipe')
+    parser.add_argument("--few-from", default="lite0-recipe",
+                        help='a recipe, or "auto": the final recipe')
+    parser.add_argument("--few-repeats", type=int, default=2)
+    parser.add_argument("--final", default="lite0-recipe",
+                        help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
+    parser.add_argument("--save", default=None, help="where the final model is saved")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--image-size", type=int, default=150)
+    parser.add_argument("--prepare", default=None, metavar="FILE.npz")
+    parser.add_argument("--arrays", default=None, metavar="FILE.npz")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="seconds; no part starts after this")
+    parser.add_argument("--output", default="benchmarks/results/sites.json")
+    args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.prepare, args.image_size)
+        return
+    extra = parse_set(args.set)
+    recipes = args.recipes.split(",")
+    more = [r for r in args.more_recipes.split(",") if r]
+    unknown = [r for r in recipes + more + [args.final, args.few_from, args.split_recipe]
+               if r not in RECIPES and r != "auto"]
+    if unknown:
+        raise SystemExit(f"unknown recipes {unknown}; known: {sorted(RECIPES)}")
+    start = time.perf_counter()
+    if args.arrays:
+        found = load_arrays(args.arrays)
+    else:
+        found = load_paths()
+        resizer = ImageResizer(args.image_size, dtype="uint8", n_jobs=-1)
+        for bunch in found.values():
+            keep = ~bunch.pop("near_copy")
+            for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
+                        and v.shape[:1] == keep.shape]:
+                bunch[key] = bunch[key][keep]
+            bunch.data = resizer.transform(bunch.data)
+    results = {"loco": [], "split": [], "few": []}
+    info = {"recipes": {r: RECIPES[r] for r in RECIPES},
+            "set": extra, "image_size": args.image_size,
+            "n_images": {n: len(b.target) for n, b in found.items()}}
+    models = {}
+    deadline = start + args.time_budget if args.time_budget else None
+    final = args.final
+    for part in args.parts.split(","):
+        if deadline is not None and time.perf_counter() > deadline:
+            print(f"time budget spent; {part} not run", flush=True)
+            continue
+        if final == "auto" and part in ("final", "few", "split"):
+            final = info["final_recipe"] = best_recipe(results["loco"])
+        few_from = final if args.few_from == "auto" else args.few_from
+        if part == "loco":
+            run_loco(found, recipes, extra, args.seed, results, models, deadline)
+        elif part == "loco2":
+            run_loco(found, more, extra, args.seed, results, models, deadline)
+        elif part == "split":
+            run_split(found, final if args.split_recipe == "auto" else args.split_recipe, extra,
+                      [int(s) for s in args.seeds.split(",")], results)
+        elif part == "few":
+            if few_from not in models:
+                run_loco(found, [few_from], extra, args.seed, results, models)
+            run_few(found, models[few_from]["lgg_flair_dev"], few_from, extra,
+                    args.few_repeats, results)
+        elif part == "final":
+            info["final_fit_seconds"] = run_final(found, final, extra, args.seed, args.save)
+        else:
+            raise SystemExit(f"unknown part {part!r}")
+        write(args.output, results, info)
+    print(f"done in {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

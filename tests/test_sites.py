@@ -1,0 +1,135 @@
+"""Leave-one-collection-out evaluation on small generated collections."""
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import roc_auc_score
+from sklearn.utils import Bunch
+
+from skbrain import SimpleCNNClassifier, make_synthetic_mri
+from skbrain.sites import (
+    balanced_collection_indices,
+    grouped_bootstrap,
+    leave_one_collection_out,
+    site_scores,
+)
+
+
+class _MeanBrightness(ClassifierMixin, BaseEstimator):
+    """Calls an image tumor when it is brighter than the training images' midpoint."""
+
+    def fit(self, X, y):
+        self.classes_ = np.array([0, 1])
+        means = X.reshape(len(X), -1).mean(1)
+        self.cut_ = (means[y == 0].mean() + means[y == 1].mean()) / 2
+        self.n_seen_ = len(X)
+        return self
+
+    def predict_proba(self, X):
+        p = 1 / (1 + np.exp(-(X.reshape(len(X), -1).mean(1) - self.cut_)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _collection(n, offset, seed):
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(offset, 1.0, size=(n, 1, 4, 4)) + 2.0 * y[:, None, None, None]
+    return Bunch(data=X, target=y, target_names=np.array(["no", "yes"]),
+                 groups=np.arange(n) // 2)
+
+
+def test_site_scores_counts_recall_and_specificity_at_the_models_threshold():
+    scores = site_scores([0, 0, 0, 1, 1], [0.1, 0.7, 0.2, 0.9, 0.4], [0, 1, 0, 1, 0],
+                         groups=[0, 0, 1, 1, 2], n_bootstrap=100)
+    assert scores["recall"] == 0.5
+    assert scores["specificity"] == pytest.approx(2 / 3)
+    assert scores["balanced_accuracy"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert scores["roc_auc"] == pytest.approx(roc_auc_score([0, 0, 0, 1, 1],
+                                                            [0.1, 0.7, 0.2, 0.9, 0.4]))
+    assert scores["n"] == 5 and scores["n_groups"] == 3
+
+
+def test_site_scores_gives_recall_per_tumor_type():
+    scores = site_scores([0, 1, 1, 1], [0.1, 0.9, 0.8, 0.2], subtype=[1, 0, 0, 2],
+                         subtype_names=["glioma", "notumor", "pituitary"], n_bootstrap=10)
+    assert scores["recall_glioma"] == 1.0
+    assert scores["recall_pituitary"] == 0.0
+    assert "recall_notumor" not in scores
+
+
+def test_grouped_bootstrap_is_wider_when_groups_hold_correlated_images():
+    rng = np.random.RandomState(0)
+    n_groups = 20
+    y = np.repeat(np.arange(n_groups) % 2, 10)
+    # Each group's ten images share one score: the data hold 20 independent values, not 200.
+    score = np.repeat(rng.normal(size=n_groups), 10) + 0.5 * y
+    groups = np.repeat(np.arange(n_groups), 10)
+    by_group = grouped_bootstrap(roc_auc_score, y, score, groups, n_bootstrap=300)
+    by_image = grouped_bootstrap(roc_auc_score, y, score, None, n_bootstrap=300)
+    assert by_group[0] <= roc_auc_score(y, score) <= by_group[1]
+    assert by_group[1] - by_group[0] > 1.5 * (by_image[1] - by_image[0])
+
+
+def test_grouped_bootstrap_is_nan_without_both_classes():
+    assert np.isnan(grouped_bootstrap(roc_auc_score, [1, 1], [0.2, 0.3], n_bootstrap=5)[0])
+
+
+def test_balanced_collection_indices_weigh_each_collection_alike():
+    collection = np.array([0] * 10 + [1] * 3 + [2] * 4)
+    idx = balanced_collection_indices(collection, random_state=0)
+    assert np.bincount(collection[idx]).tolist() == [10, 10, 10]
+    # Every image of a small collection appears, three or four times.
+    counts = np.bincount(idx, minlength=len(collection))
+    assert set(counts[10:13].tolist()) <= {3, 4} and counts[:10].tolist() == [1] * 10
+    assert np.array_equal(idx, balanced_collection_indices(collection, random_state=0))
+
+
+def test_leave_one_collection_out_trains_on_the_others_and_scores_the_one_left_out():
+    collections = {"a": _collection(40, 0.0, 0), "b": _collection(30, 0.5, 1),
+                   "c": _collection(20, -0.5, 2)}
+    mask = np.zeros(20, dtype=bool)
+    mask[:10] = True
+    out = leave_one_collection_out(_MeanBrightness(), collections, balance=True,
+                                   subsets={"c": {"first half": mask}}, drop_near_copies=False,
+                                   n_bootstrap=50, verbose=False, return_models=True)
+    assert [r["held_out"] for r in out.records] == ["a", "b", "c", "c"]
+    assert out.records[-1]["subset"] == "first half" and out.records[-1]["n"] == 10
+    # Balanced: each of the two training collections counts as much as the larger.
+    assert out.models["a"].n_seen_ == 60 and out.models["c"].n_seen_ == 80
+    assert out.records[0]["trained_on"] == "b + c"
+    for r in out.records:
+        assert r["roc_auc"] > 0.8
+        assert r["roc_auc_low"] <= r["roc_auc"] <= r["roc_auc_high"]
+    assert "c (first half)" in str(out.table)
+
+
+def test_leave_one_collection_out_refuses_bad_subsets():
+    collections = {"a": _collection(10, 0, 0), "b": _collection(10, 0, 1)}
+    with pytest.raises(ValueError, match="'z' is not one of the collections"):
+        leave_one_collection_out(_MeanBrightness(), collections, subsets={"z": {}})
+    with pytest.raises(ValueError, match="has 3 entries"):
+        leave_one_collection_out(_MeanBrightness(), collections,
+                                 subsets={"a": {"x": np.ones(3, bool)}})
+    with pytest.raises(ValueError, match="two or more"):
+        leave_one_collection_out(_MeanBrightness(), {"a": collections["a"]})
+
+
+def test_leave_one_collection_out_with_a_real_network_and_near_copies_dropped():
+    synth = make_synthetic_mri(36, image_size=32, random_state=0)
+    images = np.moveaxis(synth.data[..., None].repeat(3, -1), -1, 1)
+    parts = [slice(0, 12), slice(12, 24), slice(24, 36)]
+    collections = {k: Bunch(data=images[p], target=synth.target[p],
+                            target_names=np.array(["no", "yes"]), groups=np.arange(12))
+                   for k, p in zip("xyz", parts, strict=True)}
+    # One image of z is a copy of one of x: left out when z, or x, is scored.
+    collections["z"].data = collections["z"].data.copy()
+    collections["z"].data[0] = collections["x"].data[0]
+    out = leave_one_collection_out(
+        SimpleCNNClassifier(max_epochs=2, random_state=0, device="cpu"), collections,
+        n_bootstrap=20, verbose=False)
+    by_name = {r["held_out"]: r for r in out.records}
+    assert by_name["z"]["n"] == 11 and by_name["z"]["n_near_copies_dropped"] == 1
+    assert by_name["x"]["n"] == 11 and by_name["y"]["n"] == 12
