@@ -117,3 +117,19 @@ def test_compile_trains_a_compiled_module_and_predicts_with_the_plain_one(images
     assert not hasattr(compiled.module_, "_orig_mod")
     assert compiled.get_params()["compile"] is True
     np.testing.assert_allclose(compiled.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+
+
+def test_rows_read_from_files_get_background_workers_when_the_table_says(images, tmp_path):
+    X, y = images
+    path = tmp_path / "images.u8"
+    X.tofile(path)
+    mapped = np.memmap(path, dtype=np.uint8, mode="r", shape=X.shape)
+    clf = SimpleCNNClassifier(**FAST).fit(mapped, y)
+    dataset = clf.net_.get_dataset(mapped, y)
+    assert type(dataset).__name__ == "_FileRowsDataset"
+    assert clf.net_.get_iterator(dataset, training=True).num_workers == 0  # the CPU's table
+    clf.net_.file_workers = 2  # what the CUDA row of the table gives
+    loader = clf.net_.get_iterator(dataset, training=True)
+    assert (loader.num_workers, loader.pin_memory, loader.batch_size) == (2, True, 16)
+    clf.net_.iterator_train__num_workers = 0  # the user's own setting wins
+    assert clf.net_.get_iterator(dataset, training=True).num_workers == 0
