@@ -306,9 +306,15 @@ class Explainer:
         if geometry not in ("input", "network"):
             raise ValueError(f"geometry must be 'input' or 'network'; got {geometry!r}")
         found = unwrap(self.estimator, caller=type(self).__name__)
+        return self._explain(found, found.transform(X), X, target, geometry, batch_size)
+
+    def _explain(self, found, X, original, target, geometry, batch_size, resizer=None):
+        """:meth:`explain` of ``X``, the input already transformed by ``found``'s steps.
+
+        ``resizer`` replaces the first step's ImageResizer for measuring the geometry
+        (the report's runs on every core).
+        """
         final = found.estimator
-        original = X
-        X = found.transform(X)
         X = final._validate_X(X, reset=False)
         module = final.module_
         targets = self._target_indices(target, np.asarray(final.classes_), len(X))
@@ -330,7 +336,7 @@ class Explainer:
         self.empty_ = heatmaps.reshape(len(heatmaps), -1).max(axis=1) <= 0
         if geometry == "network":
             return heatmaps
-        return _to_input_geometry(heatmaps, found, original)
+        return _to_input_geometry(heatmaps, found, original, resizer)
 
 
 class GradCAM(Explainer):
@@ -496,13 +502,13 @@ def _scale(raw):
     return np.clip(scaled, 0, 1).astype(np.float32)
 
 
-def _to_input_geometry(heatmaps, found, X):
+def _to_input_geometry(heatmaps, found, X, resizer=None):
     """Undo the first step's crop, resize and padding when it is an ImageResizer."""
     from .preprocessing import ImageResizer
 
     if not found.steps or not isinstance(found.steps[0][1], ImageResizer):
         return heatmaps
-    resizer = found.steps[0][1]
+    resizer = found.steps[0][1] if resizer is None else resizer
     geometry = resizer.geometry(X)
     out = []
     net_h, net_w = heatmaps.shape[-2:]

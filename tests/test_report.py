@@ -142,3 +142,25 @@ def test_cli_report_parses_and_calls_the_library(collection, tmp_path, capsys):
     assert out.read_text().count("<tr class=") == N  # no group rows for plain folders
     assert main(["report", str(tmp_path / "m.skbrain"), "--data", str(tmp_path / "none"),
                  "--output", str(out)]) != 0
+
+
+def test_the_bootstraps_numpy_metrics_equal_sklearns():
+    from sklearn import metrics
+
+    from skbrain.report import _scores
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    proba = np.round(np.clip(y * 0.3 + rng.random(200) * 0.7, 0, 1), 2)  # with ties
+    pred = (proba >= 0.5).astype(int)
+    got = {name: value for name, value, _, _ in _scores(y, proba, pred, np.arange(200) // 4,
+                                                        50, 0)}
+    expected = {"ROC AUC": metrics.roc_auc_score(y, proba),
+                "average precision": metrics.average_precision_score(y, proba),
+                "balanced accuracy": metrics.balanced_accuracy_score(y, pred),
+                "accuracy": metrics.accuracy_score(y, pred),
+                "recall (tumor)": metrics.recall_score(y, pred),
+                "specificity": metrics.recall_score(y, pred, pos_label=0),
+                "precision": metrics.precision_score(y, pred),
+                "F1": metrics.f1_score(y, pred)}
+    assert got == pytest.approx(expected, abs=1e-12)
