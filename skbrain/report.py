@@ -90,7 +90,7 @@ def _thumbnails(path, heatmap, mask, size):
     heat = np.asarray(Image.fromarray(np.asarray(heatmap, dtype=np.float32)).resize(
         shape, Image.Resampling.BILINEAR))
     colour = colormaps["jet"](np.clip(heat, 0, 1))[..., :3]
-    alpha = 0.45 * (heat > 0.02)[..., None]
+    alpha = 0.6 * np.clip(heat, 0, 1)[..., None]  # weak evidence stays see-through
     overlay = (1 - alpha) * gray[..., None] + alpha * colour
     if mask is not None:
         small = np.asarray(Image.fromarray(mask.astype(np.uint8) * 255).resize(
@@ -303,6 +303,8 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
         raise ValueError("data holds no image")
     y = np.asarray(bunch.target).astype(int)
     groups = np.asarray(bunch["groups"]) if "groups" in bunch else np.arange(len(paths))
+    if "patient" in bunch:  # LGG-dev: patients by their ids
+        groups = np.asarray(bunch["patient"])
     pos = default_pos_label(classes)
     # The images are read once, on every core, and the network's input reused.
     steps = [(name, clone(step).set_params(n_jobs=-1) if isinstance(step, ImageResizer)
