@@ -79,16 +79,30 @@ def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_pa
 
 def test_gpu_check_dry_run_on_the_cpu_scores_agreement(tmp_path, real_data):
     result = run("gpu_check.py", "--device", "cpu", "--models", "simple", "--epochs", "1",
-                 "--predict-n", "32", "--bf16", tmp_path=tmp_path)
-    assert result["bf16"] is True
+                 "--predict-n", "32", "--fp16", tmp_path=tmp_path)
+    assert result["fp16"] is True
     rows = result["rows"]
-    assert [(r["model"], r["amp"]) for r in rows] == [("simple", False), ("simple", True)]
+    assert [(r["model"], r["amp"]) for r in rows] == [("simple", False), ("simple", "float16")]
     assert all(r["device"] == "cpu" and r["cpu_agreement"] == 1.0 for r in rows)
     assert all(r["fit_s"] > 0 and r["predict_img_s"] > 0 and 0 <= r["f1"] <= 1 for r in rows)
     assert (tmp_path / "result.csv").exists() and (tmp_path / "result.md").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_bench_gpu_dry_run_on_the_cpu_writes_every_row(tmp_path):
+    subprocess.run([sys.executable, str(BENCHMARKS / "bench_gpu.py"), "--device", "cpu",
+                    "--quick", "--models", "simple,timm:efficientnet_lite0", "--batches",
+                    "16,auto", "--no-fp16", "--other-layout", "--output", str(tmp_path)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    rows = json.loads((tmp_path / "bench_gpu.json").read_text())["rows"]
+    # 2 models x 2 batches x 2 precisions, 2 x 2 in the other memory order, the CPU row.
+    assert len(rows) == 8 + 4 + 1
+    assert all(r["skbrain_img_s"] > 0 and r["raw_img_s"] > 0 for r in rows)
+    assert {r["channels_last"] for r in rows} == {True, False}
+    assert rows[-1]["model"] == "wide" and rows[-1]["cpu_time_ratio"] > 0
+    assert (tmp_path / "bench_gpu.csv").exists() and (tmp_path / "bench_gpu.md").exists()
+
+
 def test_gpu_check_says_when_there_is_no_gpu(tmp_path):
     done = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"),
                            "--output", str(tmp_path / "r.json")],
