@@ -636,10 +636,11 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         Extra callbacks (for example ``skorch.callbacks.TensorBoard``).
     device : str
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
-        ``"cuda:1"``... The device used is stored as ``device_``. On the CPU
-        the network runs in channels-last memory order, which is faster there;
-        on other devices in PyTorch's default order, which measured faster on
-        CUDA (``module__channels_last`` overrides either).
+        ``"cuda:1"``... The device used is stored as ``device_``. The memory
+        order of the network (channels-last on the CPU and CUDA), the meaning
+        of ``batch_size="auto"`` and ``amp="auto"`` follow the device, from one
+        table (``skbrain._device.DEVICE_DEFAULTS``); ``module__channels_last``
+        overrides the memory order.
     random_state : int, RandomState or None
         Seeds weight initialisation, shuffling, augmentation and the
         validation split, so two fits with one seed agree on the CPU.
