@@ -320,3 +320,23 @@ def test_cli_explain_prints_localisation_and_marks_empty_maps(wide_at_defaults, 
                  "--method", "gradcam", "--output", str(tmp_path / "figs")]) == 0
     assert "s0.gradcam.png" in capsys.readouterr().out
     assert main(["explain", str(tmp_path / "m.skbrain"), str(tmp_path / "images")]) != 0
+
+
+def test_padding_of_keep_aspect_is_undone(wide_at_defaults):
+    pipe, images, masks = wide_at_defaults
+    padded = Pipeline([("resize", ImageResizer(64, keep_aspect=True, crop_foreground=False)),
+                       ("cnn", pipe[-1])])
+    # Wide canvases: the network sees each image in a letterbox, with black above and below.
+    canvases = [np.zeros((64, 160), dtype=np.uint8) for _ in images[:6]]
+    outlines = [np.zeros((64, 160), dtype=bool) for _ in images[:6]]
+    for i, (canvas, outline) in enumerate(zip(canvases, outlines, strict=True)):
+        canvas[:, 18 * i:18 * i + 64] = images[i]
+        outline[:, 18 * i:18 * i + 64] = masks[i]
+    geometry = padded[0].geometry(canvases)
+    assert geometry[0].tolist() == [64, 160, 0, 0, 160, 64, 19, 0]  # 26 rows, 19 above
+    maps = Explainer(padded).explain(canvases)
+    assert maps.shape == (6, 64, 160)
+    # The lesions shrink to a few network pixels; were the letterbox not undone, the
+    # maps would miss them.
+    scores = localization_scores(padded, canvases, outlines)
+    assert scores["mass_ratio"] >= 5 and scores["pointing_game"] >= 0.8
