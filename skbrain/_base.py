@@ -615,9 +615,10 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         Test-time augmentation: ``predict_proba`` averages the original image
         and this many flipped/rotated views (0 = off, at most 7).
     amp : "auto", bool, "bfloat16" or "float16"
-        Mixed precision on CUDA. ``"auto"`` and ``True`` mean bfloat16
-        autocast without a gradient scaler on GPUs that support bfloat16,
-        float16 with a scaler on older ones; ``False`` is float32. Ignored on
+        Mixed precision on CUDA. ``True`` means bfloat16 autocast without a
+        gradient scaler on GPUs that support bfloat16, float16 with a scaler
+        on older ones; ``False`` is float32; ``"auto"`` follows the device
+        table (float32 until mixed precision is measured to pay). Ignored on
         the CPU. The precision used is ``amp_`` (None for float32).
     compile : bool
         Train a :func:`torch.compile`-d network (the first epoch compiles it;

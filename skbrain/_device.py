@@ -49,8 +49,13 @@ DEVICE_DEFAULTS = {
         "max_batch_size": 512,
         "min_steps_per_epoch": 8,
         "lr_scaling": "sqrt",
-        "amp": "bfloat16",
-        "channels_last": True,
+        # Off until bench_gpu.py shows bf16 paying: on an H200 at 150 px, bf16 autocast
+        # made a raw Lite0 loop slower at batch 16 (502 vs 639 img/s) and at 64 (1,975 vs
+        # 2,124), and float16 slowed every hand-made net (issue 29, gpu_check_nhwc.md).
+        "amp": None,
+        # NCHW: channels_last made EfficientNet-b0 2.5x slower there at batch 16
+        # (gpu_check_nchw_b0.json against gpu_check_nhwc.md).
+        "channels_last": False,
         "num_workers": 4,
         "pin_memory": True,
         "resident_fraction": 0.25,

@@ -65,9 +65,10 @@ PARAMETER_DOCS = {
     "tta": ("int", "Test-time augmentation: ``predict_proba`` averages the image and this "
                    "many flipped/rotated views (0 to 7)."),
     "amp": ('"auto", bool, "bfloat16" or "float16"',
-            'Mixed precision on CUDA: ``"auto"`` and ``True`` are bfloat16 autocast without a '
-            'gradient scaler where the GPU supports it, float16 with a scaler on older GPUs; '
-            'off on the CPU. The precision used is ``amp_``.'),
+            'Mixed precision on CUDA: ``True`` is bfloat16 autocast without a gradient scaler '
+            'where the GPU supports it, float16 with a scaler on older GPUs; ``"auto"`` follows '
+            'the device table (float32 until mixed precision is measured to pay); off on the '
+            'CPU. The precision used is ``amp_``.'),
     "compile": ("bool", "Train a ``torch.compile``-d network (prediction runs the plain one)."),
     "accelerator": ("None or accelerate.Accelerator",
                     "Train through Hugging Face accelerate (data-parallel over the processes "

@@ -36,7 +36,11 @@ def test_cuda_scales_batch_with_image_size_and_lr_with_batch(monkeypatch, bf16, 
                                  amp="auto", n_train=100_000)
     assert settings["batch_size"] == 128
     assert settings["lr_factor"] == pytest.approx(math.sqrt(128 / 16))
-    assert settings["amp"] == expected
+    # "auto" follows the table (float32 on CUDA until bf16 is measured to pay);
+    # amp=True takes bf16 where the GPU has it, else float16 with a scaler.
+    assert settings["amp"] == DEVICE_DEFAULTS["cuda"]["amp"]
+    assert training_defaults("cuda", (3, 150, 150), batch_size="auto", lr=1e-3, amp=True,
+                             n_train=100_000)["amp"] == expected
     assert auto_batch_size("cuda:0", (1, 300, 300), 100_000) == 32
     assert auto_batch_size("cuda", (1, 32, 32), 100_000) == 512
     # A small collection keeps at least 8 steps an epoch, and batches of at least 16.
