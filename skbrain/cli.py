@@ -582,9 +582,10 @@ def build_parser():
     add("--plane", choices=("axial", "coronal", "sagittal"), default="axial",
         help="the plane NIfTI volumes are cut in (default: axial)")
 
-    add = command("explain", "Grad-CAM figures of a saved model's evidence", "Write one PNG "
-                  "per image: the image with the Grad-CAM map of the predicted class (or "
-                  "--target), the predicted label and its probability.", [saved])
+    add = command("explain", "heat maps of a saved model's evidence", "Write one PNG per "
+                  "image: the image with the heat map (HiResCAM by default) of the predicted "
+                  "class (or --target), the predicted label and its probability; with --masks, "
+                  "print how well the tumor maps point at the masks.", [saved])
     add("images", metavar="IMAGE", nargs="+", help="image files, or folders of images")
     add("--output", "-o", metavar="DIR",
         help="folder for the figures (created if needed)")
