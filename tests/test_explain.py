@@ -226,7 +226,13 @@ def mass_inside(maps, masks):
                                                                             strict=True)]))
 
 
-@pytest.mark.parametrize("method", METHODS)
+# Occlusion and integrated gradients run the network hundreds of times per
+# image (over 2 minutes of a loaded two-core run): second tier.
+SLOW_METHODS = ("occlusion", "integrated_gradients")
+
+
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.tier2)
+                                    if m in SLOW_METHODS else m for m in METHODS])
 def test_sanity_checks_of_every_method(wide_at_defaults, method):
     """Adebayo et al. (2018): maps must depend on the weights and on the class."""
     pipe, images, masks = wide_at_defaults

