@@ -101,6 +101,7 @@ fig_synthetic = plot_gradcam(test.data[positives], heatmaps,
 # mask. The network is trained on the 253 Kaggle images and explained on
 # FLAIR slices of LGG-dev (another collection, other patients), whose tumor
 # masks are drawn in green. Without those images this part is skipped.
+data = lgg = None
 # sphinx_gallery_start_ignore
 _lgg = _root.parent / "shared" / "data" / "lgg_flair_dev"
 if not os.environ.get("SKBRAIN_DATA_LGG") and (_lgg / "MANIFEST.csv").is_file():
@@ -110,7 +111,7 @@ try:
     data = load_brain_mri()
     lgg = load_lgg_flair()
 except (OSError, ValueError) as exc:
-    data = lgg = None
+    lgg = None
     print(f"The real images were not found ({exc}); this part is skipped.")
 
 if lgg is not None:
