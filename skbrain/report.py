@@ -218,7 +218,7 @@ def _load(data):
     from .datasets import load_images
 
     bunch = load_images(folder)
-    return bunch, None, "scan" if bunch.kind == "dicom" else None
+    return bunch, None, "patient" if bunch.kind == "dicom" else None
 
 
 def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thumb_size=96,
