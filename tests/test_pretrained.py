@@ -200,7 +200,7 @@ def test_init_stores_arguments_unchanged_with_fine_tuning_defaults(Estimator):
     params = Estimator().get_params()
     assert Estimator(**params).get_params() == params
     assert params["pretrained"] is True and params["max_epochs"] == 10
-    assert params["batch_size"] == 16 and params["augment"] is True
+    assert params["batch_size"] == "auto" and params["augment"] is True
     assert "max_epochs : int, default=10" in Estimator.__doc__
 
 
