@@ -28,6 +28,7 @@ Usage::
 
     python benchmarks/bench_explain.py --models compact,wide
     python benchmarks/bench_explain.py --models compact,wide --epochs 5 --limit 120
+    python benchmarks/bench_explain.py --models "" --limit 60   # the shipped detector only
     python benchmarks/bench_explain.py --time-report /tmp/models/compact.skbrain
 """
 
@@ -237,8 +238,9 @@ def main(argv=None):
             info["shipped_detector"] = name
             print(HEADER)
             rows += score(f"shipped:{name}", model, paths, masks, methods)
-    train = training_collection()
-    for name in [m for m in args.models.split(",") if m]:
+    names = [m for m in args.models.split(",") if m]
+    train = training_collection() if names else None
+    for name in names:
         model = fit_model(name, train, args.epochs, args.seed)
         if args.save_dir:
             from skbrain.persistence import save_model
