@@ -141,6 +141,18 @@ def load_arrays(path):
     return found
 
 
+def resized(found, image_size):
+    """:func:`load_paths`' collections as uint8 arrays, near-copies across them left out."""
+    resizer = ImageResizer(image_size, dtype="uint8", n_jobs=-1)
+    for bunch in found.values():
+        keep = ~bunch.pop("near_copy")
+        for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
+                    and v.shape[:1] == keep.shape]:
+            bunch[key] = bunch[key][keep]
+        bunch.data = resizer.transform(bunch.data)
+    return found
+
+
 def estimator(recipe, extra, **more):
     model, params, _ = RECIPES[recipe]
     return get_estimator(model, **{**params, **extra, **more})
@@ -320,14 +332,7 @@ def main(argv=None):
     if args.arrays:
         found = load_arrays(args.arrays)
     else:
-        found = load_paths()
-        resizer = ImageResizer(args.image_size, dtype="uint8", n_jobs=-1)
-        for bunch in found.values():
-            keep = ~bunch.pop("near_copy")
-            for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
-                        and v.shape[:1] == keep.shape]:
-                bunch[key] = bunch[key][keep]
-            bunch.data = resizer.transform(bunch.data)
+        found = resized(load_paths(), args.image_size)
     results = {"loco": [], "split": [], "few": []}
     info = {"recipes": {r: RECIPES[r] for r in RECIPES},
             "set": extra, "image_size": args.image_size,

@@ -1,0 +1,99 @@
+"""Train skbrain's shipped tumor detector and add it to the skbrain-weights distribution.
+
+The recipe is the one ``benchmarks/bench_sites.py`` judged by leaving each
+collection out (its ``final`` part): trained here on every image of the three
+collections (the 253, the 1,794 as tumor / no tumor, LGG-dev), near-copies
+across collections left out. The model card carries the leave-one-collection-out
+table of the same recipe (``--sites``) and the licence of every collection.
+
+Usage (from the repository root; 2 CPU cores: about 30 min for Lite0)::
+
+    python weights/train_detector.py
+    python weights/train_detector.py --model /tmp/detector.skbrain   # package a trained file
+    pip install ./weights/skbrain-weights                            # then reinstall
+
+``--model`` packages a file that ``bench_sites.py --parts final --save FILE``
+already trained with the same recipe, instead of training again.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import bench_sites  # noqa: E402
+
+from skbrain.model_card import detector_card  # noqa: E402
+from skbrain.persistence import load_model  # noqa: E402
+from skbrain.weights import add_to_distribution  # noqa: E402
+
+NAME = "brain-tumor-lite0-v1"
+DESCRIPTION = ("EfficientNet-Lite0 tumor / no-tumor detector for 2D brain MRI slices, trained "
+               "on three public collections (T1, T2, FLAIR)")
+TERMS = (
+    "The weights are offered for non-commercial research and teaching only, under CC BY-NC-SA "
+    "4.0, with attribution to every training collection: the LGG-dev slices come from a copy "
+    "stated as CC BY-NC-SA 4.0 (the TCIA data are CC BY), the strictest licence among the "
+    "collections. The 253 Kaggle images have no licence that could be found; their images are "
+    "not redistributed (only weights learned from them), and anyone who needs certainty for "
+    "other uses should retrain without them (`bench_sites.py` takes any subset). The 1,794 are "
+    "recalled as CC0 on their Kaggle page (not verified), their figshare part CC BY 4.0."
+)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default="lite0", choices=sorted(bench_sites.RECIPES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--arrays", default=None, help="bench_sites.py --prepare's file")
+    parser.add_argument("--model", default=None, help="a trained file to package instead")
+    parser.add_argument("--sites", default=str(ROOT / "benchmarks/results/sites.json"),
+                        help="the leave-one-collection-out results of the recipe")
+    parser.add_argument("--folder", default=str(ROOT / "weights/skbrain-weights"))
+    parser.add_argument("--name", default=NAME)
+    args = parser.parse_args(argv)
+
+    seconds = None
+    if args.model:
+        model = load_model(args.model)
+    else:
+        found = (bench_sites.load_arrays(args.arrays) if args.arrays
+                 else bench_sites.resized(bench_sites.load_paths(), 150))
+        path = Path(args.folder) / "build" / f"{args.name}.skbrain"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        bench_sites.run_final(found, args.recipe, {}, args.seed, path)
+        seconds = time.perf_counter() - start
+        model = load_model(path)
+    estimator, params, balance = bench_sites.RECIPES[args.recipe]
+    sites = json.loads(Path(args.sites).read_text())
+    rows = [r for r in sites["loco"] if r.get("recipe") == args.recipe]
+    training = {
+        "script": "python weights/train_detector.py" + (f" --recipe {args.recipe}"
+                                                         if args.recipe != "lite0" else ""),
+        "recipe": f"{estimator} {params or 'at its defaults'}"
+                  + (", collections resampled to equal size" if balance else ""),
+        "images": "every image of the three collections, near-copies across them left out "
+                  f"({sum(sites['n_images'].values())} images)",
+        "image size": "150 px, ImageResizer defaults (head crop, percentile standardisation)",
+        "seed": args.seed,
+    }
+    if seconds is not None:
+        training["fit time"] = f"{seconds / 60:.0f} min on this machine"
+    card = detector_card(
+        model, args.name, collections=["brain_mri", "brain_tumor_mri_4class", "lgg_flair_dev"],
+        sites=rows, terms=TERMS, description=DESCRIPTION, training=training,
+        evaluation=sites.get("card_evaluation"))
+    entry = add_to_distribution(model, args.name, args.folder, description=DESCRIPTION,
+                                model_card=card, default=True, licence="CC BY-NC-SA 4.0",
+                                trained_on=["brain_mri", "brain_tumor_mri_4class",
+                                            "lgg_flair_dev"], image_size=150)
+    print(f"added {entry['name']} ({entry['file']}); now pip install {args.folder}")
+
+
+if __name__ == "__main__":
+    main()
