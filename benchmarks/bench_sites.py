@@ -64,6 +64,7 @@ from skbrain.sites import (  # noqa: E402
 )
 
 COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
+LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
 MID_BRAIN = 0.4
 
 #: name -> (model, parameters, balance per collection)
@@ -165,8 +166,10 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None):
             print(f"time budget spent; {recipe} not run", flush=True)
             continue
         print(f"== leave one collection out: {recipe}", flush=True)
+        # LGG-dev first: the fold furthest from what any skbrain model has seen.
+        ordered = {name: found[name] for name in sorted(found, key=LOCO_ORDER.index)}
         out = leave_one_collection_out(
-            estimator(recipe, extra, random_state=seed), found, balance=RECIPES[recipe][2],
+            estimator(recipe, extra, random_state=seed), ordered, balance=RECIPES[recipe][2],
             subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True)
         results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
         models[recipe] = out.models
