@@ -24,6 +24,14 @@ def data_dir():
     return path
 
 
+def env_data_dir(var, default, probe):
+    """A collection's folder: ``$var``, else ``../shared/data/<default>`` beside the repo."""
+    path = Path(os.environ.get(var) or REPO_ROOT.parent / "shared/data" / default)
+    if not (path / probe).exists():
+        raise SystemExit(f"{default} not found in {path}; set {var}")
+    return path
+
+
 def machine():
     """A one-line description of the machine, for the result files."""
     cpu = platform.processor() or platform.machine()

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, data_dir, machine, recorded_command  # noqa: E402
+from _common import REPO_ROOT, data_dir, env_data_dir, machine, recorded_command  # noqa: E402
 
 from skbrain.explain import METHODS, localization_scores  # noqa: E402
 
@@ -53,19 +53,12 @@ COLUMNS = ("model", "method", "n", "recall", "pointing_game", "mass_ratio", "mas
            "empty_share", "empty_share_called_tumor", "seconds")
 
 
-def _env_dir(var, default, probe):
-    path = Path(os.environ.get(var) or REPO_ROOT.parent / "shared/data" / default)
-    if not (path / probe).exists():
-        raise SystemExit(f"{default} not found in {path}; set {var}")
-    return path
-
-
 def training_collection():
     from skbrain import load_brain_mri
     from skbrain.datasets import combine_collections
 
     small = load_brain_mri(data_dir())
-    large = load_brain_mri(_env_dir("SKBRAIN_DATA_4CLASS", "brain_tumor_mri_4class",
+    large = load_brain_mri(env_data_dir("SKBRAIN_DATA_4CLASS", "brain_tumor_mri_4class",
                                     "notumor"), negative="notumor")
     return combine_collections(small, large, names=["brain_mri", "tumor_mri_1794"], n_jobs=-1)
 
@@ -73,7 +66,7 @@ def training_collection():
 def lgg_slices(min_area, limit):
     from skbrain.datasets import load_lgg_flair
 
-    lgg = load_lgg_flair(_env_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv"))
+    lgg = load_lgg_flair(env_data_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv"))
     keep = np.flatnonzero((lgg.target == 1) & (lgg.tumor_area >= min_area))
     if limit and limit < len(keep):
         keep = keep[np.linspace(0, len(keep) - 1, limit).round().astype(int)]
@@ -162,7 +155,7 @@ def write(output, rows, info):
 
 
 def time_report(model, output):
-    lgg = _env_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv")
+    lgg = env_data_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv")
     rows = []
     for name, folder in (("brain_mri (253)", data_dir()), ("lgg_flair_dev", lgg)):
         # The pages hold every image's thumbnails (megabytes): written outside the repository.

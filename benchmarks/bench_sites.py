@@ -51,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, data_dir, parse_set, write_json  # noqa: E402
+from _common import data_dir, env_data_dir, parse_set, write_json  # noqa: E402
 from sklearn.utils import Bunch  # noqa: E402
 
 from skbrain import ImageResizer, get_estimator  # noqa: E402
@@ -83,13 +83,6 @@ RECIPES = {
 }
 
 
-def _env_dir(var, default, probe):
-    path = Path(os.environ.get(var) or REPO_ROOT.parent / "shared/data" / default)
-    if not (path / probe).exists():
-        raise SystemExit(f"{default} not found in {path}; set {var}")
-    return path
-
-
 def load_paths():
     """The three collections as file paths, with near-copies across them marked."""
     from skbrain import load_brain_mri
@@ -97,9 +90,9 @@ def load_paths():
     from skbrain.evaluation import cross_collection_near_copies
 
     small = load_brain_mri(data_dir())
-    large = load_brain_mri(_env_dir("SKBRAIN_DATA_4CLASS", "brain_tumor_mri_4class",
+    large = load_brain_mri(env_data_dir("SKBRAIN_DATA_4CLASS", "brain_tumor_mri_4class",
                                     "notumor"), negative="notumor")
-    lgg = load_lgg_flair(_env_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv"))
+    lgg = load_lgg_flair(env_data_dir("SKBRAIN_DATA_LGG", "lgg_flair_dev", "MANIFEST.csv"))
     found = dict(zip(COLLECTIONS, (small, large, lgg), strict=True))
     for name, bunch in found.items():
         others = [p for n, b in found.items() if n != name for p in b.data]

@@ -20,6 +20,7 @@ import numpy as np
 
 from ._unwrap import default_pos_label, positive_column, unwrap
 from .datasets._folder import class_name
+from .sites import grouped_bootstrap
 
 __all__ = ["build_report"]
 
@@ -101,22 +102,6 @@ def _thumbnails(path, heatmap, mask, size):
     return _jpeg(plain), _jpeg((np.clip(overlay, 0, 1) * 255).astype(np.uint8))
 
 
-def _bootstrap(metric, y, score, groups, n_bootstrap, rng):
-    """95 % percentile interval of ``metric`` resampling whole groups; NaN when undefined."""
-    _, codes = np.unique(groups, return_inverse=True)
-    members = [np.flatnonzero(codes == g) for g in range(codes.max() + 1)]
-    values = []
-    for _ in range(n_bootstrap):
-        idx = np.concatenate([members[g] for g in rng.integers(len(members), size=len(members))])
-        if len(np.unique(y[idx])) < 2:
-            continue
-        values.append(metric(y[idx], score[idx]))
-    if not values:
-        return float("nan"), float("nan")
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)
-
-
 # The bootstrap's metrics, in numpy: sklearn's checks cost 5-30 ms a call, 500 rounds each.
 def _roc_auc(y, score):
     from scipy.stats import rankdata
@@ -148,7 +133,6 @@ def _ratio(a, b):
 
 
 def _scores(y, proba, pred, groups, n_bootstrap, random_state):
-    rng = np.random.default_rng(random_state)
     both = len(np.unique(y)) == 2
 
     def recall(t, p):
@@ -181,7 +165,9 @@ def _scores(y, proba, pred, groups, n_bootstrap, random_state):
         if not defined:
             out.append((name, float("nan"), float("nan"), float("nan")))
             continue
-        low, high = _bootstrap(metric, y, score, groups, n_bootstrap, rng)
+        # The same resamples for every metric: one seed, not one stream.
+        low, high = grouped_bootstrap(metric, y, score, groups, n_bootstrap=n_bootstrap,
+                                      random_state=random_state)
         out.append((name, float(metric(y, score)), low, high))
     return out
 
