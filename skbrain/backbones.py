@@ -434,7 +434,9 @@ def _build_timm(arch, pretrained):
         model = timm.create_model(arch, pretrained=False, pad_type="same", bn_eps=1e-3)
         state = torch.load(lite0_file, map_location="cpu", weights_only=True)
         _load_by_position(model, state, lite0_file)
-        return model, (0.5,) * 3, (0.5,) * 3, f"{_LITE0_PACKAGE} ({lite0_file})"
+        # The file's name, not its path: the source travels in saved and shipped model files.
+        return (model, (0.5,) * 3, (0.5,) * 3,
+                f"{_LITE0_PACKAGE} ({os.path.basename(lite0_file)})")
 
     if not pretrained:
         model = timm.create_model(arch, pretrained=False)
@@ -460,7 +462,8 @@ def _build_timm(arch, pretrained):
             raise _missing_weights(f"timm:{arch}", filename, looked, url, reason, hint)
         model = timm.create_model(arch, pretrained=True)
         path = cfg.hf_hub_id or cfg.url
-    return model, cfg.mean, cfg.std, f"timm {arch} ({path})"
+    shown = os.path.basename(path) if os.path.isabs(path) else path
+    return model, cfg.mean, cfg.std, f"timm {arch} ({shown})"
 
 
 def _read_state_dict(path):

@@ -18,6 +18,7 @@ already trained with the same recipe, instead of training again.
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_sites  # noqa: E402
 
-from skbrain.model_card import detector_card  # noqa: E402
+from skbrain.model_card import COLLECTIONS, detector_card  # noqa: E402
 from skbrain.persistence import load_model  # noqa: E402
 from skbrain.weights import add_to_distribution  # noqa: E402
 
@@ -51,6 +52,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arrays", default=None, help="bench_sites.py --prepare's file")
     parser.add_argument("--model", default=None, help="a trained file to package instead")
+    parser.add_argument("--fit-note", default=None,
+                        help="with --model: how long its training took, and where")
     parser.add_argument("--sites", default=str(ROOT / "benchmarks/results/sites.json"),
                         help="the leave-one-collection-out results of the recipe")
     parser.add_argument("--folder", default=str(ROOT / "weights/skbrain-weights"))
@@ -69,6 +72,11 @@ def main(argv=None):
         bench_sites.run_final(found, args.recipe, {}, args.seed, path)
         seconds = time.perf_counter() - start
         model = load_model(path)
+    # Files trained before skbrain stored the backbone weights' file name only carry this
+    # machine's path to it; the shipped file names the file alone.
+    module = model[-1].net_.module_
+    module.weights_source = re.sub(r"\((?:/|[A-Za-z]:\\)[^)]*[/\\]([^/\\)]+)\)", r"(\1)",
+                                   module.weights_source or "") or None
     estimator, params, balance = bench_sites.RECIPES[args.recipe]
     sites = json.loads(Path(args.sites).read_text())
     rows = [r for r in sites["loco"] if r.get("recipe") == args.recipe]
@@ -84,10 +92,23 @@ def main(argv=None):
     }
     if seconds is not None:
         training["fit time"] = f"{seconds / 60:.0f} min on this machine"
+    elif args.fit_note:
+        training["fit time"] = args.fit_note
+    used = {"brain_mri": "brain_mri", "brain_tumor_mri_4class": "tumor_mri_1794",
+            "lgg_flair_dev": "lgg_flair_dev"}
+    collections = [{**COLLECTIONS[key], "used": f"{sites['n_images'][name]} images, tumor / no "
+                                                "tumor, near-copies of the others left out"}
+                   for key, name in used.items()]
+    held = {r["held_out"]: r for r in rows if r.get("subset") == "all"}
+    limits = [f"Trained without {name} by the same recipe, it ranked {name}'s slices at ROC AUC "
+              f"{r['roc_auc']:.2f}: on a site unlike every training collection (FLAIR volumes "
+              "of another archive above all) fine-tune it on a few labelled patients first."
+              for name, r in held.items() if r["roc_auc"] < 0.9]
     card = detector_card(
-        model, args.name, collections=["brain_mri", "brain_tumor_mri_4class", "lgg_flair_dev"],
-        sites=rows, terms=TERMS, description=DESCRIPTION, training=training,
-        evaluation=sites.get("card_evaluation"))
+        model, args.name, collections=collections, sites=rows, terms=TERMS,
+        description=DESCRIPTION, training=training, evaluation=sites.get("card_evaluation"),
+        known_limits=limits)
+
     entry = add_to_distribution(model, args.name, args.folder, description=DESCRIPTION,
                                 model_card=card, default=True, licence="CC BY-NC-SA 4.0",
                                 trained_on=["brain_mri", "brain_tumor_mri_4class",
