@@ -125,25 +125,29 @@ def load_arrays(path):
     for name in COLLECTIONS:
         fields = {k.split(".", 1)[1]: saved[k] for k in saved.files
                   if k.startswith(name + ".")}
-        keep = ~fields.pop("near_copy")
-        fields = {k: (v[keep] if k not in ("target_names", "original_target_names") else v)
-                  for k, v in fields.items()}
-        fields["data"] = np.repeat(fields.pop("X"), 3, axis=1)
-        found[name] = Bunch(**fields)
-        print(f"{name}: {len(keep)} images, {int((~keep).sum())} near-copies of another "
+        n = len(fields["near_copy"])
+        bunch = _without_near_copies(Bunch(**fields))
+        bunch["data"] = np.repeat(bunch.pop("X"), 3, axis=1)
+        found[name] = bunch
+        print(f"{name}: {n} images, {n - len(bunch.target)} near-copies of another "
               "collection left out", flush=True)
     return found
+
+
+def _without_near_copies(bunch):
+    """Every per-image field of ``bunch`` without the images marked ``near_copy``."""
+    keep = ~bunch.pop("near_copy")
+    for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
+                and v.shape[:1] == keep.shape]:
+        bunch[key] = bunch[key][keep]
+    return bunch
 
 
 def resized(found, image_size):
     """:func:`load_paths`' collections as uint8 arrays, near-copies across them left out."""
     resizer = ImageResizer(image_size, dtype="uint8", n_jobs=-1)
     for bunch in found.values():
-        keep = ~bunch.pop("near_copy")
-        for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
-                    and v.shape[:1] == keep.shape]:
-            bunch[key] = bunch[key][keep]
-        bunch.data = resizer.transform(bunch.data)
+        _without_near_copies(bunch).data = resizer.transform(bunch.data)
     return found
 
 
