@@ -156,7 +156,7 @@ def estimator(recipe, extra, **more):
     return get_estimator(model, **{**params, **extra, **more})
 
 
-def run_loco(found, recipes, extra, seed, results, models, deadline=None):
+def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None):
     subsets = {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
     for recipe in recipes:
         if deadline is not None and time.perf_counter() > deadline:
@@ -167,7 +167,8 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None):
         ordered = {name: found[name] for name in sorted(found, key=LOCO_ORDER.index)}
         out = leave_one_collection_out(
             estimator(recipe, extra, random_state=seed), ordered, balance=RECIPES[recipe][2],
-            subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True)
+            subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True,
+            held_out=held_out)
         results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
         models[recipe] = out.models
 
@@ -213,7 +214,7 @@ def _threshold(y, proba):
     return float(min(thresholds[best], 1.0))
 
 
-def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20)):
+def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None):
     lgg = found["lgg_flair_dev"]
     patients = np.unique(lgg.groups)
     for k in ks:
@@ -239,6 +240,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20)):
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
                       f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}",
                       flush=True)
+        if done is not None:
+            done()
 
 
 def best_recipe(loco):
@@ -258,10 +261,6 @@ def best_recipe(loco):
 
 
 def run_final(found, recipe, extra, seed, save):
-    from sklearn.pipeline import Pipeline
-
-    from skbrain.persistence import save_model
-
     names = list(found)
     collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
     X = np.concatenate([found[n].data for n in names])
@@ -272,11 +271,21 @@ def run_final(found, recipe, extra, seed, save):
     start = time.perf_counter()
     model = estimator(recipe, extra, random_state=seed).fit(X[idx], y[idx])
     seconds = time.perf_counter() - start
-    # The arrays came from ImageResizer at these settings, three channels at prediction.
-    pipe = Pipeline([("resize", ImageResizer(int(X.shape[-1]))), ("cnn", model)])
-    save_model(pipe, save)
-    print(f"saved {save} (fit {seconds:.0f} s)", flush=True)
+    save_pipeline(model, found, save)
+    print(f"fit {seconds:.0f} s", flush=True)
     return seconds
+
+
+def save_pipeline(model, found, path):
+    """Save a model fitted on the arrays as a Pipeline that takes image paths."""
+    from sklearn.pipeline import Pipeline
+
+    from skbrain.persistence import save_model
+
+    size = int(next(iter(found.values())).data.shape[-1])
+    # The arrays came from ImageResizer at these settings, three channels at prediction.
+    save_model(Pipeline([("resize", ImageResizer(size)), ("cnn", model)]), path)
+    print(f"saved {path}", flush=True)
 
 
 def write(output, results, info):
@@ -310,6 +319,9 @@ def main(argv=None):
     parser.add_argument("--final", default="lite0-recipe",
                         help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
     parser.add_argument("--save", default=None, help="where the final model is saved")
+    parser.add_argument("--save-base", default=None,
+                        help="where the few part's model trained without LGG-dev is saved "
+                             "(bench_explain scores its maps on LGG-dev)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
     parser.add_argument("--image-size", type=int, default=150)
     parser.add_argument("--prepare", default=None, metavar="FILE.npz")
@@ -355,10 +367,15 @@ def main(argv=None):
             run_split(found, final if args.split_recipe == "auto" else args.split_recipe, extra,
                       [int(s) for s in args.seeds.split(",")], results)
         elif part == "few":
-            if few_from not in models:
-                run_loco(found, [few_from], extra, args.seed, results, models)
-            run_few(found, models[few_from]["lgg_flair_dev"], few_from, extra,
-                    args.few_repeats, results)
+            if "lgg_flair_dev" not in models.get(few_from, {}):
+                # Only the fold the few-label part starts from: trained without LGG-dev.
+                run_loco(found, [few_from], extra, args.seed, results, models,
+                         held_out=["lgg_flair_dev"])
+            base = models[few_from]["lgg_flair_dev"]
+            if args.save_base:
+                save_pipeline(base, found, args.save_base)
+            run_few(found, base, few_from, extra, args.few_repeats, results,
+                    done=lambda: write(args.output, results, info))
         elif part == "final":
             info["final_fit_seconds"] = run_final(found, final, extra, args.seed, args.save)
         else:

@@ -205,7 +205,8 @@ def _take(data, idx):
 
 def leave_one_collection_out(estimator, collections, *, balance=False, subsets=None,
                              drop_near_copies=True, fit_params=None, n_bootstrap=1000,
-                             random_state=0, verbose=True, return_models=False):
+                             random_state=0, verbose=True, return_models=False,
+                             held_out=None):
     """Train on every collection but one, score the one left out, for each in turn.
 
     Parameters
@@ -243,6 +244,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         Print a line per fold.
     return_models : bool, default=False
         Keep each fold's fitted model in the result.
+    held_out : sequence of str, default=None
+        Hold out only these collections (one fold each), in the collections'
+        order; None holds out each in turn.
 
     Returns
     -------
@@ -256,13 +260,18 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
     Raises
     ------
     ValueError
-        If fewer than two collections are given, or a subset names an
-        unknown collection or has the wrong length.
+        If fewer than two collections are given, a subset names an unknown
+        collection or has the wrong length, or ``held_out`` names an unknown
+        collection.
     """
     names = list(collections)
     if len(names) < 2:
         raise ValueError(f"leave_one_collection_out needs two or more collections; got "
                          f"{len(names)}")
+    unknown = [n for n in (held_out or ()) if n not in collections]
+    if isinstance(held_out, str) or unknown:
+        raise ValueError(f"held_out must be a list of collection names out of {names}; got "
+                         f"{held_out!r}")
     subsets = dict(subsets or {})
     for name, masks in subsets.items():
         if name not in collections:
@@ -272,8 +281,11 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
                 raise ValueError(f"subsets[{name!r}][{label!r}] has {len(mask)} entries; "
                                  f"the collection has {len(collections[name].target)} images")
     records, models = [], {}
-    for k, held_out in enumerate(names):
-        rest = [n for n in names if n != held_out]
+    folds = [n for n in names if held_out is None or n in held_out]
+    for left_out in folds:
+        # The seed of a fold does not depend on which folds run.
+        k = names.index(left_out)
+        rest = [n for n in names if n != left_out]
         train = _union([collections[n] for n in rest])
         idx = (balanced_collection_indices(train.collection, random_state=random_state + k)
                if balance else np.arange(len(train.target)))
@@ -281,12 +293,12 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         start = time.perf_counter()
         model.fit(_take(train.data, idx), train.target[idx], **(fit_params or {}))
         fit_seconds = time.perf_counter() - start
-        test = collections[held_out]
+        test = collections[left_out]
         keep = np.ones(len(test.target), dtype=bool)
         if drop_near_copies:
             keep = ~cross_collection_near_copies(_pictures(train.data), _pictures(test.data))
         rows = {"all": keep}
-        for label, mask in subsets.get(held_out, {}).items():
+        for label, mask in subsets.get(left_out, {}).items():
             rows[label] = keep & np.asarray(mask, dtype=bool)
         y_pred, proba = predict_with_proba(model, _take(test.data, np.flatnonzero(keep)))
         pos = np.full(len(keep), -1)
@@ -299,19 +311,19 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
                 subtype=None if subtype is None else np.asarray(subtype)[mask],
                 subtype_names=test.get("original_target_names", ()),
                 n_bootstrap=n_bootstrap, random_state=random_state)
-            records.append({"model": f"{held_out} ({label})" if label != "all" else held_out,
-                            "held_out": held_out, "subset": label,
+            records.append({"model": f"{left_out} ({label})" if label != "all" else left_out,
+                            "held_out": left_out, "subset": label,
                             "trained_on": " + ".join(rest), "n_train": len(idx),
                             "n_near_copies_dropped": int((~keep).sum()),
                             "fit_seconds": fit_seconds, **scores})
             if verbose:
-                print(f"held out {held_out} ({label}): ROC AUC {scores['roc_auc']:.3f} "
+                print(f"held out {left_out} ({label}): ROC AUC {scores['roc_auc']:.3f} "
                       f"({scores['roc_auc_low']:.3f}-{scores['roc_auc_high']:.3f}), balanced "
                       f"accuracy {scores['balanced_accuracy']:.3f}, recall "
                       f"{scores['recall']:.3f}, specificity {scores['specificity']:.3f}, "
                       f"{scores['n']} images ({fit_seconds:.0f} s fit)", flush=True)
         if return_models:
-            models[held_out] = model
+            models[left_out] = model
     table = ResultsTable(records, metrics=list(SITE_METRICS) + ["fit_seconds"])
     result = Bunch(records=records, table=table)
     if return_models:

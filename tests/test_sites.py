@@ -106,6 +106,24 @@ def test_leave_one_collection_out_trains_on_the_others_and_scores_the_one_left_o
     assert "c (first half)" in str(out.table)
 
 
+def test_leave_one_collection_out_holds_out_only_the_named_collections():
+    collections = {"a": _collection(40, 0.0, 0), "b": _collection(30, 0.5, 1),
+                   "c": _collection(20, -0.5, 2)}
+    every = leave_one_collection_out(_MeanBrightness(), collections, balance=True,
+                                     drop_near_copies=False, n_bootstrap=50, verbose=False,
+                                     return_models=True)
+    one = leave_one_collection_out(_MeanBrightness(), collections, balance=True,
+                                   drop_near_copies=False, n_bootstrap=50, verbose=False,
+                                   return_models=True, held_out=["c"])
+    assert [r["held_out"] for r in one.records] == ["c"] and list(one.models) == ["c"]
+    # The fold is the same fold as in the full run (its seed does not depend on the others).
+    assert one.records[0] == every.records[-1] | {"fit_seconds": one.records[0]["fit_seconds"]}
+    with pytest.raises(ValueError, match="held_out must be a list"):
+        leave_one_collection_out(_MeanBrightness(), collections, held_out="c")
+    with pytest.raises(ValueError, match="held_out must be a list"):
+        leave_one_collection_out(_MeanBrightness(), collections, held_out=["z"])
+
+
 def test_leave_one_collection_out_refuses_bad_subsets():
     collections = {"a": _collection(10, 0, 0), "b": _collection(10, 0, 1)}
     with pytest.raises(ValueError, match="'z' is not one of the collections"):
