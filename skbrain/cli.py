@@ -266,8 +266,8 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
+    from ._fileio import write_json
     from .evaluation import evaluate_saved_model
-    from .persistence import write_json
     from .training import check_output
 
     model, info = _load(args)

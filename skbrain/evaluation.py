@@ -50,8 +50,8 @@ from sklearn.metrics import (
 from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
 from sklearn.utils import _safe_indexing, check_random_state
 
+from ._fileio import atomic_write
 from ._positive import positive_column, positive_label
-from .persistence import atomic_write
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -1035,7 +1035,7 @@ class ResultsTable:
         list of str
             The file names written, in order.
         """
-        from .persistence import save_figure
+        from ._fileio import save_figure
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

@@ -710,7 +710,7 @@ def save_gradcam_overlays(model, images, output, *, target=None, layer=None, cla
     from collections import Counter
     from pathlib import Path
 
-    from .persistence import atomic_write
+    from ._fileio import atomic_write
     from .plotting import plot_gradcam
 
     _check_method(method)

@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._fileio import atomic_write
 from ._unwrap import unwrap
 from ._version import __version__
-from .persistence import atomic_write
 
 __all__ = ["check_onnx", "to_onnx"]
 

@@ -12,11 +12,12 @@ import numbers
 
 import numpy as np
 
+from ._fileio import atomic_write
 from ._positive import positive_column, positive_label
 from .datasets._folder import class_name
 from .evaluation import classification_scores
 from .networks import count_parameters
-from .persistence import _versions, atomic_write
+from .persistence import _versions
 
 __all__ = ["detector_card", "model_card", "sites_table"]
 

@@ -491,10 +491,11 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import Pipeline
 
+    from ._fileio import report_jsonable, save_figure, write_json
     from .datasets import describe_images
     from .evaluation import cross_collection_near_copies
     from .model_card import model_card
-    from .persistence import _versions, report_jsonable, save_figure, save_model, write_json
+    from .persistence import _versions, save_model
     from .plotting import plot_confusion_matrix, plot_predictions
 
     started = time.perf_counter()

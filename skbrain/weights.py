@@ -332,8 +332,9 @@ def add_to_distribution(model, name, folder, *, description, model_card, default
 
     from sklearn.pipeline import Pipeline
 
+    from ._fileio import atomic_write
     from ._unwrap import unwrap
-    from .persistence import atomic_write, save_model
+    from .persistence import save_model
     from .preprocessing import ImageResizer
 
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
