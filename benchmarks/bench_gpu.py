@@ -79,11 +79,15 @@ def peak_mb(device):
     return float("nan")
 
 
-def estimator(model, device, batch, precision, channels_last=None):
+def estimator(model, device, batch, precision, channels_last=None, compile_mode=None):
     from skbrain.registry import get_estimator
 
     params = {"device": device, "batch_size": batch, "amp": PRECISIONS[precision],
               "random_state": 0, "max_epochs": 2}
+    if compile_mode is not None:
+        params["compile"] = True
+        if compile_mode != "default":
+            params["compile__mode"] = compile_mode
     if channels_last is not None:
         params["module__channels_last"] = channels_last
     if model.startswith("timm:"):
@@ -124,13 +128,17 @@ def time_skbrain(est, X, y, device):
     return clock.seconds[-1], peak_mb(device)
 
 
-def time_raw(module, X, y, device, batch, precision, augment, steps):
+def time_raw(module, X, y, device, batch, precision, augment, steps, compile_mode=None):
     """Seconds of one epoch of ``steps`` batches of a hand-written loop, after a warm-up epoch."""
     from skbrain.augmentation import augment_batch
 
     cuda = str(device).startswith("cuda")
     module = module.to(device).train()
-    optimizer = torch.optim.AdamW(module.parameters(), lr=1e-3, weight_decay=1e-4)
+    parameters = list(module.parameters())
+    if compile_mode is not None:
+        # The warm-up epoch compiles it, as skbrain's first epoch does.
+        module = torch.compile(module, mode=None if compile_mode == "default" else compile_mode)
+    optimizer = torch.optim.AdamW(parameters, lr=1e-3, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-3,
                                                    total_steps=2 * steps + 1)
     loss_fn = nn.CrossEntropyLoss()
@@ -172,20 +180,22 @@ def time_raw(module, X, y, device, batch, precision, augment, steps):
 
 
 def measure(model, device, batch, precision, channels, size, steps, augment=True,
-            channels_last=None):
-    """One row: skbrain's fit and the raw loop at one batch size, precision and layout."""
+            channels_last=None, compile_mode=None):
+    """One row: skbrain's fit and the raw loop at one batch size, precision, layout and
+    compilation (``compile_mode``: None, or a :func:`torch.compile` mode; "reduce-overhead"
+    records CUDA graphs)."""
     from skbrain._device import auto_batch_size
 
     size_used = auto_batch_size(device, (channels, size, size)) if batch == "auto" else batch
     n = steps * size_used
     X, y = images(n, channels, size)
-    est = estimator(model, device, batch, precision, channels_last)
+    est = estimator(model, device, batch, precision, channels_last, compile_mode)
     seconds, skbrain_peak = time_skbrain(est, X, y, device)
     assert est.batch_size_ == size_used, (est.batch_size_, size_used)
     module = est.module_
     n_batches = math.ceil(n / size_used)
     raw_seconds, raw_peak = time_raw(module, X, y, device, size_used, precision, augment,
-                                     n_batches)
+                                     n_batches, compile_mode)
     skbrain_rate, raw_rate = n / seconds, n / raw_seconds
     channels_last = bool(est.channels_last_)
     del est, module
@@ -195,7 +205,8 @@ def measure(model, device, batch, precision, channels, size, steps, augment=True
             "precision": precision, "channels_last": channels_last,
             "skbrain_img_s": skbrain_rate, "raw_img_s": raw_rate,
             "ratio": skbrain_rate / raw_rate, "skbrain_peak_mb": skbrain_peak,
-            "raw_peak_mb": raw_peak, "cpu_time_ratio": float("nan"), "note": ""}
+            "raw_peak_mb": raw_peak, "cpu_time_ratio": float("nan"),
+            "note": "" if compile_mode is None else f"compiled ({compile_mode})"}
 
 
 def _table_channels_last(device):
@@ -204,7 +215,15 @@ def _table_channels_last(device):
     return DEVICE_DEFAULTS[torch.device(device).type]["channels_last"]
 
 
-def cpu_rows(args):
+def _table_precision(device):
+    """The precision skbrain's device table picks (``amp=None``: its default)."""
+    from skbrain._device import DEVICE_DEFAULTS
+
+    amp = DEVICE_DEFAULTS[torch.device(device).type].get("amp")
+    return {None: "fp32", False: "fp32", True: "bf16"}.get(amp, "fp32")
+
+
+def cpu_rows(args, compile_mode=None):
     """The CPU target: wide, batch 16, float32, ``--threads`` threads, best of ``--repeats``."""
     previous = torch.get_num_threads()
     torch.set_num_threads(args.threads)
@@ -213,7 +232,8 @@ def cpu_rows(args):
         size = 32 if args.quick else args.size
         best = None
         for _ in range(1 if args.quick else args.repeats):
-            row = measure("wide", "cpu", 16, "fp32", args.channels, size, steps)
+            row = measure("wide", "cpu", 16, "fp32", args.channels, size, steps,
+                          compile_mode=compile_mode)
             if best is None:
                 best = row
             else:
@@ -224,13 +244,15 @@ def cpu_rows(args):
         best["ratio"] = best["skbrain_img_s"] / best["raw_img_s"]
         CLOCK[0] = time.process_time
         try:
-            by_cpu = measure("wide", "cpu", 16, "fp32", args.channels, size, steps)
+            by_cpu = measure("wide", "cpu", 16, "fp32", args.channels, size, steps,
+                             compile_mode=compile_mode)
         finally:
             CLOCK[0] = time.perf_counter
         best["cpu_time_ratio"] = by_cpu["ratio"]
         print(f"  by CPU time: {by_cpu['ratio']:.3f}x", flush=True)
         best["note"] = (f"{args.threads} threads, best of {1 if args.quick else args.repeats}, "
-                        f"{size} px; by CPU time {by_cpu['ratio']:.3f}x")
+                        f"{size} px; by CPU time {by_cpu['ratio']:.3f}x"
+                        + ("" if compile_mode is None else f"; compiled ({compile_mode})"))
         return [best]
     finally:
         torch.set_num_threads(previous)
@@ -272,6 +294,14 @@ def main(argv=None):
     parser.add_argument("--other-layout", action="store_true",
                         help="after every row at the table's memory order, rows at the "
                         "automatic batch in fp32 and bf16 with the other order")
+    parser.add_argument("--compile", default="",
+                        help='comma-separated torch.compile modes ("default", '
+                        '"reduce-overhead": CUDA graphs, "max-autotune"): after the other rows, '
+                        "each model at the automatic batch and its default precision, compiled "
+                        "(skbrain compile=True, compile__mode; the raw loop compiles the same "
+                        "module the same way); on the CPU, the CPU row's setting compiled")
+    parser.add_argument("--compile-models", default="timm:efficientnet_lite0,compact",
+                        help="the models of the --compile rows (compiling takes a minute each)")
     parser.add_argument("--no-cpu", action="store_true", help="no CPU row")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cpu-steps", type=int, default=24)
@@ -287,6 +317,7 @@ def main(argv=None):
         raise SystemExit("no CUDA device here; use --device cpu")
     print(machine(), flush=True)
     rows = []
+    compile_modes = [m for m in args.compile.split(",") if m]
     models = args.models.split(",") if args.models else MODELS if cuda else ()
     if models:
         size = 32 if args.quick else args.size
@@ -296,16 +327,21 @@ def main(argv=None):
         plan = [(m, b, p, None) for m in models for b in batches for p in precisions]
         if args.other_layout:
             other = not _table_channels_last(args.device)
-            plan += [(m, "auto", p, other) for m in models for p in ("fp32", "bf16")]
-        for model, batch, precision, layout in plan:
+            plan += [(m, "auto", p, other, None) for m in models for p in ("fp32", "bf16")]
+        plan = [(m, b, p, layout, None) for m, b, p, layout in plan]
+        default_precision = _table_precision(args.device)
+        plan += [(m, "auto", default_precision, None, mode) for mode in compile_modes
+                 for m in args.compile_models.split(",") if m in models]
+        for model, batch, precision, layout, mode in plan:
             what = f"{model} batch {batch} {precision}" + (
-                "" if layout is None else f" channels_last={layout}")
+                "" if layout is None else f" channels_last={layout}") + (
+                "" if mode is None else f" compiled ({mode})")
             if time.perf_counter() - started > args.budget:
                 print(f"{what}: skipped (budget)", flush=True)
                 continue
             try:
                 row = measure(model, args.device, batch, precision, args.channels, size, steps,
-                              channels_last=layout)
+                              channels_last=layout, compile_mode=mode)
             except Exception as exc:  # one failing model must not lose the others
                 print(f"{what}: FAILED {exc!r}", flush=True)
                 continue
@@ -314,12 +350,21 @@ def main(argv=None):
                   f"{'NHWC' if row['channels_last'] else 'NCHW'}: skbrain "
                   f"{row['skbrain_img_s']:8,.0f} img/s, raw {row['raw_img_s']:8,.0f} "
                   f"img/s ({row['ratio']:.2f}x), peak {row['skbrain_peak_mb']:,.0f} / "
-                  f"{row['raw_peak_mb']:,.0f} MiB", flush=True)
+                  f"{row['raw_peak_mb']:,.0f} MiB {row['note']}", flush=True)
     if not args.no_cpu:
         rows += cpu_rows(args)
         r = rows[-1]
         print(f"CPU wide batch 16 fp32: skbrain {r['skbrain_img_s']:.1f} img/s, raw "
               f"{r['raw_img_s']:.1f} img/s: {r['ratio']:.3f}x (target >= 0.95)", flush=True)
+        plain = r["skbrain_img_s"]
+        # CUDA graphs are CUDA's: the CPU row has no "reduce-overhead".
+        for mode in [m for m in compile_modes if m != "reduce-overhead"]:
+            rows += cpu_rows(args, compile_mode=mode)
+            r = rows[-1]
+            print(f"CPU wide batch 16 fp32 compiled ({mode}): skbrain "
+                  f"{r['skbrain_img_s']:.1f} img/s, raw {r['raw_img_s']:.1f} img/s: "
+                  f"{r['ratio']:.3f}x; {r['skbrain_img_s'] / plain:.2f}x uncompiled skbrain",
+                  flush=True)
     print()
     print(markdown(rows))
     meta = {"machine": machine(), "command": " ".join(sys.argv),

@@ -12,4 +12,4 @@ export PYTHONPATH=/tmp/site:.
 export PYTHONUNBUFFERED=1
 nvidia-smi
 python3 -c "import torch; print('torch', torch.__version__, 'bf16', torch.cuda.is_bf16_supported())"
-timeout 270 python3 benchmarks/bench_gpu.py --output "$OUT/gpu" --budget 150 --repeats 2 --other-layout "$@" 2>&1 | tee "$OUT/gpu/bench_gpu.log"
+timeout 270 python3 benchmarks/bench_gpu.py --output "$OUT/gpu" --budget 150 --repeats 2 --other-layout --compile default,reduce-overhead "$@" 2>&1 | tee "$OUT/gpu/bench_gpu.log"
