@@ -93,12 +93,13 @@ from sklearn.metrics import (
     precision_score,
     recall_score,
 )
-from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNNClassifier
 from ._live import LiveNames
 from ._positive import positive_label
+from .model_selection import grouped_cv
 from .networks import ARCHITECTURE_SPECS
 
 __all__ = [
@@ -107,7 +108,6 @@ __all__ = [
     "binary_scoring",
     "check_n_jobs_device",
     "default_search_space",
-    "grouped_cv",
     "plot_search",
     "run_search",
     "search_report",
@@ -245,37 +245,6 @@ def default_search_space(estimator, step=None):
 
 
 # --------------------------------------------------------------------- splitting
-def grouped_cv(n_splits=3, random_state=None):
-    """A stratified, grouped, shuffled K-fold splitter.
-
-    Every group (for example a set of duplicate images from
-    :func:`~skbrain.load_brain_mri`'s ``groups``) lands wholly in training or
-    wholly in validation, and each fold keeps the class balance as far as the
-    groups allow. Pass the groups to the search's ``fit``.
-
-    Parameters
-    ----------
-    n_splits : int, default=3
-        Number of folds.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the shuffling of the groups.
-
-    Returns
-    -------
-    sklearn.model_selection.StratifiedGroupKFold
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skbrain.search import grouped_cv
-    >>> y = np.array([0, 0, 0, 0, 1, 1, 1, 1, 0, 1, 0, 1])
-    >>> groups = np.array([0, 0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9])
-    >>> for train, test in grouped_cv(3, random_state=0).split(y, y, groups):
-    ...     assert not set(groups[train]) & set(groups[test])
-    """
-    return StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-
-
 def _resolve_cv(cv, groups, random_state):
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if groups is not None:
