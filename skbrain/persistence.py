@@ -54,17 +54,35 @@ renamed over it, so an interrupted write never leaves a truncated file.
 
 import datetime
 import json
-import os
 import platform
 import tempfile
 import warnings
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ._fileio import atomic_write, report_jsonable, save_figure, write_json  # noqa: F401
+from ._modelfile import (  # noqa: F401  (the format's names stay importable from here)
+    CONFIG_NAME,
+    FORMAT_MAGIC,
+    FORMAT_VERSION,
+    PICKLE_FORMAT_VERSION,
+    README_NAME,
+    WEIGHTS_NAME,
+    decode_value,
+    encode_value,
+    is_pickle_like,
+    is_zip,
+    jsonable,
+    load_into,
+    parse_config,
+    read_config,
+    read_tensors,
+    state_tensors,
+    with_aliases,
+    write_model,
+)
 from ._params import former_defaults
 from ._version import __version__
 from .exceptions import ModelFileError
@@ -83,16 +101,7 @@ __all__ = [
     "save_model",
 ]
 
-FORMAT_MAGIC = "skbrain-model"
-FORMAT_VERSION = (2, 0)
-#: The joblib-pickle format of skbrain 0.x, read only with ``allow_pickle=True``.
-PICKLE_FORMAT_VERSION = (1, 0)
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-README_NAME = "README.md"
 _PAYLOAD_KEYS = ("magic", "format_version", "created", "versions", "metadata", "model")
-# A config.json larger than this is not one skbrain wrote (a long history is ~100 kB).
-_MAX_CONFIG_BYTES = 64 * 2**20
 
 
 class PickleFileWarning(UserWarning):
@@ -113,88 +122,6 @@ def _versions():
         "numpy": numpy.__version__,
         "python": platform.python_version(),
     }
-
-
-# --------------------------------------------------------------- plain values
-def _encode_value(value, where):
-    """Turn a parameter value into JSON, refusing anything but plain values."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, np.generic):
-        if value.dtype.kind in "biufU":
-            return {"__scalar__": value.dtype.str, "value": value.item()}
-    elif isinstance(value, (int, float)):
-        return value
-    elif isinstance(value, np.ndarray):
-        if value.dtype.kind in "biufU":
-            items = value.ravel().tolist()
-        elif value.dtype.kind == "O":
-            items = [_encode_value(item, f"{where}[{i}]") for i, item in
-                     enumerate(value.ravel().tolist())]
-        else:
-            items = None
-        if items is not None:
-            return {"__ndarray__": items, "dtype": value.dtype.str, "shape": list(value.shape)}
-    elif isinstance(value, tuple):
-        return {"__tuple__": [_encode_value(v, f"{where}[{i}]") for i, v in enumerate(value)]}
-    elif isinstance(value, list):
-        return [_encode_value(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    elif isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return {k: _encode_value(v, f"{where}[{k!r}]") for k, v in value.items()}
-        return {"__dict__": [[_encode_value(k, where), _encode_value(v, f"{where}[{k!r}]")]
-                             for k, v in value.items()]}
-    shown = " ".join(repr(value).split())[:80]
-    raise TypeError(
-        f"cannot save {where} = {shown}: the skbrain model format holds only plain values "
-        "(None, bools, numbers, strings, numpy scalars and arrays, and lists, tuples and "
-        "dicts of them), never code or objects; set it to such a value (an optimizer by "
-        "its name, for example) or leave it at its default before saving"
-    )
-
-
-def _checked_dtype(text, where):
-    dtype = np.dtype(text) if isinstance(text, str) and len(text) < 16 else None
-    if dtype is None or dtype.kind not in "biufUO":
-        raise ModelFileError(f"config.json: {where} has an unsupported dtype {text!r}")
-    return dtype
-
-
-def _decode_value(value, where):
-    if isinstance(value, list):
-        return [_decode_value(v, where) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if "__tuple__" in value:
-        return tuple(_decode_value(v, where) for v in value["__tuple__"])
-    if "__scalar__" in value:
-        return _checked_dtype(value["__scalar__"], where).type(value["value"])
-    if "__ndarray__" in value:
-        dtype = _checked_dtype(value["dtype"], where)
-        items = [_decode_value(v, where) for v in value["__ndarray__"]]
-        array = np.empty(len(items), dtype=dtype)
-        array[:] = items
-        return array.reshape(value["shape"])
-    if "__dict__" in value:
-        return {_decode_value(k, where): _decode_value(v, where) for k, v in value["__dict__"]}
-    return {k: _decode_value(v, where) for k, v in value.items()}
-
-
-def _jsonable(value):
-    """JSON form of free-form data (metadata, history): numpy to Python, others refused."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if hasattr(value, "__fspath__"):
-        return os.fspath(value)
-    raise TypeError(f"{type(value).__name__}")
 
 
 # ----------------------------------------------------------------- allow-list
@@ -240,7 +167,7 @@ def _class_name(obj, table):
 # ------------------------------------------------------------------- encoding
 def _params(obj, skip, where):
     params = obj.get_params(deep=False)
-    return {key: _encode_value(value, f"{where}.{key}") for key, value in params.items()
+    return {key: encode_value(value, f"{where}.{key}") for key, value in params.items()
             if key not in skip}
 
 
@@ -278,7 +205,7 @@ class _Encoder:
             name = "sklearn.model_selection.FixedThresholdClassifier"
             pos_label = obj._get_pos_label() if hasattr(obj, "_get_pos_label") else None
             params = {"threshold": float(obj.best_threshold_),
-                      "pos_label": _encode_value(pos_label, f"{where}.pos_label"),
+                      "pos_label": encode_value(pos_label, f"{where}.pos_label"),
                       "response_method": obj.response_method}
             return {"class": name, "params": params,
                     "estimator": self.node(obj.estimator_, f"{where}.estimator")}
@@ -301,21 +228,21 @@ class _Encoder:
                             "estimator, and a model file holds one network")
         net = est.net_
         module = net.module_
-        self.tensors, aliases = _state_tensors(module)
+        self.tensors, aliases = state_tensors(module)
         module_kwargs = {key[len("module__"):]: value for key, value in net.get_params().items()
                          if key.startswith("module__")}
         weights_source = getattr(module, "weights_source", None)
         criterion_weight = getattr(net.criterion_, "weight", None)
         try:
-            history = _jsonable(list(net.history))
+            history = jsonable(list(net.history))
         except TypeError:
             history = None
         fitted = {
-            "classes_": _encode_value(est.classes_, f"{where}.classes_"),
+            "classes_": encode_value(est.classes_, f"{where}.classes_"),
             "n_features_in_": int(est.n_features_in_),
             "image_shape_": [int(v) for v in est.image_shape_],
             "device_": str(est.device_),
-            "module_kwargs": _encode_value(module_kwargs, f"{where}.net_.module"),
+            "module_kwargs": encode_value(module_kwargs, f"{where}.net_.module"),
             "weights_source": weights_source,
             "timm_build": _timm_build(weights_source),
             "criterion_weight": (None if criterion_weight is None
@@ -324,23 +251,6 @@ class _Encoder:
             "history": history,
         }
         return {"class": name, "params": _params(est, (), where), "fitted": fitted}
-
-
-def _state_tensors(module):
-    """The module's tensors, contiguous on the CPU, each storage once.
-
-    Returns the tensors and ``{name: name of the same tensor kept}`` for tied ones.
-    """
-    tensors, aliases, seen = {}, {}, {}
-    for key, tensor in module.state_dict(keep_vars=False).items():
-        ident = (tensor.device, tensor.untyped_storage().data_ptr(), tensor.storage_offset(),
-                 tuple(tensor.shape), tuple(tensor.stride()), tensor.dtype)
-        if ident in seen and tensor.numel():
-            aliases[key] = seen[ident]
-            continue
-        seen[ident] = key
-        tensors[key] = tensor.detach().to("cpu").contiguous()
-    return tensors, aliases
 
 
 def _timm_build(weights_source):
@@ -412,7 +322,7 @@ class _Decoder:
         params = node.get("params", {})
         if not isinstance(params, dict):
             raise self.error(f"config.json: the params of {where} are not a mapping")
-        return {key: _decode_value(value, f"{where}.{key}") for key, value in params.items()}
+        return {key: decode_value(value, f"{where}.{key}") for key, value in params.items()}
 
     def build(self, cls, params, where):
         # Parameters a file lacks were not there when it was saved: the old behaviour.
@@ -461,10 +371,10 @@ class _Decoder:
         if not isinstance(fitted, dict):
             raise self.error(f"config.json: {where} ({cls.__name__}) has no fitted state")
         try:
-            est.classes_ = np.asarray(_decode_value(fitted["classes_"], f"{where}.classes_"))
+            est.classes_ = np.asarray(decode_value(fitted["classes_"], f"{where}.classes_"))
             est.n_features_in_ = int(fitted["n_features_in_"])
             est.image_shape_ = tuple(int(v) for v in fitted["image_shape_"])
-            module_kwargs = _decode_value(fitted["module_kwargs"], f"{where}.module")
+            module_kwargs = decode_value(fitted["module_kwargs"], f"{where}.module")
         except (KeyError, TypeError, ValueError) as exc:
             raise self.error(f"config.json: the fitted state of {where} is incomplete or "
                              f"malformed ({type(exc).__name__}: {exc})") from None
@@ -491,34 +401,10 @@ class _Decoder:
         return est
 
     def load_tensors(self, module, aliases):
-        import torch
-
         if self.tensors is None:
             raise self.error(f"{WEIGHTS_NAME} was read twice; a model holds one network")
-        tensors, self.tensors = dict(self.tensors), None
-        for key, kept in aliases.items():
-            if kept in tensors:
-                tensors[key] = tensors[kept]
-        expected = module.state_dict()
-        missing = [key for key in expected if key not in tensors]
-        unexpected = [key for key in tensors if key not in expected]
-        if missing or unexpected:
-            raise self.error(
-                f"{WEIGHTS_NAME} does not match the network config.json describes: "
-                + "; ".join(part for part in (
-                    f"missing tensors {missing[:5]}" if missing else "",
-                    f"unexpected tensors {unexpected[:5]}" if unexpected else "") if part)
-            )
-        for key, tensor in tensors.items():
-            if tuple(tensor.shape) != tuple(expected[key].shape):
-                raise self.error(
-                    f"{WEIGHTS_NAME}: tensor {key!r} has shape {tuple(tensor.shape)}, but the "
-                    f"network config.json describes needs {tuple(expected[key].shape)}"
-                )
-            if tensor.dtype != expected[key].dtype:
-                tensors[key] = tensor.to(expected[key].dtype)
-        with torch.no_grad():
-            module.load_state_dict(tensors, strict=True)
+        tensors, self.tensors = with_aliases(self.tensors, aliases), None
+        load_into(module, tensors, self.name)
 
 
 # --------------------------------------------------------------- save / load
@@ -529,7 +415,7 @@ def _config_and_tensors(model, metadata):
     if metadata is not None and not isinstance(metadata, dict):
         raise ValueError(f"metadata must be a dict or None; got {type(metadata).__name__}")
     try:
-        metadata = _jsonable(dict(metadata or {}))
+        metadata = jsonable(dict(metadata or {}))
     except TypeError as exc:
         raise TypeError(f"metadata must hold plain JSON values (str, numbers, lists, dicts); "
                         f"it holds a {exc}") from None
@@ -552,10 +438,6 @@ def _config_and_tensors(model, metadata):
         "model": tree,
     }
     return config, encoder.tensors
-
-
-def _config_bytes(config):
-    return json.dumps(config, indent=1, allow_nan=True).encode("utf-8")
 
 
 def save_model(model, path, *, metadata=None, folder=False, model_card=None):
@@ -615,107 +497,11 @@ def save_model(model, path, *, metadata=None, folder=False, model_card=None):
 
     config, tensors = _config_and_tensors(model, metadata)
     weights = safetensors.torch.save(tensors, metadata={"format": "pt"})
-    path = Path(path)
     if folder:
-        if path.exists() and not path.is_dir():
-            raise FileExistsError(f"cannot write folder {str(path)!r}: a file of that name "
-                                  "exists")
-        path.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path / WEIGHTS_NAME, "wb") as f:
-            f.write(weights)
-        with atomic_write(path / README_NAME, "w", encoding="utf-8") as f:
-            f.write(hub_readme(config, model_card))
-        # config.json last: a folder without it is not taken for a model.
-        with atomic_write(path / CONFIG_NAME, "wb") as f:
-            f.write(_config_bytes(config))
-        return path
+        return write_model(path, config, weights, readme=hub_readme(config, model_card))
     if model_card is not None:
         raise ValueError("model_card= goes with folder=True (a zip file holds no README)")
-    with atomic_write(path, "wb") as f, zipfile.ZipFile(f, "w") as archive:
-        archive.writestr(CONFIG_NAME, _config_bytes(config), compress_type=zipfile.ZIP_DEFLATED)
-        # Stored, not deflated: float tensors barely compress and this keeps loading fast.
-        archive.writestr(WEIGHTS_NAME, weights, compress_type=zipfile.ZIP_STORED)
-    return path
-
-
-def _is_pickle_like(path):
-    with open(path, "rb") as f:
-        head = f.read(4)
-    # Protocol 2+ pickles start with PROTO (0x80); joblib may compress with
-    # zlib (0x78), gzip (1f 8b), bz2 ("BZ"), xz (fd 37) or lzma (5d 00).
-    return head[:1] in (b"\x80", b"\x78", b"\x5d") or head[:2] in (b"\x1f\x8b", b"BZ",
-                                                                   b"\xfd7")
-
-
-def _is_zip(path):
-    with open(path, "rb") as f:
-        return f.read(4) == b"PK\x03\x04"
-
-
-def _read_members(path, name):
-    """Return ``(config bytes, weights bytes or path)`` of a model file or folder."""
-    if path.is_dir():
-        missing = [m for m in (CONFIG_NAME, WEIGHTS_NAME) if not (path / m).is_file()]
-        if missing:
-            raise ModelFileError(f"{name} is a folder without {' and '.join(missing)}, not an "
-                                 "skbrain model folder (written by save_model(..., folder=True))")
-        if (path / CONFIG_NAME).stat().st_size > _MAX_CONFIG_BYTES:
-            raise ModelFileError(f"{name}: {CONFIG_NAME} is too large for a model config")
-        return (path / CONFIG_NAME).read_bytes(), path / WEIGHTS_NAME
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = {info.filename: info for info in archive.infolist()}
-            missing = [m for m in (CONFIG_NAME, WEIGHTS_NAME) if m not in members]
-            if missing:
-                raise ModelFileError(f"{name} is a damaged skbrain model file: the zip has no "
-                                     f"{' and no '.join(missing)}")
-            if members[CONFIG_NAME].file_size > _MAX_CONFIG_BYTES:
-                raise ModelFileError(f"{name}: {CONFIG_NAME} is too large for a model config")
-            return archive.read(CONFIG_NAME), archive.read(WEIGHTS_NAME)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ModelFileError(f"{name} is a damaged skbrain model file (truncated or corrupt "
-                             f"zip: {exc})") from None
-
-
-def _parse_config(data, name):
-    try:
-        config = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ModelFileError(f"{name}: {CONFIG_NAME} is not valid JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT_MAGIC:
-        raise ModelFileError(f"{name}: {CONFIG_NAME} is not an skbrain model config (its "
-                             f"'format' is not {FORMAT_MAGIC!r})")
-    version = config.get("format_version")
-    if (not isinstance(version, list) or len(version) != 2
-            or not all(isinstance(v, int) for v in version)):
-        raise ModelFileError(f"{name}: {CONFIG_NAME} has no valid format_version "
-                             f"(got {version!r})")
-    if version[0] != FORMAT_VERSION[0]:
-        written_by = (config.get("versions") or {}).get("skbrain", "another skbrain")
-        advice = ("upgrade skbrain to load it" if version[0] > FORMAT_VERSION[0] else
-                  "this skbrain reads it only as the old pickle format")
-        raise ModelFileError(
-            f"{name} uses skbrain model format {'.'.join(map(str, version))} (written by "
-            f"skbrain {written_by}); skbrain {__version__} reads format "
-            f"{FORMAT_VERSION[0]}.x: {advice}"
-        )
-    if "model" not in config:
-        raise ModelFileError(f"{name}: {CONFIG_NAME} has no 'model'")
-    return config
-
-
-def _read_tensors(weights, name):
-    import safetensors.torch
-
-    try:
-        if isinstance(weights, Path):
-            return safetensors.torch.load_file(weights, device="cpu")
-        return safetensors.torch.load(weights)
-    except Exception as exc:  # safetensors raises its own SafetensorError
-        raise ModelFileError(f"{name}: {WEIGHTS_NAME} is damaged ({type(exc).__name__}: "
-                             f"{exc})") from None
+    return write_model(path, config, weights)
 
 
 def load_model(path, *, return_info=False, allow_pickle=False):
@@ -769,18 +555,7 @@ def load_model(path, *, return_info=False, allow_pickle=False):
         path = _hub_folder(path)
     path = Path(path)
     name = repr(str(path))
-    if not path.exists():
-        raise FileNotFoundError(f"model file {name} does not exist")
-    if path.is_dir() or _is_zip(path):
-        config_bytes, weights = _read_members(path, name)
-    elif _is_pickle_like(path):
-        if not allow_pickle:
-            raise ModelFileError(
-                f"{name} is a model file in skbrain's old pickle format (format 1), and loading "
-                "a pickle runs code chosen by whoever wrote the file. If you trust it, load it "
-                "with load_model(path, allow_pickle=True) (on the command line: "
-                "--allow-pickle), then save it again with save_model to convert it"
-            )
+    if allow_pickle and path.is_file() and not is_zip(path) and is_pickle_like(path):
         warnings.warn(
             f"loading {name}, a model file in the old pickle format, because allow_pickle=True: "
             "this ran any code the file holds. Save it again with save_model to get a file "
@@ -789,14 +564,8 @@ def load_model(path, *, return_info=False, allow_pickle=False):
             stacklevel=2,
         )
         return _load_pickle(path, name, return_info)
-    else:
-        raise ModelFileError(
-            f"{name} is not an skbrain model file (neither a zip nor a folder holding "
-            f"{CONFIG_NAME} and {WEIGHTS_NAME}; models are written by skbrain.save_model or "
-            "`skbrain train`)"
-        )
-    config = _parse_config(config_bytes, name)
-    tensors = _read_tensors(weights, name)
+    config, weights = read_config(path)
+    tensors = read_tensors(weights, name)
     try:
         model = _Decoder(tensors, name).node(config["model"])
     except ModelFileError:

@@ -390,3 +390,69 @@ def test_a_file_of_format_2_0_keeps_loading():
     np.testing.assert_allclose(model.predict_proba(images), expected["predict_proba"],
                                rtol=1e-6)
     assert model.predict(images).tolist() == expected["predict"]
+
+
+def _same_tensors(found, module):
+    expected = module.state_dict()
+    assert set(found) == set(expected)
+    for key, value in expected.items():
+        torch.testing.assert_close(found[key], value.cpu(), rtol=0, atol=0)
+
+
+def test_read_estimator_state_of_a_bare_estimator(synthetic_images, tmp_path):
+    from skbrain._modelfile import read_estimator_state
+
+    X, y = synthetic_images
+    clf = _tiny(X, np.where(y == 1, "tumor", "none"), SimpleCNNClassifier(n_kernels=4))
+    state = read_estimator_state(save_model(clf, tmp_path / "m.skbrain"))
+    _same_tensors(state.state_dict, clf.module_)
+    assert state.class_name == "SimpleCNNClassifier" and state.wrappers == ()
+    np.testing.assert_array_equal(state.classes_, clf.classes_)
+    assert state.params == clf.get_params(deep=False)
+    assert state.image_shape_ == clf.image_shape_
+    assert state.module_kwargs == {key[len("module__"):]: value for key, value
+                                   in clf.net_.get_params().items() if key.startswith("module__")}
+
+
+def test_read_estimator_state_finds_the_estimator_in_a_pipeline_and_wrappers(fitted_pipeline,
+                                                                            tmp_path):
+    from skbrain._modelfile import read_estimator_state
+
+    pipe, images = fitted_pipeline
+    cnn = pipe.named_steps["cnn"]
+    state = read_estimator_state(save_model(pipe, tmp_path / "repo", folder=True,
+                                            metadata={"note": "x"}))
+    _same_tensors(state.state_dict, cnn.module_)
+    assert state.class_name == "SimpleCNNClassifier" and state.wrappers == ("Pipeline",)
+    assert state.params["n_kernels"] == 4 and state.metadata == {"note": "x"}
+    np.testing.assert_array_equal(state.classes_, cnn.classes_)
+
+    model = load_model(DATA / "format_2_0.skbrain")
+    state = read_estimator_state(DATA / "format_2_0.skbrain")
+    assert state.wrappers == ("FixedThresholdClassifier", "FrozenEstimator", "Pipeline")
+    inner = model.estimator.estimator.steps[-1][1]
+    _same_tensors(state.state_dict, inner.module_)
+    assert state.classes_.tolist() == ["no", "yes"]
+
+
+def test_read_estimator_state_raises_as_load_model(tmp_path):
+    from skbrain._modelfile import read_estimator_state
+
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_estimator_state(tmp_path / "nothing.skbrain")
+    with pytest.raises(ModelFileError, match="old pickle format"):
+        read_estimator_state(DATA / "pickle_format_1_0.skbrain")
+    (tmp_path / "noise").write_bytes(b"hello")
+    with pytest.raises(ModelFileError, match="is not an skbrain model file"):
+        read_estimator_state(tmp_path / "noise")
+
+
+def test_the_model_file_reader_imports_no_estimator_and_not_persistence():
+    import ast
+
+    import skbrain._modelfile as modelfile
+
+    tree = ast.parse(Path(modelfile.__file__).read_text(encoding="utf-8"))
+    ours = {node.module for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level}
+    assert ours <= {"_fileio", "_version", "exceptions"}
