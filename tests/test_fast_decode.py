@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import skbrain._imageio as imageio
+import skbrain._readers as imageio
+import skbrain._readers._raster as raster
 from skbrain.datasets import load_brain_mri
 from skbrain.exceptions import ImageLoadError
 from skbrain.preprocessing import ImageResizer
@@ -102,7 +103,7 @@ def test_without_simplejpeg_pillow_decodes_silently(tmp_path, monkeypatch):
     path = tmp_path / "head.jpg"
     path.write_bytes(_jpeg_bytes(_head()))
     with_turbo = ImageResizer(40).transform([path])
-    monkeypatch.setattr(imageio, "simplejpeg", None)
+    monkeypatch.setattr(raster, "simplejpeg", None)
     assert not imageio.turbo_available()
     assert imageio.decode_jpeg_scaled(path.read_bytes(), size_hint=40) is None
     np.testing.assert_array_equal(ImageResizer(40).transform([path]), with_turbo)
