@@ -359,7 +359,7 @@ def _cmd_explain(args):
     for row in written:
         print(f"{row['image'].ljust(width)}  {class_name(row['label']).ljust(8)}  "
               f"p={row['probability']:.4f}  -> {row['figure']}")
-    print(f"wrote {len(written)} Grad-CAM figure(s) to {output}")
+    print(f"wrote {len(written)} explanation figure(s) ({args.method}) to {output}")
     return 0
 
 

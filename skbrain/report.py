@@ -193,7 +193,7 @@ def _curves(y, proba, pred, names):
 def _load(data):
     """(bunch, masks or None, group kind or None) of a folder or a loaded collection."""
     if not isinstance(data, (str, Path)):
-        return data, data.get("masks"), data.get("group_kind")
+        return data, data.get("masks"), data.get("group_kind") or _group_kind(data)
     folder = Path(data)
     manifest = folder / "MANIFEST.csv"
     if manifest.is_file() and "patient" in manifest.open().readline().split(","):
@@ -201,10 +201,24 @@ def _load(data):
 
         bunch = load_lgg_flair(folder)
         return bunch, bunch.masks, "patient"
+    if any(p.name.endswith((".nii", ".nii.gz")) for p in folder.rglob("*.nii*")):
+        from .datasets import load_nifti
+
+        bunch = load_nifti(folder)
+        return bunch, None, _group_kind(bunch)
     from .datasets import load_images
 
     bunch = load_images(folder)
     return bunch, None, "patient" if bunch.kind == "dicom" else None
+
+
+def _group_kind(bunch):
+    """What a group of :func:`~skbrain.datasets.load_nifti`'s or ``load_dicom``'s slices is."""
+    groups = [str(g) for g in bunch.get("groups", ())]
+    if not groups or "volume" not in bunch and not groups[0].startswith("patient:"):
+        return None
+    # load_nifti names a patient only where the path has a BIDS subject; else each volume.
+    return "patient" if all(g.startswith("patient:") for g in groups) else "scan"
 
 
 def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thumb_size=96,
@@ -218,7 +232,10 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
         :func:`skbrain.load_pretrained`.
     data : str, path-like or Bunch
         A folder of class sub-folders (``yes/`` and ``no/``, or a DICOM
-        folder, read with :func:`skbrain.datasets.load_images`), LGG-dev's
+        folder, read with :func:`skbrain.datasets.load_images`: one row per
+        patient), a folder of NIfTI volumes in class sub-folders (read with
+        :func:`skbrain.datasets.load_nifti` at its defaults: one row per scan,
+        or per patient where the paths name BIDS subjects), LGG-dev's
         folder (it has a ``MANIFEST.csv``; read with
         :func:`skbrain.datasets.load_lgg_flair`: groups are patients and the
         tumor masks are drawn on the overlays), or a loaded collection with

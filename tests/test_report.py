@@ -64,6 +64,30 @@ def test_page_is_self_contained_with_one_row_per_image_and_group(collection, tmp
     assert page.count("data:image/jpeg;base64,") == 2 * N  # thumbnail and overlay
 
 
+def test_nifti_volumes_get_one_row_per_scan(collection, tmp_path):
+    nib = pytest.importorskip("nibabel")
+    from skbrain.datasets import load_nifti
+
+    model, _, _ = collection
+    synthetic = make_synthetic_mri(8, image_size=48, random_state=1)
+    for v in range(4):
+        sub = tmp_path / "scans" / ("yes" if v % 2 else "no")
+        sub.mkdir(parents=True, exist_ok=True)
+        # Three axial slices of one generated image each, one class per volume.
+        picked = synthetic.data[synthetic.target == v % 2][v // 2]
+        volume = np.repeat(picked[:, :, None], 3, axis=2).astype(np.float32)
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), sub / f"scan{v}.nii.gz")
+    from_folder = build_report(model, tmp_path / "scans", tmp_path / "a.html", n_bootstrap=20)
+    assert from_folder["n_images"] == 4 and from_folder["n_groups"] == 4
+    assert "<h2>Per scan</h2>" in (tmp_path / "a.html").read_text()
+    every_slice = load_nifti(tmp_path / "scans", slices="all")
+    result = build_report(model, every_slice, tmp_path / "b.html", n_bootstrap=20)
+    page = (tmp_path / "b.html").read_text()
+    assert result["n_images"] == 12 and result["n_groups"] == 4
+    groups = page.split("<table id='groups'")[1].split("</table>")[0]
+    assert "<h2>Per scan</h2>" in page and groups.count("<tr class=") == 4
+
+
 def test_clear_errors(collection, tmp_path):
     model, bunch, _ = collection
     with pytest.raises(ValueError, match="is a folder"):

@@ -88,7 +88,7 @@ def test_every_tool_takes_the_saved_model(trained, folder, tmp_path, capsys):
         assert "the ONNX graph gives probabilities only" in out
         assert main(["explain", str(path), images[0], "-o", str(tmp_path / "no"),
                      "--target", "no tumor"]) == 0
-        assert "wrote 1 Grad-CAM figure(s)" in capsys.readouterr().out
+        assert "wrote 1 explanation figure(s) (hirescam)" in capsys.readouterr().out
         assert main(["explain", str(path), images[0], "-o", str(tmp_path), "--target",
                      "cat"]) == 2
         assert "--target: 'cat' is not one of the model's classes (no tumor, tumor)" in (
