@@ -29,6 +29,8 @@ Usage::
     python benchmarks/bench_explain.py --models compact,wide
     python benchmarks/bench_explain.py --models compact,wide --epochs 5 --limit 120
     python benchmarks/bench_explain.py --models "" --limit 60   # the shipped detector only
+    python benchmarks/bench_explain.py --models "" --no-shipped --limit 60 \
+        --model-file lite0-without-lgg=/tmp/few/lite0_without_lgg.skbrain
     python benchmarks/bench_explain.py --time-report /tmp/models/compact.skbrain
 """
 
@@ -196,6 +198,10 @@ def main(argv=None):
                         help="smallest mask, in pixels (default: 300)")
     parser.add_argument("--limit", type=int, default=None,
                         help="score this many evenly spaced slices (default: all)")
+    parser.add_argument("--model-file", action="append", default=[], metavar="LABEL=PATH",
+                        help="also score a saved model (taking image paths), e.g. the "
+                             "detector's recipe trained without LGG-dev that bench_sites.py "
+                             "--save-base writes; repeatable")
     parser.add_argument("--no-shipped", action="store_true",
                         help="leave the shipped detector out")
     parser.add_argument("--seed", type=int, default=0)
@@ -231,6 +237,16 @@ def main(argv=None):
             info["shipped_detector"] = name
             print(HEADER)
             rows += score(f"shipped:{name}", model, paths, masks, methods)
+    for item in args.model_file:
+        from skbrain.persistence import load_model
+
+        label, _, path = item.partition("=")
+        if not path:
+            parser.error(f"--model-file: expected LABEL=PATH, got {item!r}")
+        info[f"model_file {label}"] = str(path)
+        print(HEADER)
+        rows += score(label, load_model(path), paths, masks, methods)
+        write(args.output, rows, info)
     names = [m for m in args.models.split(",") if m]
     train = training_collection() if names else None
     for name in names:
