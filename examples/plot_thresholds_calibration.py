@@ -138,8 +138,10 @@ print("\n".join(card.splitlines()[:12]))
 # ``to_onnx`` writes the network with a softmax, for onnxruntime and other
 # runtimes: float32 images in [0, 1], any batch size, class probabilities out.
 try:
-    path = tuned.estimator_.to_onnx(Path(tempfile.mkdtemp()) / "compact.onnx",
-                                    image_size=64)
+    from skbrain.export import to_onnx
+
+    path = to_onnx(tuned.estimator_, Path(tempfile.mkdtemp()) / "compact.onnx",
+                   image_size=64)
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path))

@@ -18,7 +18,7 @@ import inspect
 import math
 import os
 import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -39,17 +39,21 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import Dataset, ValidSplit, unpack_data
-from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
+from skorch.dataset import ValidSplit
 from torch import nn
-from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
 
-from ._device import training_defaults
+from ._device import _deterministic_algorithms, _seeded, resolve_device, training_defaults
 from ._malloc import tune_malloc
+from ._net import (  # noqa: F401  (moved; re-exported for the old import path)
+    _BatchArrayDataset,
+    _FileRowsDataset,
+    _mapped_file,
+    _SkbrainNet,
+)
 from ._params import fill_new_params
-from .augmentation import MAX_TTA, augment_batch, scanner_augment, tta_views
+from ._transfer import _init_source, copy_matching_weights
+from .augmentation import MAX_TTA, tta_views
 
 __all__ = ["BaseCNNClassifier", "copy_matching_weights", "resolve_device"]
 
@@ -75,343 +79,6 @@ OPTIMIZERS = {
 LR_SCHEDULES = (None, "onecycle", "cosine")
 
 
-def resolve_device(device="auto"):
-    """Turn a device request into a concrete torch device string.
-
-    Parameters
-    ----------
-    device : str or torch.device, default="auto"
-        ``"auto"`` picks CUDA when available, then Apple's MPS, else the CPU;
-        anything else (``"cpu"``, ``"cuda"``, ``"cuda:1"``) is checked and
-        returned.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> resolve_device("cpu")
-    'cpu'
-    """
-    if device is None or device == "auto":
-        if torch.cuda.is_available():
-            return "cuda"
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return "mps"
-        return "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}"
-        ) from exc
-    if resolved.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was asked for, but CUDA is not available")
-        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} was asked for, but only "
-                f"{torch.cuda.device_count()} CUDA device(s) exist"
-            )
-    return str(resolved)
-
-
-class _SkbrainNet(NeuralNetClassifier):
-    """skorch's classifier with skbrain's batch handling.
-
-    Every batch is moved to the device as stored (uint8 images travel at a
-    quarter of the float size), converted to float there, augmented while
-    training, transformed for test-time augmentation while predicting, and
-    run under CUDA autocast when ``amp`` is on. In-memory arrays are cut into
-    batches with one fancy index per batch (no per-image Python), and on CUDA
-    are copied to the device once when ``resident_fraction`` of its free
-    memory holds them; batch losses are read back once an epoch on CUDA, so
-    the host never waits on the GPU inside an epoch.
-    """
-
-    #: The autocast type of ``amp=True`` in nets pickled before ``amp`` named
-    #: a dtype. float16 needs loss scaling (a GradScaler); bfloat16 has
-    #: float32's exponent range and does not.
-    amp_dtype = torch.float16
-
-    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False,
-                 resident_fraction=0.0, file_workers=0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.augment = augment
-        self.augment_intensity = augment_intensity
-        self.amp = amp
-        self.resident_fraction = resident_fraction
-        self.file_workers = file_workers
-
-    def _amp_on_cuda(self):
-        return bool(self.amp) and str(self.device).startswith("cuda")
-
-    def _autocast_dtype(self):
-        if isinstance(self.amp, str):
-            return getattr(torch, self.amp)
-        return self.amp_dtype
-
-    def _autocast(self):
-        if self._amp_on_cuda():
-            return torch.autocast("cuda", dtype=self._autocast_dtype())
-        return nullcontext()
-
-    def infer(self, x, view=None, **fit_params):
-        if isinstance(x, torch.Tensor) and x.is_pinned():
-            x = x.to(self.device, non_blocking=True)
-        x = to_tensor(x, device=self.device)
-        if x.dtype == torch.uint8:
-            x = x.float().div_(255.0)
-        elif x.dtype != torch.float32:
-            x = x.float()
-        if self.module_.training:
-            if self.augment:
-                x = augment_batch(x)
-            x = scanner_augment(x, getattr(self, "augment_intensity", 0.0))
-        elif view is not None:
-            x = view(x)
-        with self._autocast():
-            y = self.module_(x, **fit_params)
-        return y.float()
-
-    # skorch's prediction path, with a test-time-augmentation view passed down
-    # to infer, which applies it to each batch on the device.
-    def predict_proba(self, X, view=None):
-        nonlin = self._get_predict_nonlinearity()
-        y_probas = []
-        for yp in self.forward_iter(X, training=False, view=view):
-            y_probas.append(to_numpy(nonlin(yp[0] if isinstance(yp, tuple) else yp)))
-        return np.concatenate(y_probas, 0)
-
-    def forward_iter(self, X, training=False, device="cpu", view=None):
-        iterator = self.get_iterator(self.get_dataset(X), training=training)
-        for batch in iterator:
-            yield to_device(self.evaluation_step(batch, training=training, view=view), device)
-
-    def evaluation_step(self, batch, training=False, view=None):
-        self.check_is_fitted()
-        Xi, _ = unpack_data(batch)
-        with torch.set_grad_enabled(training):
-            self._set_training(training)
-            return self.infer(Xi, view=view)
-
-    def get_dataset(self, X, y=None):
-        if self.dataset is Dataset and not self.get_params_for("dataset"):
-            mapped = _mapped_file(X)
-            if mapped is not None:
-                return _FileRowsDataset(X, y, *mapped)
-            if _BatchArrayDataset.takes(X, y) and self._plain_loaders():
-                return _BatchArrayDataset(X, y, self.device,
-                                          getattr(self, "resident_fraction", 0.0))
-        return super().get_dataset(X, y)
-
-    def _plain_loaders(self):
-        # DataLoaders with no setting but these can be replaced by batch-at-a-time ones.
-        settings = {*self.get_params_for("iterator_train"), *self.get_params_for("iterator_valid")}
-        return (self.iterator_train is DataLoader and self.iterator_valid is DataLoader
-                and not settings - {"shuffle", "drop_last", "batch_size"})
-
-    def get_iterator(self, dataset, training=False):
-        base = dataset.dataset if isinstance(dataset, Subset) else dataset
-        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
-        workers = getattr(self, "file_workers", 0)
-        if (isinstance(base, _FileRowsDataset) and workers
-                and not {"num_workers", "pin_memory"} & set(kwargs)):
-            # Rows read from files in background processes, into pinned memory on CUDA.
-            kwargs.setdefault("batch_size", self.batch_size)
-            iterator = self.iterator_train if training else self.iterator_valid
-            return iterator(dataset, num_workers=workers, pin_memory=True, **kwargs)
-        if not isinstance(base, _BatchArrayDataset) or not self._plain_loaders():
-            return super().get_iterator(dataset, training=training)
-        batch_size = kwargs.get("batch_size", self.batch_size)
-        if batch_size == -1:
-            batch_size = len(dataset)
-        # What DataLoader(shuffle=...) samples, in the same order from the same
-        # generator, handed to the dataset a whole batch of indices at a time.
-        sampler = RandomSampler(dataset) if kwargs.get("shuffle") else SequentialSampler(dataset)
-        batches = BatchSampler(sampler, batch_size, kwargs.get("drop_last", False))
-        # Batches not already on the GPU are pinned, so that infer copies them without waiting.
-        pin = str(self.device).startswith("cuda") and not isinstance(base.X, torch.Tensor)
-        return DataLoader(dataset, sampler=batches, batch_size=None, pin_memory=pin)
-
-    def _defer_loss_reads(self):
-        # Reading a loss waits for the GPU; the CPU has nothing to wait for.
-        return str(self.device).startswith("cuda")
-
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if iterator is None or not self._defer_loss_reads():
-            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        batch_count, losses = 0, []
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            losses.append(step["loss"].detach())
-            self.history.record_batch(prefix + "_loss", losses[-1])
-            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        if losses:
-            values = torch.stack(losses).float().tolist()
-            batches = self.history[-1]["batches"][-batch_count:]
-            for entry, value in zip(batches, values, strict=True):
-                entry[prefix + "_loss"] = value
-        self.history.record(prefix + "_batch_count", batch_count)
-
-    def initialize(self):
-        super().initialize()
-        use_scaler = self._amp_on_cuda() and self._autocast_dtype() == torch.float16
-        self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
-        return self
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        # A fitted LRScheduler holds the optimizer, whose parameters and state
-        # would be pickled a second time beside skorch's own copy (2-6x the
-        # file size). Its scheduler is rebuilt at the next fit anyway.
-        copies = {}
-        for key in ("callbacks", "callbacks_"):
-            entries = state.get(key)
-            if not entries:
-                continue
-            replaced = []
-            for entry in entries:
-                name, callback = entry if isinstance(entry, tuple) else (None, entry)
-                if getattr(callback, "lr_scheduler_", None) is not None:
-                    if id(callback) not in copies:
-                        copies[id(callback)] = copy.copy(callback)
-                        copies[id(callback)].lr_scheduler_ = None
-                    callback = copies[id(callback)]
-                replaced.append(callback if name is None else (name, callback))
-            state[key] = replaced
-        return state
-
-    def train_step_single(self, batch, **fit_params):
-        if self.scaler_ is None:
-            return super().train_step_single(batch, **fit_params)
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        self.scaler_.scale(loss).backward()
-        return {"loss": loss, "y_pred": y_pred}
-
-    def _step_optimizer(self, step_fn):
-        if getattr(self, "scaler_", None) is None:
-            return super()._step_optimizer(step_fn)
-        step_fn()
-        for name in self._optimizers:
-            self.scaler_.step(getattr(self, name + "_"))
-        self.scaler_.update()
-        return None
-
-
-class _FileRowsDataset(Dataset):
-    """The rows of a read-only memory-mapped array, each read from its file with ``pread``.
-
-    Read through the mapping, every page an epoch touches stays resident in
-    this process, so its memory would grow to the size of the data
-    (``ImageResizer(cache_dir=...)`` returns such arrays for collections
-    larger than memory); a read leaves only the batch.
-    """
-
-    def __init__(self, X, y, path, offset):
-        super().__init__(X, y)
-        self._path = path
-        self._fd = None
-        self._offset = offset
-        self._row_shape = X.shape[1:]
-        self._row_bytes = X[:1].nbytes
-        self._dtype = X.dtype
-
-    def __getstate__(self):
-        # A DataLoader worker started by spawn opens the file itself; the rows stay on disk.
-        return {**self.__dict__, "_fd": None, "X": None}
-
-    def __getitem__(self, i):
-        if self._fd is None:
-            self._fd = os.open(self._path, os.O_RDONLY)
-        data = os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes)
-        Xi = np.frombuffer(bytearray(data), dtype=self._dtype).reshape(self._row_shape)
-        return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))
-
-    def __del__(self):
-        fd, self._fd = getattr(self, "_fd", None), None
-        if fd is not None:
-            os.close(fd)
-
-
-class _BatchArrayDataset(torch.utils.data.Dataset):
-    """An in-memory image array (and labels) indexed a whole batch at a time.
-
-    ``dataset[indices]`` returns ``(X[indices], y[indices])`` as tensors in one
-    fancy index, where skorch's :class:`~skorch.dataset.Dataset` returns one
-    row per call and the DataLoader stacks them. On CUDA, when the array
-    (stored as uint8 or float) takes at most ``resident_fraction`` of the
-    device's free memory, it is copied there once and indexed there.
-    """
-
-    def __init__(self, X, y, device, resident_fraction=0.0):
-        self.X = X
-        self.y = y
-        self._length = len(X)
-        nbytes = X.nbytes + (0 if y is None else np.asarray(y).nbytes)
-        if (resident_fraction and str(device).startswith("cuda")
-                and nbytes <= resident_fraction * torch.cuda.mem_get_info(device)[0]):
-            self.X = torch.as_tensor(X).to(device)
-            self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
-
-    @staticmethod
-    def takes(X, y):
-        def plain(a):
-            return (isinstance(a, np.ndarray) and not isinstance(a, np.memmap)
-                    and a.dtype.kind in "biuf")
-        return plain(X) and X.ndim >= 2 and (y is None or plain(y) and len(y) == len(X))
-
-    def __len__(self):
-        return self._length
-
-    def __getitem__(self, indices):
-        if isinstance(self.X, torch.Tensor):
-            index = torch.as_tensor(indices, device=self.X.device)
-            Xi = self.X[index]
-            yi = self.y[index] if self.y is not None else torch.zeros(len(index))
-            return Xi, yi
-        index = np.asarray(indices)
-        Xi = torch.from_numpy(self.X[index])
-        yi = torch.from_numpy(np.asarray(self.y[index])) if self.y is not None else (
-            torch.zeros(len(index)))
-        return Xi, yi
-
-
-def _mapped_file(X):
-    """``(path, byte offset)`` of a C-contiguous view of a read-only ``numpy.memmap``, or None.
-
-    Only read-only maps: the file then holds exactly what the array shows.
-    """
-    if (
-        not hasattr(os, "pread")
-        or not isinstance(X, np.ndarray)
-        or X.ndim < 2
-        or len(X) == 0
-        or X.flags.writeable
-        or not X.flags.c_contiguous
-    ):
-        return None
-    # The innermost memmap owns the mapping: its first byte is at ``offset`` in the file
-    # (slices of it are memmaps too, with the same ``offset`` but a later first byte).
-    owner, base = None, X
-    while isinstance(base, np.ndarray):
-        if isinstance(base, np.memmap):
-            owner = base
-        base = base.base
-    if owner is None or owner.mode != "r" or owner.filename is None:
-        return None
-    start = X.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-    return owner.filename, owner.offset + start
-
-
 def _holds_paths_or_images(X):
     # Object arrays of numbers (as pandas gives) are converted like any array;
     # those of paths, PIL images or per-image arrays need ImageResizer.
@@ -432,143 +99,43 @@ def _looks_like_paths(X):
     return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
 
 
-@contextmanager
-def _seeded(seed, device):
-    """Seed torch inside a forked RNG state so the caller's state is untouched."""
-    if seed is None:
-        yield
-        return
-    cuda = str(device).startswith("cuda")
-    devices = [torch.device(device).index or 0] if cuda else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-@contextmanager
-def _deterministic_algorithms(enabled):
-    if not enabled:
-        yield
-        return
-    previous = torch.are_deterministic_algorithms_enabled()
-    cudnn_previous = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
-    try:
-        yield
-    finally:
-        torch.use_deterministic_algorithms(previous)
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_previous
-
-
 def _grouped_valid_split(y_encoded, groups, fraction, seed):
     """Early stopping's split with whole groups on the validation side.
 
-    Stratified by class where the groups allow (StratifiedGroupKFold's first
-    fold, about ``fraction`` of the images), else a plain group shuffle split.
+    :func:`skbrain.model_selection.grouped_holdout` with ``fraction`` of the
+    images, stratified by class as closely as the groups allow; where no
+    whole group fits in a class's share, the validation side grows a group's
+    size at a time until one does (at most half the images).
     """
-    from sklearn.model_selection import GroupShuffleSplit, PredefinedSplit, StratifiedGroupKFold
+    from sklearn.model_selection import PredefinedSplit
+
+    from .model_selection import grouped_holdout
 
     groups = column_or_1d(groups)
-    if len(groups) != len(y_encoded):
-        raise ValueError(f"groups has {len(groups)} entries for {len(y_encoded)} images")
-    if len(np.unique(groups)) < 2:
+    n = len(groups)
+    if n != len(y_encoded):
+        raise ValueError(f"groups has {n} entries for {len(y_encoded)} images")
+    _, sizes = np.unique(groups, return_counts=True)
+    if len(sizes) < 2:
         raise ValueError("groups has a single group; early stopping needs at least two, one "
                          "for validation")
-    index = np.arange(len(y_encoded))
-    try:
-        cv = StratifiedGroupKFold(n_splits=max(2, round(1 / fraction)), shuffle=True,
-                                  random_state=seed)
-        _, valid = next(cv.split(index, y_encoded, groups))
-    except ValueError:  # fewer groups than folds
-        cv = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
-        _, valid = next(cv.split(index, y_encoded, groups))
-    test_fold = np.full(len(index), -1)
+    n_valid = math.ceil(fraction * n)
+    while True:
+        try:
+            _, valid = grouped_holdout(y_encoded, groups, test_size=n_valid, random_state=seed)
+            break
+        except ValueError:
+            n_valid += int(sizes.min())
+            if n_valid > n // 2:
+                raise ValueError(
+                    f"early stopping with groups: no split of the {n} images keeps every "
+                    f"group whole with at most half of them for validation (the smallest "
+                    f"group has {sizes.min()} images); fit without groups or with "
+                    "early_stopping=False"
+                ) from None
+    test_fold = np.full(n, -1)
     test_fold[valid] = 0
     return ValidSplit(PredefinedSplit(test_fold)), len(valid)
-
-
-def _init_source(init_from):
-    """The fitted skbrain estimator that ``init_from`` names (a model, a saved file or
-    the name of a shipped detector)."""
-    from ._unwrap import unwrap
-
-    if isinstance(init_from, (str, os.PathLike)):
-        from .persistence import load_model
-
-        if not os.path.exists(init_from):
-            from ._shipped import describe_known, resolve_name
-
-            shipped = resolve_name(init_from) if isinstance(init_from, str) else None
-            if shipped is None:
-                raise FileNotFoundError(
-                    f"init_from={os.fspath(init_from)!r}: no such file or folder, nor a shipped "
-                    f"detector (expected a model saved with save_model, or one of the shipped "
-                    f"detectors: {describe_known()})")
-            init_from = shipped
-        init_from = load_model(init_from)
-    return unwrap(init_from, fitted=True, caller="init_from").estimator
-
-
-def copy_matching_weights(source, target, n_classes_source, n_classes_target):
-    """Copy every weight of ``source`` into ``target`` except a head for other classes.
-
-    The two networks must have the same tensors (names and shapes), but for
-    those whose first dimension is the class count when the counts differ:
-    that is the classification head, left as ``target`` initialised it.
-
-    Parameters
-    ----------
-    source, target : torch.nn.Module
-    n_classes_source, n_classes_target : int
-
-    Returns
-    -------
-    list of str
-        The names of the tensors left as they were (the head), empty when the
-        class counts agree.
-
-    Raises
-    ------
-    ValueError
-        The architectures differ; the message names the first tensor that does not match.
-
-    Examples
-    --------
-    >>> from torch import nn
-    >>> a, b = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Linear(4, 2)), nn.Sequential(
-    ...     nn.Conv2d(1, 4, 3), nn.Linear(4, 3))
-    >>> copy_matching_weights(a, b, 2, 3)
-    ['1.weight', '1.bias']
-    >>> bool((a[0].weight == b[0].weight).all())
-    True
-    """
-    theirs, ours = source.state_dict(), target.state_dict()
-    copied, kept = {}, []
-    for name in list(ours) + [name for name in theirs if name not in ours]:
-        if name not in theirs or name not in ours:
-            where = "the source network" if name not in theirs else "this network"
-            raise ValueError(
-                f"init_from: the architectures differ: tensor {name!r} is missing from "
-                f"{where}; init_from needs a model of the same architecture"
-            )
-        a, b = theirs[name], ours[name]
-        if a.shape == b.shape:
-            copied[name] = a
-        elif (n_classes_source != n_classes_target and a.ndim and b.ndim
-              and a.shape[0] == n_classes_source and b.shape[0] == n_classes_target
-              and a.shape[1:] == b.shape[1:]):
-            kept.append(name)
-        else:
-            raise ValueError(
-                f"init_from: the architectures differ: tensor {name!r} has shape "
-                f"{tuple(a.shape)} in the source network and {tuple(b.shape)} here; only the "
-                "classification head may differ (by the number of classes), so the "
-                "architecture, its width and the image channels must be the same"
-            )
-    with torch.no_grad():
-        target.load_state_dict(copied, strict=False)
-    return kept
 
 
 class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
@@ -652,7 +219,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         larger collection, then fine-tuning): every tensor whose name and
         shape match is copied; the classification head is left freshly
         initialised when the class count differs. See
-        ``skbrain._base.copy_matching_weights``. A string that is not an
+        ``skbrain._transfer.copy_matching_weights``. A string that is not an
         existing path names a shipped detector
         (:func:`skbrain.weights.list_pretrained`).
     **kwargs
@@ -966,21 +533,86 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         return training_defaults(device, shape, batch_size=self.batch_size, lr=self.lr,
                                  amp=self.amp, n_train=n_train)
 
+    def _module_kwargs(self, in_channels, n_classes, channels_last):
+        """``(module class, kwargs)`` of the network, before the ``module__*`` parameters."""
+        module, module_kwargs = self._module_spec()
+        module_kwargs = {"in_channels": in_channels, "n_classes": n_classes, **module_kwargs}
+        if "channels_last" in inspect.signature(module).parameters:
+            # The device table's memory order; a module__channels_last the user
+            # sets still wins (skorch applies the module__* parameters over these).
+            module_kwargs.setdefault("channels_last", channels_last)
+        return module, module_kwargs
+
+    def build_module(self, in_channels=None, n_classes=None, *, device=None):
+        """Build the network :meth:`fit` would train, untrained.
+
+        The one way skbrain builds an estimator's network outside ``fit``
+        (the model catalogue's checks, loading saved weights, explanations):
+        the same class and arguments (``module__*`` parameters included), the
+        device table's memory order, and with a ``random_state`` the same
+        initial weights as ``fit``'s.
+
+        Parameters
+        ----------
+        in_channels : int, default=None
+            Image channels; None is ``n_features_in_`` once fitted, else 3.
+        n_classes : int, default=None
+            Outputs; None is the number of ``classes_`` once fitted, else 2.
+        device : str, default=None
+            Where to build it; None resolves ``device`` as ``fit`` does.
+            ``"meta"`` allocates no memory and initialises nothing (checking
+            hyperparameters or counting parameters of even a large network
+            takes milliseconds); pretrained weights are then not loaded.
+
+        Returns
+        -------
+        torch.nn.Module
+            In training mode, on ``device``.
+
+        Examples
+        --------
+        >>> from skbrain import SimpleCNNClassifier
+        >>> module = SimpleCNNClassifier(n_kernels=8).build_module(in_channels=1, device="cpu")
+        >>> module.features[0]
+        Conv2d(1, 8, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), bias=False)
+        """
+        fitted = self.__sklearn_is_fitted__()
+        if in_channels is None:
+            in_channels = self.n_features_in_ if fitted else 3
+        if n_classes is None:
+            n_classes = len(self.classes_) if fitted else 2
+        if device is None:
+            accelerator = getattr(self, "accelerator", None)
+            device = (resolve_device(self.device) if accelerator is None
+                      else str(accelerator.device))
+        settings = self._training_settings(None, device)
+        module, kwargs = self._module_kwargs(in_channels, n_classes, settings["channels_last"])
+        prefix = "module__"
+        kwargs.update({key[len(prefix):]: value for key, value in self._skorch_kwargs().items()
+                       if key.startswith(prefix)})
+        random_state = self.random_state
+        if isinstance(random_state, np.random.RandomState):
+            random_state = copy.deepcopy(random_state)  # as fit will draw from it, untouched
+        seed = None
+        if random_state is not None:
+            seed = int(check_random_state(random_state).randint(2**31 - 1))
+        meta = torch.device(device).type == "meta"
+        with _seeded(seed, "cpu"), warnings.catch_warnings():
+            if meta:
+                # Pretrained weights load as a no-op onto meta tensors; torch warns per tensor.
+                warnings.filterwarnings("ignore",
+                                        message=".*to a meta parameter in the current model")
+            with torch.device("meta") if meta else nullcontext():
+                built = module(**kwargs)
+        return built if meta else built.to(device)
+
     def _build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=None):
         settings = self._training_settings(n_samples, device)
         batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
         if n_samples is None:  # a net to load saved weights into
             n_samples = 2 * batch_size
-        module, module_kwargs = self._module_spec()
-        module_kwargs = {
-            "in_channels": n_channels,
-            "n_classes": len(self.classes_),
-            **module_kwargs,
-        }
-        if "channels_last" in inspect.signature(module).parameters:
-            # The device table's memory order; a module__channels_last the user
-            # sets still wins (see below).
-            module_kwargs.setdefault("channels_last", settings["channels_last"])
+        module, module_kwargs = self._module_kwargs(n_channels, len(self.classes_),
+                                                    settings["channels_last"])
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer.lower()]
@@ -1122,7 +754,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 self.net_.fit(X, y_encoded, **fit_params)
             else:
                 self.net_.initialize()
-                copy_matching_weights(source.module_, self.net_.module_,
+                copy_matching_weights(source.state_dict, self.net_.module_,
                                       len(source.classes_), len(self.classes_))
                 self.net_.partial_fit(X, y_encoded, **fit_params)
         self._unwrap_compiled()
@@ -1203,17 +835,23 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             return np.log(self.predict_proba(X))
 
     def to_onnx(self, path, image_size=150):
-        """Write the fitted network, ending in a softmax, as an ONNX file.
+        """Write the fitted network as an ONNX file (deprecated).
 
-        See :func:`skbrain.export.to_onnx`: float32 input ``(batch, channels,
-        image_size, image_size)`` in [0, 1] with a dynamic batch axis; first
-        output the class probabilities. Needs ``pip install 'skbrain[onnx]'``.
+        .. deprecated:: 0.1
+            Use :func:`skbrain.export.to_onnx` ``(model, path)``, which also
+            takes pipelines and threshold wrappers; this method will be removed.
 
         Returns
         -------
         pathlib.Path
         """
-        from .export import to_onnx
+        warnings.warn(
+            f"{type(self).__name__}.to_onnx is deprecated in 0.1 and will be removed; use "
+            "skbrain.export.to_onnx(model, path)",
+            FutureWarning,
+            stacklevel=2,
+        )
+        from .export import to_onnx  # deprecated shim: the one upward import, removed with to_onnx
 
         return to_onnx(self, path, image_size=image_size)
 

@@ -1,4 +1,8 @@
-"""What ``"auto"`` means on each device: the one table of device-dependent training defaults.
+"""Devices and seeding: which device a fit runs on and what ``"auto"`` means there.
+
+:func:`resolve_device` turns ``device="auto"`` into a concrete device; the
+seeding and determinism context managers wrap a fit without touching the
+caller's random state or torch settings.
 
 Every rule that turns an estimator's ``"auto"`` (``batch_size``, ``amp``) or an
 unset setting (channels-last memory order, DataLoader workers, keeping the
@@ -11,10 +15,17 @@ training images on the GPU) into a value lives in :data:`DEVICE_DEFAULTS` and
 
 import math
 import os
+from contextlib import contextmanager
 
 import torch
 
-__all__ = ["DEVICE_DEFAULTS", "REFERENCE_BATCH_SIZE", "auto_batch_size", "training_defaults"]
+__all__ = [
+    "DEVICE_DEFAULTS",
+    "REFERENCE_BATCH_SIZE",
+    "auto_batch_size",
+    "resolve_device",
+    "training_defaults",
+]
 
 #: The batch size the learning-rate defaults were tuned at (on the CPU). With
 #: ``batch_size="auto"`` the learning rate is scaled from it (:func:`training_defaults`).
@@ -179,3 +190,75 @@ def training_defaults(device, image_shape, *, batch_size, lr, amp, n_train=None)
         "pin_memory": rules["pin_memory"],
         "resident_fraction": rules["resident_fraction"],
     }
+
+
+def resolve_device(device="auto"):
+    """Turn a device request into a concrete torch device string.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        ``"auto"`` picks CUDA when available, then Apple's MPS, else the CPU;
+        anything else (``"cpu"``, ``"cuda"``, ``"cuda:1"``) is checked and
+        returned.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    """
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return "cuda"
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return "mps"
+        return "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'; got {device!r}"
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was asked for, but CUDA is not available")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was asked for, but only "
+                f"{torch.cuda.device_count()} CUDA device(s) exist"
+            )
+    return str(resolved)
+
+
+@contextmanager
+def _seeded(seed, device):
+    """Seed torch inside a forked RNG state so the caller's state is untouched."""
+    if seed is None:
+        yield
+        return
+    cuda = str(device).startswith("cuda")
+    devices = [torch.device(device).index or 0] if cuda else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+@contextmanager
+def _deterministic_algorithms(enabled):
+    if not enabled:
+        yield
+        return
+    previous = torch.are_deterministic_algorithms_enabled()
+    cudnn_previous = torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn_previous

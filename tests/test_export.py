@@ -36,7 +36,7 @@ def _run(path, images):
 
 
 def test_probabilities_match_predict_proba_for_any_batch_size(fitted, data, tmp_path):
-    path = fitted.to_onnx(tmp_path / "compact.onnx", image_size=SIZE)
+    path = to_onnx(fitted, tmp_path / "compact.onnx", image_size=SIZE)
     assert path == tmp_path / "compact.onnx"
     rng = np.random.default_rng(0)
     for n in (1, 7):  # the batch axis is dynamic
@@ -105,5 +105,11 @@ def test_bad_inputs_are_named(fitted, tmp_path):
 def test_missing_onnx_names_the_extra(fitted, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)
     with pytest.raises(ImportError, match=r"skbrain\[onnx\]"):
-        fitted.to_onnx(tmp_path / "m.onnx", image_size=SIZE)
+        to_onnx(fitted, tmp_path / "m.onnx", image_size=SIZE)
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_to_onnx_method_is_deprecated_and_still_writes_the_file(fitted, tmp_path):
+    with pytest.warns(FutureWarning, match=r"to_onnx is deprecated.*skbrain\.export\.to_onnx"):
+        path = fitted.to_onnx(tmp_path / "old.onnx", image_size=SIZE)
+    assert path == tmp_path / "old.onnx" and path.exists()

@@ -1,0 +1,315 @@
+"""The skorch network inside every fitted estimator, and the datasets it batches.
+
+:class:`_SkbrainNet` is skorch's :class:`~skorch.NeuralNetClassifier` with
+skbrain's batch handling (device-side conversion and augmentation, test-time
+views, CUDA autocast); :class:`_BatchArrayDataset` and
+:class:`_FileRowsDataset` cut in-memory arrays and read-only memory maps into
+batches. The estimator base builds one such net as ``net_`` in ``fit``.
+"""
+
+import copy
+import os
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset, unpack_data
+from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
+
+from .augmentation import augment_batch, scanner_augment
+
+
+class _SkbrainNet(NeuralNetClassifier):
+    """skorch's classifier with skbrain's batch handling.
+
+    Every batch is moved to the device as stored (uint8 images travel at a
+    quarter of the float size), converted to float there, augmented while
+    training, transformed for test-time augmentation while predicting, and
+    run under CUDA autocast when ``amp`` is on. In-memory arrays are cut into
+    batches with one fancy index per batch (no per-image Python), and on CUDA
+    are copied to the device once when ``resident_fraction`` of its free
+    memory holds them; batch losses are read back once an epoch on CUDA, so
+    the host never waits on the GPU inside an epoch.
+    """
+
+    #: The autocast type of ``amp=True`` in nets pickled before ``amp`` named
+    #: a dtype. float16 needs loss scaling (a GradScaler); bfloat16 has
+    #: float32's exponent range and does not.
+    amp_dtype = torch.float16
+
+    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False,
+                 resident_fraction=0.0, file_workers=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augment = augment
+        self.augment_intensity = augment_intensity
+        self.amp = amp
+        self.resident_fraction = resident_fraction
+        self.file_workers = file_workers
+
+    def _amp_on_cuda(self):
+        return bool(self.amp) and str(self.device).startswith("cuda")
+
+    def _autocast_dtype(self):
+        if isinstance(self.amp, str):
+            return getattr(torch, self.amp)
+        return self.amp_dtype
+
+    def _autocast(self):
+        if self._amp_on_cuda():
+            return torch.autocast("cuda", dtype=self._autocast_dtype())
+        return nullcontext()
+
+    def infer(self, x, view=None, **fit_params):
+        if isinstance(x, torch.Tensor) and x.is_pinned():
+            x = x.to(self.device, non_blocking=True)
+        x = to_tensor(x, device=self.device)
+        if x.dtype == torch.uint8:
+            x = x.float().div_(255.0)
+        elif x.dtype != torch.float32:
+            x = x.float()
+        if self.module_.training:
+            if self.augment:
+                x = augment_batch(x)
+            x = scanner_augment(x, getattr(self, "augment_intensity", 0.0))
+        elif view is not None:
+            x = view(x)
+        with self._autocast():
+            y = self.module_(x, **fit_params)
+        return y.float()
+
+    # skorch's prediction path, with a test-time-augmentation view passed down
+    # to infer, which applies it to each batch on the device.
+    def predict_proba(self, X, view=None):
+        nonlin = self._get_predict_nonlinearity()
+        y_probas = []
+        for yp in self.forward_iter(X, training=False, view=view):
+            y_probas.append(to_numpy(nonlin(yp[0] if isinstance(yp, tuple) else yp)))
+        return np.concatenate(y_probas, 0)
+
+    def forward_iter(self, X, training=False, device="cpu", view=None):
+        iterator = self.get_iterator(self.get_dataset(X), training=training)
+        for batch in iterator:
+            yield to_device(self.evaluation_step(batch, training=training, view=view), device)
+
+    def evaluation_step(self, batch, training=False, view=None):
+        self.check_is_fitted()
+        Xi, _ = unpack_data(batch)
+        with torch.set_grad_enabled(training):
+            self._set_training(training)
+            return self.infer(Xi, view=view)
+
+    def get_dataset(self, X, y=None):
+        if self.dataset is Dataset and not self.get_params_for("dataset"):
+            mapped = _mapped_file(X)
+            if mapped is not None:
+                return _FileRowsDataset(X, y, *mapped)
+            if _BatchArrayDataset.takes(X, y) and self._plain_loaders():
+                return _BatchArrayDataset(X, y, self.device,
+                                          getattr(self, "resident_fraction", 0.0))
+        return super().get_dataset(X, y)
+
+    def _plain_loaders(self):
+        # DataLoaders with no setting but these can be replaced by batch-at-a-time ones.
+        settings = {*self.get_params_for("iterator_train"), *self.get_params_for("iterator_valid")}
+        return (self.iterator_train is DataLoader and self.iterator_valid is DataLoader
+                and not settings - {"shuffle", "drop_last", "batch_size"})
+
+    def get_iterator(self, dataset, training=False):
+        base = dataset.dataset if isinstance(dataset, Subset) else dataset
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        workers = getattr(self, "file_workers", 0)
+        if (isinstance(base, _FileRowsDataset) and workers
+                and not {"num_workers", "pin_memory"} & set(kwargs)):
+            # Rows read from files in background processes, into pinned memory on CUDA.
+            kwargs.setdefault("batch_size", self.batch_size)
+            iterator = self.iterator_train if training else self.iterator_valid
+            return iterator(dataset, num_workers=workers, pin_memory=True, **kwargs)
+        if not isinstance(base, _BatchArrayDataset) or not self._plain_loaders():
+            return super().get_iterator(dataset, training=training)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        # What DataLoader(shuffle=...) samples, in the same order from the same
+        # generator, handed to the dataset a whole batch of indices at a time.
+        sampler = RandomSampler(dataset) if kwargs.get("shuffle") else SequentialSampler(dataset)
+        batches = BatchSampler(sampler, batch_size, kwargs.get("drop_last", False))
+        # Batches not already on the GPU are pinned, so that infer copies them without waiting.
+        pin = str(self.device).startswith("cuda") and not isinstance(base.X, torch.Tensor)
+        return DataLoader(dataset, sampler=batches, batch_size=None, pin_memory=pin)
+
+    def _defer_loss_reads(self):
+        # Reading a loss waits for the GPU; the CPU has nothing to wait for.
+        return str(self.device).startswith("cuda")
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None or not self._defer_loss_reads():
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        batch_count, losses = 0, []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            self.history.record_batch(prefix + "_loss", losses[-1])
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        if losses:
+            values = torch.stack(losses).float().tolist()
+            batches = self.history[-1]["batches"][-batch_count:]
+            for entry, value in zip(batches, values, strict=True):
+                entry[prefix + "_loss"] = value
+        self.history.record(prefix + "_batch_count", batch_count)
+
+    def initialize(self):
+        super().initialize()
+        use_scaler = self._amp_on_cuda() and self._autocast_dtype() == torch.float16
+        self.scaler_ = torch.amp.GradScaler("cuda") if use_scaler else None
+        return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # A fitted LRScheduler holds the optimizer, whose parameters and state
+        # would be pickled a second time beside skorch's own copy (2-6x the
+        # file size). Its scheduler is rebuilt at the next fit anyway.
+        copies = {}
+        for key in ("callbacks", "callbacks_"):
+            entries = state.get(key)
+            if not entries:
+                continue
+            replaced = []
+            for entry in entries:
+                name, callback = entry if isinstance(entry, tuple) else (None, entry)
+                if getattr(callback, "lr_scheduler_", None) is not None:
+                    if id(callback) not in copies:
+                        copies[id(callback)] = copy.copy(callback)
+                        copies[id(callback)].lr_scheduler_ = None
+                    callback = copies[id(callback)]
+                replaced.append(callback if name is None else (name, callback))
+            state[key] = replaced
+        return state
+
+    def train_step_single(self, batch, **fit_params):
+        if self.scaler_ is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        if getattr(self, "scaler_", None) is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()
+        for name in self._optimizers:
+            self.scaler_.step(getattr(self, name + "_"))
+        self.scaler_.update()
+        return None
+
+
+class _FileRowsDataset(Dataset):
+    """The rows of a read-only memory-mapped array, each read from its file with ``pread``.
+
+    Read through the mapping, every page an epoch touches stays resident in
+    this process, so its memory would grow to the size of the data
+    (``ImageResizer(cache_dir=...)`` returns such arrays for collections
+    larger than memory); a read leaves only the batch.
+    """
+
+    def __init__(self, X, y, path, offset):
+        super().__init__(X, y)
+        self._path = path
+        self._fd = None
+        self._offset = offset
+        self._row_shape = X.shape[1:]
+        self._row_bytes = X[:1].nbytes
+        self._dtype = X.dtype
+
+    def __getstate__(self):
+        # A DataLoader worker started by spawn opens the file itself; the rows stay on disk.
+        return {**self.__dict__, "_fd": None, "X": None}
+
+    def __getitem__(self, i):
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDONLY)
+        data = os.pread(self._fd, self._row_bytes, self._offset + int(i) * self._row_bytes)
+        Xi = np.frombuffer(bytearray(data), dtype=self._dtype).reshape(self._row_shape)
+        return self.transform(Xi, multi_indexing(self.y, i, self.y_indexing))
+
+    def __del__(self):
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+
+
+class _BatchArrayDataset(torch.utils.data.Dataset):
+    """An in-memory image array (and labels) indexed a whole batch at a time.
+
+    ``dataset[indices]`` returns ``(X[indices], y[indices])`` as tensors in one
+    fancy index, where skorch's :class:`~skorch.dataset.Dataset` returns one
+    row per call and the DataLoader stacks them. On CUDA, when the array
+    (stored as uint8 or float) takes at most ``resident_fraction`` of the
+    device's free memory, it is copied there once and indexed there.
+    """
+
+    def __init__(self, X, y, device, resident_fraction=0.0):
+        self.X = X
+        self.y = y
+        self._length = len(X)
+        nbytes = X.nbytes + (0 if y is None else np.asarray(y).nbytes)
+        if (resident_fraction and str(device).startswith("cuda")
+                and nbytes <= resident_fraction * torch.cuda.mem_get_info(device)[0]):
+            self.X = torch.as_tensor(X).to(device)
+            self.y = None if y is None else torch.as_tensor(np.asarray(y)).to(device)
+
+    @staticmethod
+    def takes(X, y):
+        def plain(a):
+            return (isinstance(a, np.ndarray) and not isinstance(a, np.memmap)
+                    and a.dtype.kind in "biuf")
+        return plain(X) and X.ndim >= 2 and (y is None or plain(y) and len(y) == len(X))
+
+    def __len__(self):
+        return self._length
+
+    def __getitem__(self, indices):
+        if isinstance(self.X, torch.Tensor):
+            index = torch.as_tensor(indices, device=self.X.device)
+            Xi = self.X[index]
+            yi = self.y[index] if self.y is not None else torch.zeros(len(index))
+            return Xi, yi
+        index = np.asarray(indices)
+        Xi = torch.from_numpy(self.X[index])
+        yi = torch.from_numpy(np.asarray(self.y[index])) if self.y is not None else (
+            torch.zeros(len(index)))
+        return Xi, yi
+
+
+def _mapped_file(X):
+    """``(path, byte offset)`` of a C-contiguous view of a read-only ``numpy.memmap``, or None.
+
+    Only read-only maps: the file then holds exactly what the array shows.
+    """
+    if (
+        not hasattr(os, "pread")
+        or not isinstance(X, np.ndarray)
+        or X.ndim < 2
+        or len(X) == 0
+        or X.flags.writeable
+        or not X.flags.c_contiguous
+    ):
+        return None
+    # The innermost memmap owns the mapping: its first byte is at ``offset`` in the file
+    # (slices of it are memmaps too, with the same ``offset`` but a later first byte).
+    owner, base = None, X
+    while isinstance(base, np.ndarray):
+        if isinstance(base, np.memmap):
+            owner = base
+        base = base.base
+    if owner is None or owner.mode != "r" or owner.filename is None:
+        return None
+    start = X.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return owner.filename, owner.offset + start
