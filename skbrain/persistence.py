@@ -57,7 +57,6 @@ import json
 import platform
 import tempfile
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -244,23 +243,15 @@ class _Encoder:
             "device_": str(est.device_),
             "module_kwargs": encode_value(module_kwargs, f"{where}.net_.module"),
             "weights_source": weights_source,
-            "timm_build": _timm_build(weights_source),
+            # How timm built it beyond its defaults (the EfficientNet-Lite0 package
+            # weights need TF padding): the rebuilt network must have the same.
+            "timm_build": getattr(module, "timm_options", None),
             "criterion_weight": (None if criterion_weight is None
                                  else criterion_weight.detach().cpu().tolist()),
             "tensor_aliases": aliases,
             "history": history,
         }
         return {"class": name, "params": _params(est, (), where), "fitted": fitted}
-
-
-def _timm_build(weights_source):
-    # The EfficientNet-Lite0 package weights need TF padding and epsilon (see
-    # backbones._build_timm); the rebuilt network must have the same.
-    from .backbones import _LITE0_PACKAGE
-
-    if isinstance(weights_source, str) and weights_source.startswith(_LITE0_PACKAGE):
-        return {"pad_type": "same", "bn_eps": 1e-3}
-    return None
 
 
 # ------------------------------------------------------------------- decoding
@@ -271,30 +262,6 @@ def _loading_device(saved):
         return resolve_device(saved or "cpu")
     except ValueError:
         return "cpu"  # fitted on CUDA or MPS, loaded where there is none
-
-
-@contextmanager
-def _timm_architecture(options):
-    if not options:
-        yield
-        return
-    from . import backbones
-
-    original = backbones._build_timm
-
-    def build_without_weights(arch, pretrained):
-        import timm
-
-        model = timm.create_model(arch, pretrained=False, **options)
-        cfg = model.pretrained_cfg
-        # mean and std are buffers of the network: the saved values replace these.
-        return model, cfg.get("mean", (0.5,) * 3), cfg.get("std", (0.5,) * 3), None
-
-    backbones._build_timm = build_without_weights
-    try:
-        yield
-    finally:
-        backbones._build_timm = original
 
 
 class _Decoder:
@@ -387,11 +354,12 @@ class _Decoder:
         net.set_params(**{f"module__{k}": v for k, v in module_kwargs.items()})
         if "pretrained" in module_kwargs:
             net.set_params(module__pretrained=False, module__weights=None)
+        if fitted.get("timm_build"):
+            net.set_params(module__timm_options=dict(fitted["timm_build"]))
         if fitted.get("criterion_weight") is not None:
             net.set_params(criterion__weight=torch.tensor(fitted["criterion_weight"],
                                                           dtype=torch.float32))
-        with _timm_architecture(fitted.get("timm_build")):
-            net.initialize()
+        net.initialize()
         self.load_tensors(net.module_, fitted.get("tensor_aliases") or {})
         if hasattr(net.module_, "weights_source"):
             net.module_.weights_source = fitted.get("weights_source")

@@ -80,6 +80,15 @@ def test_plain_timm_names_and_the_timm_prefix_build_timm_models():
     assert build_backbone("resnet18").family == "resnet"
 
 
+def test_timm_options_are_passed_to_timm_and_kept():
+    net = build_backbone("efficientnet_lite0", timm_options={"bn_eps": 1e-3})
+    assert net.timm_options == {"bn_eps": 1e-3}
+    assert {m.eps for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)} == {1e-3}
+    assert build_backbone("timm:resnet10t").timm_options is None
+    with pytest.raises(ValueError, match="timm_options .* for timm models only"):
+        build_backbone("resnet18", timm_options={"bn_eps": 1e-3})
+
+
 @pytest.mark.parametrize("freeze", ["all", -1, True, 1.5])
 def test_invalid_freeze_is_named(freeze):
     with pytest.raises(ValueError, match="freeze must be"):

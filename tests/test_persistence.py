@@ -155,6 +155,52 @@ def test_pretrained_families_round_trip_without_downloading(make, synthetic_imag
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
 
 
+def test_timm_models_load_in_two_threads_at_once_without_swapping_the_builder(
+        synthetic_images, tmp_path, monkeypatch):
+    """The loader passes timm options as arguments: no module attribute is swapped."""
+    import threading
+
+    from skbrain import backbones
+
+    X, y = synthetic_images
+    package = _tiny(X, y, TimmClassifier("efficientnet_lite0", pretrained=True))
+    plain = _tiny(X, y, TimmClassifier("efficientnet_lite0", pretrained=False))
+    assert package.module_.timm_options == backbones.LITE0_PACKAGE_OPTIONS
+    assert plain.module_.timm_options is None
+    paths = [save_model(clf, tmp_path / f"{i}.skbrain") for i, clf in enumerate((package, plain))]
+
+    original, calls = backbones._build_timm, []
+    both_building = threading.Barrier(2, timeout=60)
+
+    def builder(arch, pretrained, options=None):
+        calls.append((arch, pretrained, options))
+        both_building.wait()  # each thread builds while the other one does
+        return original(arch, pretrained, options)
+
+    monkeypatch.setattr(backbones, "_build_timm", builder)
+    loaded, errors = [None, None], []
+
+    def load(i):
+        try:
+            loaded[i] = load_model(paths[i])
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert backbones._build_timm is builder
+    assert sorted(calls, key=repr) == sorted(
+        [("efficientnet_lite0", False, backbones.LITE0_PACKAGE_OPTIONS),
+         ("efficientnet_lite0", False, None)], key=repr)
+    for model, clf in zip(loaded, (package, plain), strict=True):
+        assert model.module_.timm_options == clf.module_.timm_options
+        np.testing.assert_array_equal(model.predict_proba(X), clf.predict_proba(X))
+
+
 def test_threshold_wrappers_and_searches_round_trip(synthetic_images, tmp_path):
     X, y = synthetic_images
     images = [np.moveaxis(x, 0, -1) for x in X]
