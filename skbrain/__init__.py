@@ -19,13 +19,10 @@ from .classifiers import (
     WideCNNClassifier,
 )
 from .datasets import fetch_brain_mri, load_brain_mri, make_synthetic_mri
-from .evaluation import (
-    StratifiedGroupShuffleSplit,
-    classification_scores,
-    compare_models,
-    train_test_split_grouped,
-)
+from .evaluation import compare_models
+from .metrics import classification_scores
 from .model_card import model_card
+from .model_selection import StratifiedGroupShuffleSplit, train_test_split_grouped
 from .persistence import load_model, save_model
 from .preprocessing import ImageResizer
 from .pretrained import EfficientNetClassifier, ResNetClassifier, TimmClassifier, VGGClassifier

@@ -469,7 +469,7 @@ def _cmd_compare(args):
 
 
 def _cmd_search(args):
-    from .search import plot_search
+    from .plotting import plot_search
     from .training import search_model
 
     started = time.perf_counter()

@@ -23,7 +23,7 @@ import numbers
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold
+from sklearn.model_selection import BaseCrossValidator, StratifiedGroupKFold, StratifiedKFold
 from sklearn.utils import _safe_indexing, check_random_state
 
 __all__ = [
@@ -277,6 +277,15 @@ def grouped_cv(n_splits=3, random_state=None):
     ...     assert not set(groups[train]) & set(groups[test])
     """
     return StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+
+
+def _resolve_cv(cv, groups, random_state):
+    """A search's ``cv``: an int becomes grouped folds with ``groups``, else stratified ones."""
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if groups is not None:
+            return grouped_cv(int(cv), random_state=random_state)
+        return StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
+    return cv
 
 
 def _make_splits(cv, X, y, groups, n_repeats, test_size, random_state):

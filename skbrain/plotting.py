@@ -8,6 +8,7 @@ save it with ``fig.savefig("name.png")``.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -21,6 +22,7 @@ __all__ = [
     "plot_gradcam",
     "plot_history",
     "plot_predictions",
+    "plot_search",
 ]
 
 _CORRECT, _WRONG = "#1a7f37", "#cf222e"
@@ -272,7 +274,7 @@ def plot_history(estimator):
 
 
 def plot_comparison(table, metrics=("accuracy", "precision", "recall", "f1", "roc_auc")):
-    """Bar chart of a :class:`~skbrain.evaluation.ResultsTable`, with sd error bars.
+    """Bar chart of a :class:`~skbrain.tables.ResultsTable`, with sd error bars.
 
     Parameters
     ----------
@@ -287,14 +289,14 @@ def plot_comparison(table, metrics=("accuracy", "precision", "recall", "f1", "ro
 
     Examples
     --------
-    >>> from skbrain.evaluation import ResultsTable
+    >>> from skbrain.tables import ResultsTable
     >>> table = ResultsTable([{"model": "wide", "f1": 0.8}, {"model": "wide", "f1": 0.9},
     ...                       {"model": "deep", "f1": 0.7}, {"model": "deep", "f1": 0.75}])
     >>> fig = plot_comparison(table)
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['wide', 'deep']
     """
-    from .evaluation import METRIC_LABELS
+    from .metrics import METRIC_LABELS
 
     metrics = [m for m in metrics if m in table.metrics]
     if not metrics:
@@ -352,7 +354,7 @@ def plot_calibration(y_true, y_proba, n_bins=10, *, pos_label=1):
     >>> fig.axes[0].get_title()
     'calibration (ECE 0.225, Brier 0.068)'
     """
-    from .evaluation import _positive_proba, expected_calibration_error
+    from .metrics import _positive_proba, expected_calibration_error
 
     y_true = np.asarray(y_true).ravel()
     proba = _positive_proba(y_proba, np.unique(y_true), pos_label)
@@ -477,4 +479,89 @@ def plot_gradcam(images, heatmaps, y_true=None, y_pred=None, y_proba=None, n=4, 
         if title:
             ax.set_title("\n".join(title), fontsize=10, color=color)
     fig.colorbar(shown, ax=axes, shrink=0.8, label="Grad-CAM")
+    return fig
+
+
+def _is_numeric(values):
+    return all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
+    ) and len(set(values)) > 2
+
+
+def plot_search(search, *, scorer=None):
+    """Plot the CV score against each searched hyperparameter.
+
+    Numeric parameters get a scatter plot with the fold standard deviation
+    as error bars (log scale for parameters spanning more than a decade and
+    a half); categorical ones (strings, booleans, few values) get a box plot
+    with the candidates drawn over it. The best candidate is drawn in red.
+
+    Parameters
+    ----------
+    search : fitted ``*SearchCV``
+    scorer : str, default=None
+        The scorer to plot; ``None`` means the refit scorer.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One subplot per searched parameter.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skbrain.plotting import plot_search
+    >>> X, y = np.random.default_rng(0).normal(size=(20, 2)), [0, 1] * 10
+    >>> grid = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}
+    >>> search = GridSearchCV(LogisticRegression(), grid, cv=2).fit(X, y)
+    >>> fig = plot_search(search)
+    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    ['C', 'fit_intercept']
+    """
+    from .search import _display_name, _pick_scorers, _searched_params
+
+    name = _pick_scorers(search, None if scorer is None else [scorer])[0]
+    results = search.cv_results_
+    params = _searched_params(search)
+    means = np.asarray(results[f"mean_test_{name}"], dtype=float)
+    stds = np.asarray(results[f"std_test_{name}"], dtype=float)
+    best = int(np.argmin(results[f"rank_test_{name}"]))
+    label = _display_name(search, name)
+
+    ncols = min(3, max(1, len(params)))
+    nrows = max(1, math.ceil(len(params) / ncols))
+    fig = _figure(figsize=(4 * ncols, 3 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    for ax in axes.flat[len(params):]:
+        ax.set_visible(False)
+    rng = np.random.default_rng(0)
+    for ax, param in zip(axes.flat, params, strict=False):
+        idx = [i for i, p in enumerate(results["params"]) if param in p]
+        values = [results["params"][i][param] for i in idx]
+        y, err = means[idx], stds[idx]
+        colors = ["tab:red" if i == best else "tab:blue" for i in idx]
+        if _is_numeric(values):
+            x = np.asarray(values, dtype=float)
+            ax.errorbar(x, y, yerr=err, fmt="none", ecolor="0.7", zorder=1)
+            ax.scatter(x, y, c=colors, zorder=2)
+            if np.all(x > 0) and x.max() / x.min() > 30:
+                ax.set_xscale("log")
+        else:
+            try:
+                labels = [str(v) for v in sorted(set(values))]
+            except TypeError:
+                labels = list(dict.fromkeys(str(v) for v in values))
+            position = {lab: k for k, lab in enumerate(labels)}
+            x = np.array([position[str(v)] for v in values], dtype=float)
+            data = [y[(x == k) & ~np.isnan(y)] for k in range(len(labels))]
+            ax.boxplot(data, positions=range(len(labels)), widths=0.5, showfliers=False)
+            ax.scatter(x + rng.uniform(-0.12, 0.12, len(x)), y, c=colors, zorder=2, s=18)
+            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0)
+        ax.set_xlabel(param)
+        ax.grid(alpha=0.3)
+    for row in axes:
+        row[0].set_ylabel(f"CV {label}")
+    fig.suptitle(f"CV {label} against each hyperparameter ({len(means)} candidates)")
     return fig

@@ -6,14 +6,15 @@ Everything here feeds or reads a :class:`~sklearn.model_selection.RandomizedSear
 - :func:`default_search_space` gives each estimator's shipped distributions,
   keyed by its own flat parameter names (``cnn__n_kernels`` inside a
   :class:`~sklearn.pipeline.Pipeline`).
-- :func:`grouped_cv` is the leak-free splitter: stratified, and every group of
-  duplicate images (``load_brain_mri().groups``) on one side of each split.
-- :func:`binary_scoring` turns metric names into scorers that know which label
-  is the positive one, so ``"f1"`` works with ``"yes"``/``"no"`` labels.
+- :func:`~skbrain.model_selection.grouped_cv` is the leak-free splitter:
+  stratified, and every group of duplicate images (``load_brain_mri().groups``)
+  on one side of each split.
+- :func:`~skbrain.metrics.binary_scoring` turns metric names into scorers that
+  know which label is the positive one, so ``"f1"`` works with ``"yes"``/``"no"``.
 - :func:`run_search` wires these together, locally or on a Dask cluster.
-- :func:`search_report`, :func:`architecture_scores` and :func:`plot_search`
-  read a fitted search: a ranked table and the score against each
-  hyperparameter.
+- :func:`search_report` and :func:`architecture_scores` read a fitted search
+  as a ranked table; :func:`skbrain.plotting.plot_search` draws the score
+  against each hyperparameter.
 
 Architecture as a hyperparameter
 --------------------------------
@@ -35,45 +36,13 @@ training and another in validation overstates every score. Pass the groups::
 Each fold fits a fresh :func:`~sklearn.base.clone` of the estimator; a clone
 of a skbrain estimator carries its hyperparameters only, never ``net_``.
 
-Searching on a Dask cluster
----------------------------
-sklearn's searches run their fits through joblib, and joblib can hand them to
-a ``dask.distributed`` cluster (``pip install skbrain[distributed]``)::
-
-    from dask.distributed import Client
-    import joblib
-
-    client = Client("tcp://scheduler:8786")
-    with joblib.parallel_backend("dask"):
-        search.fit(X, y, groups=groups)   # search built with n_jobs=-1
-
-or ``run_search(..., scheduler="tcp://scheduler:8786")``. Each candidate and
-fold becomes one task on a worker. Dask's nanny starts worker processes with
-``OMP_NUM_THREADS=1``, so torch uses one thread per worker thread; start
-workers with ``--nthreads 1`` and as many processes as cores
-(``dask worker ADDRESS --nworkers 8 --nthreads 1``), or a worker with several
-threads makes its fits compete for the same cores.
-
-One GPU, several jobs
----------------------
-``n_jobs > 1`` with ``device="cuda"`` starts several processes that all train
-on the same GPU: it works while memory lasts, but each process holds its own
-CUDA context (several hundred MB) and the fits share the card's compute, so it
-is rarely faster than ``n_jobs=1`` and can run out of memory.
-:func:`run_search` warns (:func:`check_n_jobs_device`) and goes on.
-
-Several GPUs
-------------
-Give each GPU its own Dask worker, which sees only that card::
-
-    dask scheduler --port 8786 &
-    CUDA_VISIBLE_DEVICES=0 dask worker tcp://HOST:8786 --nworkers 1 --nthreads 1 &
-    CUDA_VISIBLE_DEVICES=1 dask worker tcp://HOST:8786 --nworkers 1 --nthreads 1 &
-
-then search with ``device="cuda"`` (on each worker, ``"cuda"`` is its own
-card) and ``run_search(..., scheduler="tcp://HOST:8786")``: the candidates
-spread over the GPUs, one fit per GPU at a time. ``dask_cuda.LocalCUDACluster()``
-starts the same layout on one machine.
+Dask clusters and GPUs
+----------------------
+``run_search(..., scheduler="tcp://host:8786")`` runs each candidate and fold as
+a task on a ``dask.distributed`` worker (``pip install skbrain[distributed]``).
+Several jobs on one GPU are rarely faster, so :func:`run_search` warns
+(:func:`check_n_jobs_device`); for several GPUs give each its own Dask worker
+(see the user guide's *Distributed training and search*).
 """
 
 import math
@@ -82,34 +51,26 @@ import warnings
 from contextlib import nullcontext
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.stats import loguniform, randint, uniform
 from sklearn.base import clone
-from sklearn.metrics import (
-    average_precision_score,
-    f1_score,
-    get_scorer,
-    jaccard_score,
-    make_scorer,
-    precision_score,
-    recall_score,
-)
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.model_selection import RandomizedSearchCV
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNNClassifier
 from ._live import LiveNames
-from ._positive import positive_label
-from .model_selection import grouped_cv
+from .metrics import binary_scoring, default_scoring
+from .model_selection import _resolve_cv, grouped_cv  # noqa: F401
 from .networks import ARCHITECTURE_SPECS
+from .tables import ResultsTable
 
 __all__ = [
     "STUDY_ARCHITECTURES",
     "architecture_scores",
-    "binary_scoring",
     "check_n_jobs_device",
     "default_search_space",
-    "plot_search",
     "run_search",
+    "search_best_estimator",
     "search_report",
 ]
 
@@ -244,108 +205,7 @@ def default_search_space(estimator, step=None):
     return {prefix + name: dist for name, dist in space.items() if name in params}
 
 
-# --------------------------------------------------------------------- splitting
-def _resolve_cv(cv, groups, random_state):
-    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        if groups is not None:
-            return grouped_cv(int(cv), random_state=random_state)
-        return StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=random_state)
-    return cv
-
-
-# ----------------------------------------------------------------------- scoring
-_LABEL_METRICS = {
-    "f1": f1_score,
-    "recall": recall_score,
-    "precision": precision_score,
-    "jaccard": jaccard_score,
-}
-
-
-def _positive_label(y, pos_label):
-    classes = np.unique(np.asarray(y))
-    if pos_label is not None:
-        if pos_label not in classes.tolist():
-            raise ValueError(
-                f"pos_label={pos_label!r} is not a label of y (labels: {classes.tolist()})"
-            )
-        return pos_label
-    if len(classes) != 2:
-        raise ValueError(
-            f"binary_scoring needs two classes in y; got {len(classes)}: {classes.tolist()}"
-        )
-    return positive_label(classes)
-
-
-def binary_scoring(scoring, y, pos_label=None):
-    """Turn metric names into scorers that know the positive label.
-
-    sklearn's ``"f1"``, ``"recall"`` and ``"precision"`` scorers assume the
-    positive label is ``1``, so they fail on ``"yes"``/``"no"`` labels.
-    ``"roc_auc"`` needs no positive label: it scores the probability of the
-    larger label (``classes_[1]``). This function builds the label-based ones
-    with an explicit ``pos_label``; other names go to
-    :func:`sklearn.metrics.get_scorer` unchanged.
-
-    Parameters
-    ----------
-    scoring : str, callable, list, tuple or dict
-        A metric name or scorer, or several (a dict maps names to names or
-        scorers).
-    y : array-like of shape (n_samples,)
-        The labels the search will see.
-    pos_label : label, default=None
-        The positive class; ``None`` means label ``1`` when it is one, else the
-        larger of the two labels (``"yes"`` for ``"no"``/``"yes"``, ``"tumor"``
-        for ``"no_tumor"``/``"tumor"``), the rule every skbrain tool follows.
-
-    Returns
-    -------
-    scorer or dict of scorers
-        One scorer for one name, otherwise ``{name: scorer}``.
-
-    Examples
-    --------
-    >>> from skbrain.search import binary_scoring
-    >>> from sklearn.dummy import DummyClassifier
-    >>> X, y = [[0], [0], [0]], ["no", "yes", "yes"]
-    >>> scorers = binary_scoring(["f1", "roc_auc"], y)
-    >>> sorted(scorers)
-    ['f1', 'roc_auc']
-    >>> always_yes = DummyClassifier(strategy="constant", constant="yes").fit(X, y)
-    >>> round(scorers["f1"](always_yes, X, y), 2)
-    0.8
-    """
-    if scoring is None:
-        return None
-
-    def build(item):
-        if callable(item):
-            return item
-        if item in _LABEL_METRICS:
-            return make_scorer(_LABEL_METRICS[item], pos_label=_positive_label(y, pos_label))
-        if item == "average_precision":
-            return make_scorer(
-                average_precision_score,
-                response_method="predict_proba",
-                pos_label=_positive_label(y, pos_label),
-            )
-        return get_scorer(item)
-
-    if isinstance(scoring, dict):
-        return {name: build(item) for name, item in scoring.items()}
-    if isinstance(scoring, (list, tuple, set)):
-        return {name: build(name) for name in scoring}
-    return build(scoring)
-
-
 # --------------------------------------------------------------------- devices
-def _effective_n_jobs(n_jobs):
-    from joblib import effective_n_jobs
-
-    return effective_n_jobs(n_jobs)
-
-
 def check_n_jobs_device(n_jobs, device):
     """Warn when several jobs would train on one GPU at the same time.
 
@@ -385,7 +245,7 @@ def check_n_jobs_device(n_jobs, device):
         on_gpu = device.startswith("cuda")
     if not on_gpu:
         return False
-    jobs = _effective_n_jobs(n_jobs)
+    jobs = effective_n_jobs(n_jobs)
     if jobs <= 1:
         return False
     warnings.warn(
@@ -446,8 +306,8 @@ def run_search(
         Labels (0/1, ``"yes"``/``"no"``...).
     groups : array-like of shape (n_samples,), default=None
         Duplicate groups (``load_brain_mri().groups``). With an integer
-        ``cv`` they make the folds grouped (:func:`grouped_cv`); without them
-        the folds are stratified only.
+        ``cv`` they make the folds grouped (:func:`~skbrain.model_selection.grouped_cv`);
+        without them the folds are stratified only.
     param_distributions : dict or list of dict, default=None
         The space to sample; ``None`` means :func:`default_search_space`.
     n_iter : int, default=20
@@ -455,7 +315,7 @@ def run_search(
     cv : int or CV splitter, default=3
         Folds, or any sklearn splitter.
     scoring : str, list, tuple or dict, default="f1"
-        Metric names or scorers, read by :func:`binary_scoring` so label-based
+        Metric names or scorers, read by :func:`~skbrain.metrics.binary_scoring` so label-based
         metrics know the positive class.
     refit : str, bool or None, default=None
         Which scorer picks ``best_params_`` and refits on all of ``X``;
@@ -659,7 +519,7 @@ def search_report(search, *, scorers=None):
 
     Returns
     -------
-    skbrain.evaluation.ResultsTable
+    skbrain.tables.ResultsTable
         One row per candidate, best first, named by its parameter values,
         with each scorer as mean ± sd over the folds (sample standard
         deviation; sklearn's ``std_test_*`` divides by the number of folds)
@@ -685,8 +545,6 @@ def search_report(search, *, scorers=None):
     >>> report.rows[0]["accuracy_mean"]
     0.75
     """
-    from .evaluation import ResultsTable
-
     names = _pick_scorers(search, scorers)
     results = search.cv_results_
     params = _searched_params(search)
@@ -719,7 +577,7 @@ def architecture_scores(search, *, scorers=None, param=None):
 
     Returns
     -------
-    skbrain.evaluation.ResultsTable
+    skbrain.tables.ResultsTable
         One row per value, best first, named by the value: the scores of its
         best candidate as mean ± sd over the folds, and its fit time. The
         records also hold ``candidates`` (how many candidates had that value)
@@ -743,8 +601,6 @@ def architecture_scores(search, *, scorers=None, param=None):
     >>> sorted(architecture_scores(search).models)
     ['deep', 'wide']
     """
-    from .evaluation import ResultsTable
-
     names = _pick_scorers(search, scorers)
     searched = _searched_params(search)
     if param is None:
@@ -774,92 +630,6 @@ def architecture_scores(search, *, scorers=None, param=None):
     return ResultsTable(records, metrics=metrics)
 
 
-def _is_numeric(values):
-    return all(
-        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
-    ) and len(set(values)) > 2
-
-
-def plot_search(search, *, scorer=None):
-    """Plot the CV score against each searched hyperparameter.
-
-    Numeric parameters get a scatter plot with the fold standard deviation
-    as error bars (log scale for parameters spanning more than a decade and
-    a half); categorical ones (strings, booleans, few values) get a box plot
-    with the candidates drawn over it. The best candidate is drawn in red.
-
-    Parameters
-    ----------
-    search : fitted ``*SearchCV``
-    scorer : str, default=None
-        The scorer to plot; ``None`` means the refit scorer.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One subplot per searched parameter.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.model_selection import GridSearchCV
-    >>> from skbrain.search import plot_search
-    >>> X, y = np.random.default_rng(0).normal(size=(20, 2)), [0, 1] * 10
-    >>> grid = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}
-    >>> search = GridSearchCV(LogisticRegression(), grid, cv=2).fit(X, y)
-    >>> fig = plot_search(search)
-    >>> [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
-    ['C', 'fit_intercept']
-    """
-    # A Figure of its own, as skbrain.plotting makes them: no pyplot state.
-    from matplotlib.figure import Figure
-
-    name = _pick_scorers(search, None if scorer is None else [scorer])[0]
-    results = search.cv_results_
-    params = _searched_params(search)
-    means = np.asarray(results[f"mean_test_{name}"], dtype=float)
-    stds = np.asarray(results[f"std_test_{name}"], dtype=float)
-    best = int(np.argmin(results[f"rank_test_{name}"]))
-    label = _display_name(search, name)
-
-    ncols = min(3, max(1, len(params)))
-    nrows = max(1, math.ceil(len(params) / ncols))
-    fig = Figure(figsize=(4 * ncols, 3 * nrows), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
-    for ax in axes.flat[len(params):]:
-        ax.set_visible(False)
-    rng = np.random.default_rng(0)
-    for ax, param in zip(axes.flat, params, strict=False):
-        idx = [i for i, p in enumerate(results["params"]) if param in p]
-        values = [results["params"][i][param] for i in idx]
-        y, err = means[idx], stds[idx]
-        colors = ["tab:red" if i == best else "tab:blue" for i in idx]
-        if _is_numeric(values):
-            x = np.asarray(values, dtype=float)
-            ax.errorbar(x, y, yerr=err, fmt="none", ecolor="0.7", zorder=1)
-            ax.scatter(x, y, c=colors, zorder=2)
-            if np.all(x > 0) and x.max() / x.min() > 30:
-                ax.set_xscale("log")
-        else:
-            try:
-                labels = [str(v) for v in sorted(set(values))]
-            except TypeError:
-                labels = list(dict.fromkeys(str(v) for v in values))
-            position = {lab: k for k, lab in enumerate(labels)}
-            x = np.array([position[str(v)] for v in values], dtype=float)
-            data = [y[(x == k) & ~np.isnan(y)] for k in range(len(labels))]
-            ax.boxplot(data, positions=range(len(labels)), widths=0.5, showfliers=False)
-            ax.scatter(x + rng.uniform(-0.12, 0.12, len(x)), y, c=colors, zorder=2, s=18)
-            ax.set_xticks(range(len(labels)), labels, rotation=30 if len(labels) > 3 else 0)
-        ax.set_xlabel(param)
-        ax.grid(alpha=0.3)
-    for row in axes:
-        row[0].set_ylabel(f"CV {label}")
-    fig.suptitle(f"CV {label} against each hyperparameter ({len(means)} candidates)")
-    return fig
-
-
 # ------------------------------------------------------- search, then refit
 def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixed=(),
                           scoring=None, random_state=0, verbose=0):
@@ -885,7 +655,7 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
         Parameter names that are not searched (the ones a user set).
     scoring : str, default=None
         ``None``: ``"f1"`` for two classes, ``"f1_macro"`` for more
-        (:func:`skbrain.evaluation.default_scoring`).
+        (:func:`skbrain.metrics.default_scoring`).
     random_state : int, default=0
     verbose : int, default=0
 
@@ -901,10 +671,7 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
     ValueError
         If every searchable parameter is in ``fixed``.
     """
-    from sklearn.base import clone
     from sklearn.pipeline import Pipeline
-
-    from .evaluation import default_scoring
 
     scoring = scoring or default_scoring(y)
     # The images are resized already, so the searched pipeline skips that step.
@@ -922,4 +689,12 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
         "best_score": float(search.best_score_),
     }
     return search.best_estimator_.named_steps["cnn"], summary
-__all__.append("search_best_estimator")
+
+
+def __getattr__(name):
+    # plot_search moved to skbrain.plotting (which imports this module); the old path still works.
+    if name == "plot_search":
+        from .plotting import plot_search
+
+        return plot_search
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,12 +5,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
 
 import skbrain.model_selection as ms
 from skbrain.model_selection import (
     StratifiedGroupShuffleSplit,
     grouped_cv,
     grouped_holdout,
+    study_split,
     train_test_split_grouped,
 )
 
@@ -96,18 +99,6 @@ def test_splitter_is_a_cv_for_sklearn():
     assert cv.get_n_splits() == 3 and len(list(cv.split(Y, Y, GROUPS))) == 3
 
 
-def test_old_import_paths_still_work():
-    import skbrain
-    from skbrain import evaluation, search
-
-    assert evaluation.train_test_split_grouped is train_test_split_grouped
-    assert evaluation.StratifiedGroupShuffleSplit is StratifiedGroupShuffleSplit
-    assert evaluation.study_split is ms.study_split
-    assert evaluation.read_split_file is ms.read_split_file
-    assert search.grouped_cv is grouped_cv
-    assert skbrain.train_test_split_grouped is train_test_split_grouped
-
-
 def test_model_selection_imports_nothing_from_skbrain():
     tree = ast.parse(Path(ms.__file__).read_text(encoding="utf-8"))
     imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
@@ -115,3 +106,86 @@ def test_model_selection_imports_nothing_from_skbrain():
     imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                  for alias in node.names if alias.name.startswith("skbrain")]
     assert imported == []
+
+
+def _duplicate_groups(n, seed):
+    """Labels and groups where a fifth of the samples come in copies of 2-4."""
+    rng = np.random.default_rng(seed)
+    groups, y = [], []
+    g = 0
+    while len(groups) < n:
+        size = rng.choice([1, 1, 1, 1, 2, 3, 4])
+        label = int(rng.random() < 0.6)
+        groups += [g] * size
+        y += [label] * size
+        g += 1
+    return np.array(y[:n]), np.array(groups[:n])
+
+
+def test_grouped_split_keeps_groups_whole_and_classes_in_proportion():
+    y, groups = _duplicate_groups(253, seed=1)
+    cv = StratifiedGroupShuffleSplit(n_splits=10, test_size=0.25, random_state=0)
+    tests = []
+    for train, test in cv.split(np.zeros(len(y)), y, groups):
+        assert set(groups[train]).isdisjoint(groups[test])
+        assert len(train) + len(test) == len(y)
+        assert abs(len(test) - 64) <= 1
+        share = y[test].mean()
+        assert abs(share - y.mean()) < 0.03
+        tests.append(frozenset(test))
+    assert len(set(tests)) == 10
+    again = [frozenset(t) for _, t in cv.split(None, y, groups)]
+    assert again == tests
+
+
+def test_grouped_split_is_a_drop_in_sklearn_cv():
+    rng = np.random.default_rng(0)
+    y, groups = _duplicate_groups(120, seed=2)
+    X = rng.normal(size=(120, 3)) + y[:, None]
+    cv = StratifiedGroupShuffleSplit(3, test_size=0.3, random_state=0)
+    scores = cross_val_score(LogisticRegression(), X, y, groups=groups, cv=cv)
+    assert len(scores) == 3 and scores.mean() > 0.7
+    assert cv.get_n_splits() == 3
+    assert "StratifiedGroupShuffleSplit(n_splits=3" in repr(cv)
+
+
+def test_grouped_split_errors():
+    y = np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match="test_size"):
+        next(StratifiedGroupShuffleSplit(1, test_size=1.5).split(None, y))
+    with pytest.raises(ValueError, match="too large"):
+        next(StratifiedGroupShuffleSplit(1, test_size=0.5).split(None, y, [0, 0, 0, 0]))
+    with pytest.raises(ValueError, match="groups and y have different lengths"):
+        next(StratifiedGroupShuffleSplit(1).split(None, y, [0, 1]))
+
+
+def test_train_test_split_grouped_handles_path_lists():
+    y, groups = _duplicate_groups(40, seed=3)
+    paths = [f"img{i}.png" for i in range(40)]
+    p_train, p_test, y_train, y_test = train_test_split_grouped(
+        paths, y, groups, test_size=10, random_state=0
+    )
+    assert isinstance(p_train, list) and len(p_test) == len(y_test) == 10
+    index = {p: i for i, p in enumerate(paths)}
+    assert set(groups[[index[p] for p in p_train]]).isdisjoint(
+        groups[[index[p] for p in p_test]]
+    )
+    assert [y[index[p]] for p in p_test] == y_test.tolist()
+
+
+def test_study_split_takes_every_third_of_the_sorted_relpaths():
+    names = [f"/x/no/N{i:03d}.jpg" for i in range(98)] + [f"/x/yes/Y{i:03d}.jpg"
+                                                           for i in range(155)]
+    shuffled = list(np.random.default_rng(0).permutation(names))
+    train, test = study_split(shuffled)
+    assert len(test) == 85 and len(train) == 168
+    chosen = sorted(shuffled[i] for i in test)
+    assert chosen == sorted(names)[::3]
+    with pytest.raises(ValueError, match="twice"):
+        study_split(["a/no/1.jpg", "b/no/1.jpg"])
+
+
+def test_study_split_on_the_real_folder(real_data):
+    files = sorted(str(p) for p in real_data.glob("*/*") if p.parent.name in ("yes", "no"))
+    train, test = study_split(files)
+    assert (len(train), len(test)) == (168, 85)

@@ -9,14 +9,15 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 
 from skbrain import ImageResizer, SimpleCNNClassifier
-from skbrain.evaluation import ResultsTable
 from skbrain.plotting import (
     plot_calibration,
     plot_comparison,
     plot_confusion_matrix,
     plot_history,
     plot_predictions,
+    plot_search,
 )
+from skbrain.tables import ResultsTable
 
 GREEN, RED = "#1a7f37", "#cf222e"
 
@@ -146,3 +147,35 @@ def test_figures_leave_no_pyplot_state_behind(fitted):
     plot_history(fitted)
     plot_confusion_matrix([0, 1], [1, 1])
     assert plt.get_fignums() == before
+
+
+@pytest.fixture(scope="module")
+def grid_search():
+    """A fast multi-metric search over a numeric and a categorical parameter."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.default_rng(0)
+    y = np.array([0, 1] * 20)
+    X = rng.normal(size=(40, 2)) + y[:, None]
+    grid = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}
+    return GridSearchCV(LogisticRegression(), grid, cv=2, scoring=["accuracy", "roc_auc"],
+                        refit="accuracy").fit(X, y)
+
+
+def test_search_draws_one_panel_per_parameter_with_the_best_in_red(grid_search):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    fig = plot_search(grid_search, scorer="roc_auc")
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_xlabel() for ax in panels] == ["C", "fit_intercept"]
+    assert panels[0].get_xscale() == "log" and panels[0].get_ylabel() == "CV roc_auc"
+    assert [t.get_text() for t in panels[1].get_xticklabels()] == ["False", "True"]
+    best = int(np.argmin(grid_search.cv_results_["rank_test_roc_auc"]))
+    colors = panels[0].collections[-1].get_facecolors()
+    assert np.argmax(colors[:, 0] - colors[:, 2]) == best  # the red point
+    assert _png_size(fig)[0] > 0
+    with pytest.raises(ValueError, match="no scorer 'f1'"):
+        plot_search(grid_search, scorer="f1")

@@ -18,18 +18,18 @@ from sklearn.preprocessing import FunctionTransformer
 from skbrain import ImageResizer, classifiers
 from skbrain._base import BaseCNNClassifier
 from skbrain.datasets import make_synthetic_mri
-from skbrain.evaluation import ResultsTable
+from skbrain.metrics import binary_scoring
+from skbrain.model_selection import grouped_cv
+from skbrain.plotting import plot_search
 from skbrain.search import (
     STUDY_ARCHITECTURES,
     architecture_scores,
-    binary_scoring,
     check_n_jobs_device,
     default_search_space,
-    grouped_cv,
-    plot_search,
     run_search,
     search_report,
 )
+from skbrain.tables import ResultsTable
 
 matplotlib.use("Agg")
 
