@@ -16,7 +16,7 @@ import torch
 from skorch.classifier import NeuralNetClassifier
 from skorch.hf import AccelerateMixin
 
-from ._base import _SkbrainNet
+from ._net import _SkbrainNet
 
 __all__ = ["accelerated_net_class"]
 

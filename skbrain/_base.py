@@ -37,19 +37,20 @@ from sklearn.utils.validation import (
     check_is_fitted,
     check_random_state,
     column_or_1d,
-    validate_data,
 )
-from skorch.callbacks import EarlyStopping, LRScheduler
-from skorch.dataset import ValidSplit
-from torch import nn
 
 from ._device import _deterministic_algorithms, _seeded, resolve_device, training_defaults
+from ._inputs import check_images
 from ._malloc import tune_malloc
 from ._net import (  # noqa: F401  (moved; re-exported for the old import path)
+    LR_SCHEDULES,
+    OPTIMIZERS,
     _BatchArrayDataset,
     _FileRowsDataset,
+    _grouped_valid_split,
     _mapped_file,
     _SkbrainNet,
+    build_net,
 )
 from ._params import fill_new_params
 from ._transfer import _init_source, copy_matching_weights
@@ -68,74 +69,6 @@ SKORCH_PREFIXES = (
     "dataset__",
     "compile__",
 )
-
-OPTIMIZERS = {
-    "adamw": torch.optim.AdamW,
-    "adam": torch.optim.Adam,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-
-LR_SCHEDULES = (None, "onecycle", "cosine")
-
-
-def _holds_paths_or_images(X):
-    # Object arrays of numbers (as pandas gives) are converted like any array;
-    # those of paths, PIL images or per-image arrays need ImageResizer.
-    if X.ndim < 2:
-        return True
-    if not X.size:
-        return False
-    first = X.flat[0]
-    return isinstance(first, (str, bytes, np.ndarray)) or hasattr(first, "__fspath__") or (
-        hasattr(first, "getbands")
-    )
-
-
-def _looks_like_paths(X):
-    if isinstance(X, (str, bytes)):
-        return True
-    first = X[0] if len(X) else None
-    return isinstance(first, (str, bytes)) or hasattr(first, "__fspath__")
-
-
-def _grouped_valid_split(y_encoded, groups, fraction, seed):
-    """Early stopping's split with whole groups on the validation side.
-
-    :func:`skbrain.model_selection.grouped_holdout` with ``fraction`` of the
-    images, stratified by class as closely as the groups allow; where no
-    whole group fits in a class's share, the validation side grows a group's
-    size at a time until one does (at most half the images).
-    """
-    from sklearn.model_selection import PredefinedSplit
-
-    from .model_selection import grouped_holdout
-
-    groups = column_or_1d(groups)
-    n = len(groups)
-    if n != len(y_encoded):
-        raise ValueError(f"groups has {n} entries for {len(y_encoded)} images")
-    _, sizes = np.unique(groups, return_counts=True)
-    if len(sizes) < 2:
-        raise ValueError("groups has a single group; early stopping needs at least two, one "
-                         "for validation")
-    n_valid = math.ceil(fraction * n)
-    while True:
-        try:
-            _, valid = grouped_holdout(y_encoded, groups, test_size=n_valid, random_state=seed)
-            break
-        except ValueError:
-            n_valid += int(sizes.min())
-            if n_valid > n // 2:
-                raise ValueError(
-                    f"early stopping with groups: no split of the {n} images keeps every "
-                    f"group whole with at most half of them for validation (the smallest "
-                    f"group has {sizes.min()} images); fit without groups or with "
-                    "early_stopping=False"
-                ) from None
-    test_fold = np.full(n, -1)
-    test_fold[valid] = 0
-    return ValidSplit(PredefinedSplit(test_fold)), len(valid)
 
 
 class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
@@ -401,68 +334,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- validation
     def _validate_X(self, X, *, reset):
-        if not hasattr(X, "shape") and not hasattr(X, "__array__"):
-            try:
-                if _looks_like_paths(X):
-                    raise TypeError
-                X = np.asarray(X)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"{type(self).__name__} takes image arrays of shape (n_samples, "
-                    "channels, height, width), not file paths or images; put "
-                    "skbrain.ImageResizer(...) before it in a Pipeline"
-                ) from None
-        if getattr(X, "dtype", None) is not None and (
-            X.dtype.kind in "US" or (X.dtype.kind == "O" and _holds_paths_or_images(X))
-        ):
-            raise ValueError(
-                f"{type(self).__name__} takes image arrays of shape (n_samples, channels, "
-                "height, width), not file paths or images; put skbrain.ImageResizer(...) "
-                "before it in a Pipeline"
-            )
-        if isinstance(X, torch.Tensor):
-            X = X.detach().cpu().numpy()
-        if getattr(X, "ndim", None) == 2 and not self._accepts_tabular_X:
-            raise ValueError(
-                f"X must have shape (n_samples, channels, height, width); got a 2-D array of "
-                f"shape {X.shape}, which {type(self).__name__} does not read as images: "
-                "reshape flattened images with X.reshape(n_samples, channels, height, width), "
-                "or put skbrain.ImageResizer(...) before it to read image files"
-            )
-        if getattr(X, "ndim", None) == 3:
-            X = np.asarray(X)[:, None]
-        keep_uint8 = getattr(X, "dtype", None) == np.uint8
-        try:
-            X = validate_data(
-                self,
-                X,
-                reset=reset,
-                allow_nd=True,
-                dtype=None if keep_uint8 else np.float32,
-                ensure_min_features=1,
-            )
-        except ValueError as exc:
-            if getattr(X, "ndim", None) == 4 and "features, but" in str(exc):
-                # sklearn's wording (its checks match it) plus what it means for images.
-                raise ValueError(
-                    f"{exc} For images the features are the channels: it was fitted on "
-                    f"{self.n_features_in_}-channel images and got {X.shape[1]}-channel ones; "
-                    f"resize with ImageResizer(..., channels={self.n_features_in_})"
-                ) from None
-            raise
-        if X.ndim == 2:  # only with _accepts_tabular_X: one-row grayscale images
-            X = X[:, None, None, :]
-        elif X.ndim != 4:
-            raise ValueError(
-                f"X must have shape (n_samples, channels, height, width); got an array of "
-                f"shape {X.shape}"
-            )
-        elif X.shape[1] > 4 and X.shape[-1] in (1, 3, 4):
-            raise ValueError(
-                f"X has shape {X.shape}, which looks channels-last; skbrain estimators take "
-                "(n_samples, channels, height, width): use X.transpose(0, 3, 1, 2)"
-            )
-        return np.ascontiguousarray(X)
+        return check_images(self, X, reset=reset)
 
     def _encode_y(self, y):
         check_classification_targets(y)
@@ -607,104 +479,8 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         return built if meta else built.to(device)
 
     def _build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=None):
-        settings = self._training_settings(n_samples, device)
-        batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
-        if n_samples is None:  # a net to load saved weights into
-            n_samples = 2 * batch_size
-        module, module_kwargs = self._module_kwargs(n_channels, len(self.classes_),
-                                                    settings["channels_last"])
-        optimizer = self.optimizer
-        if isinstance(optimizer, str):
-            optimizer = OPTIMIZERS[optimizer.lower()]
-
-        callbacks = list(self.callbacks or [])
-        train_split = None
-        n_train = n_samples
-        if self.early_stopping:
-            patience = 5 if self.early_stopping is True else int(self.early_stopping)
-            if groups is None:
-                train_split = ValidSplit(self.validation_fraction, stratified=True,
-                                         random_state=seed)
-                n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
-            else:  # the schedule's steps count the images the grouped split trains on
-                train_split, n_valid = _grouped_valid_split(
-                    y_encoded, groups, self.validation_fraction, seed)
-                n_train = n_samples - n_valid
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
-                )
-            )
-        param_groups, max_lr = self._lr_groups()
-        if lr_factor != 1.0:
-            max_lr = (max_lr * lr_factor if np.isscalar(max_lr)
-                      else [value * lr_factor for value in max_lr])
-            if param_groups is not None:
-                param_groups = [(pattern, {**group, "lr": group["lr"] * lr_factor}
-                                 if "lr" in group else group)
-                                for pattern, group in param_groups]
-        if self.lr_schedule == "onecycle":
-            steps = max(1, math.ceil(n_train / batch_size)) * self.max_epochs
-            callbacks.append(
-                (
-                    "lr_schedule",
-                    LRScheduler(
-                        torch.optim.lr_scheduler.OneCycleLR,
-                        max_lr=max_lr,
-                        total_steps=steps,
-                        step_every="batch",
-                    ),
-                )
-            )
-        elif self.lr_schedule == "cosine":
-            callbacks.append(
-                (
-                    "lr_schedule",
-                    LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR, T_max=self.max_epochs),
-                )
-            )
-
-        kwargs = {f"module__{k}": v for k, v in module_kwargs.items()}
-        if n_train > 1 and n_train % batch_size == 1:
-            # A last batch of one image breaks batch norm in training mode.
-            kwargs["iterator_train__drop_last"] = True
-        if optimizer is not torch.optim.SGD or self.weight_decay:
-            kwargs["optimizer__weight_decay"] = self.weight_decay
-        weight = self._class_weight_tensor(y_encoded)
-        if weight is not None:
-            kwargs["criterion__weight"] = weight
-        if param_groups is not None:
-            kwargs["optimizer__param_groups"] = param_groups
-        kwargs["iterator_train__shuffle"] = True
-        kwargs.update(self._skorch_kwargs())
-        net_class, amp = _SkbrainNet, settings["amp"]
-        if getattr(self, "accelerator", None) is not None:
-            from ._accelerate import accelerated_net_class
-
-            net_class, device, amp = accelerated_net_class(), None, None
-            kwargs["accelerator"] = self.accelerator
-        elif device.startswith("cuda") and "iterator_train__num_workers" not in kwargs:
-            kwargs["file_workers"] = settings["num_workers"]
-        return net_class(
-            module=module,
-            criterion=nn.CrossEntropyLoss,
-            optimizer=optimizer,
-            lr=self.lr * lr_factor,
-            max_epochs=self.max_epochs,
-            batch_size=batch_size,
-            train_split=train_split,
-            callbacks=callbacks or None,
-            classes=list(range(len(self.classes_))),
-            device=device,
-            verbose=self.verbose,
-            augment=bool(self.augment),
-            augment_intensity=float(self.augment_intensity),
-            amp=amp or False,
-            resident_fraction=settings["resident_fraction"],
-            compile=bool(getattr(self, "compile", False)),
-            **kwargs,
-        )
+        # n_samples=None: a net to load saved weights into (skbrain.persistence).
+        return build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=groups)
 
     def fit(self, X, y, groups=None, **fit_params):
         """Train a new network on images ``X`` with labels ``y``.

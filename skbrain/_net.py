@@ -1,24 +1,38 @@
-"""The skorch network inside every fitted estimator, and the datasets it batches.
+"""The skorch network inside every fitted estimator: its class, datasets and assembly.
 
 :class:`_SkbrainNet` is skorch's :class:`~skorch.NeuralNetClassifier` with
 skbrain's batch handling (device-side conversion and augmentation, test-time
 views, CUDA autocast); :class:`_BatchArrayDataset` and
 :class:`_FileRowsDataset` cut in-memory arrays and read-only memory maps into
-batches. The estimator base builds one such net as ``net_`` in ``fit``.
+batches. :func:`build_net` turns an estimator's training parameters into such
+a net (optimizer, early stopping and its grouped split, learning-rate
+schedule, class weights), which the estimator base fits as ``net_``.
 """
 
 import copy
+import math
 import os
 from contextlib import nullcontext
 
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset, unpack_data
+from skorch.callbacks import EarlyStopping, LRScheduler
+from skorch.dataset import Dataset, ValidSplit, unpack_data
 from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
+from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
 
 from .augmentation import augment_batch, scanner_augment
+
+OPTIMIZERS = {
+    "adamw": torch.optim.AdamW,
+    "adam": torch.optim.Adam,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+LR_SCHEDULES = (None, "onecycle", "cosine")
 
 
 class _SkbrainNet(NeuralNetClassifier):
@@ -313,3 +327,154 @@ def _mapped_file(X):
         return None
     start = X.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return owner.filename, owner.offset + start
+
+
+def _grouped_valid_split(y_encoded, groups, fraction, seed):
+    """Early stopping's split with whole groups on the validation side.
+
+    :func:`skbrain.model_selection.grouped_holdout` with ``fraction`` of the
+    images, stratified by class as closely as the groups allow; where no
+    whole group fits in a class's share, the validation side grows a group's
+    size at a time until one does (at most half the images).
+    """
+    from sklearn.model_selection import PredefinedSplit
+    from sklearn.utils.validation import column_or_1d
+
+    from .model_selection import grouped_holdout
+
+    groups = column_or_1d(groups)
+    n = len(groups)
+    if n != len(y_encoded):
+        raise ValueError(f"groups has {n} entries for {len(y_encoded)} images")
+    _, sizes = np.unique(groups, return_counts=True)
+    if len(sizes) < 2:
+        raise ValueError("groups has a single group; early stopping needs at least two, one "
+                         "for validation")
+    n_valid = math.ceil(fraction * n)
+    while True:
+        try:
+            _, valid = grouped_holdout(y_encoded, groups, test_size=n_valid, random_state=seed)
+            break
+        except ValueError:
+            n_valid += int(sizes.min())
+            if n_valid > n // 2:
+                raise ValueError(
+                    f"early stopping with groups: no split of the {n} images keeps every "
+                    f"group whole with at most half of them for validation (the smallest "
+                    f"group has {sizes.min()} images); fit without groups or with "
+                    "early_stopping=False"
+                ) from None
+    test_fold = np.full(n, -1)
+    test_fold[valid] = 0
+    return ValidSplit(PredefinedSplit(test_fold)), len(valid)
+
+
+def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=None):
+    """The skorch net that ``estimator.fit`` trains, configured from its parameters.
+
+    The device table's batch size, learning-rate factor, precision and memory
+    order (:func:`skbrain._device.training_defaults`), the optimizer, early
+    stopping (with a grouped validation split when ``groups`` is given), the
+    learning-rate schedule sized from the images the net trains on, class
+    weights and the ``module__*``-style parameters. ``n_samples=None`` builds a
+    net to load saved weights into.
+    """
+    settings = estimator._training_settings(n_samples, device)
+    batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
+    if n_samples is None:  # a net to load saved weights into
+        n_samples = 2 * batch_size
+    module, module_kwargs = estimator._module_kwargs(n_channels, len(estimator.classes_),
+                                                settings["channels_last"])
+    optimizer = estimator.optimizer
+    if isinstance(optimizer, str):
+        optimizer = OPTIMIZERS[optimizer.lower()]
+
+    callbacks = list(estimator.callbacks or [])
+    train_split = None
+    n_train = n_samples
+    if estimator.early_stopping:
+        patience = 5 if estimator.early_stopping is True else int(estimator.early_stopping)
+        if groups is None:
+            train_split = ValidSplit(estimator.validation_fraction, stratified=True,
+                                     random_state=seed)
+            n_train = n_samples - math.ceil(n_samples * estimator.validation_fraction)
+        else:  # the schedule's steps count the images the grouped split trains on
+            train_split, n_valid = _grouped_valid_split(
+                y_encoded, groups, estimator.validation_fraction, seed)
+            n_train = n_samples - n_valid
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(monitor="valid_loss", patience=patience, load_best=True),
+            )
+        )
+    param_groups, max_lr = estimator._lr_groups()
+    if lr_factor != 1.0:
+        max_lr = (max_lr * lr_factor if np.isscalar(max_lr)
+                  else [value * lr_factor for value in max_lr])
+        if param_groups is not None:
+            param_groups = [(pattern, {**group, "lr": group["lr"] * lr_factor}
+                             if "lr" in group else group)
+                            for pattern, group in param_groups]
+    if estimator.lr_schedule == "onecycle":
+        steps = max(1, math.ceil(n_train / batch_size)) * estimator.max_epochs
+        callbacks.append(
+            (
+                "lr_schedule",
+                LRScheduler(
+                    torch.optim.lr_scheduler.OneCycleLR,
+                    max_lr=max_lr,
+                    total_steps=steps,
+                    step_every="batch",
+                ),
+            )
+        )
+    elif estimator.lr_schedule == "cosine":
+        callbacks.append(
+            (
+                "lr_schedule",
+                LRScheduler(torch.optim.lr_scheduler.CosineAnnealingLR,
+                            T_max=estimator.max_epochs),
+            )
+        )
+
+    kwargs = {f"module__{k}": v for k, v in module_kwargs.items()}
+    if n_train > 1 and n_train % batch_size == 1:
+        # A last batch of one image breaks batch norm in training mode.
+        kwargs["iterator_train__drop_last"] = True
+    if optimizer is not torch.optim.SGD or estimator.weight_decay:
+        kwargs["optimizer__weight_decay"] = estimator.weight_decay
+    weight = estimator._class_weight_tensor(y_encoded)
+    if weight is not None:
+        kwargs["criterion__weight"] = weight
+    if param_groups is not None:
+        kwargs["optimizer__param_groups"] = param_groups
+    kwargs["iterator_train__shuffle"] = True
+    kwargs.update(estimator._skorch_kwargs())
+    net_class, amp = _SkbrainNet, settings["amp"]
+    if getattr(estimator, "accelerator", None) is not None:
+        from ._accelerate import accelerated_net_class
+
+        net_class, device, amp = accelerated_net_class(), None, None
+        kwargs["accelerator"] = estimator.accelerator
+    elif device.startswith("cuda") and "iterator_train__num_workers" not in kwargs:
+        kwargs["file_workers"] = settings["num_workers"]
+    return net_class(
+        module=module,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=optimizer,
+        lr=estimator.lr * lr_factor,
+        max_epochs=estimator.max_epochs,
+        batch_size=batch_size,
+        train_split=train_split,
+        callbacks=callbacks or None,
+        classes=list(range(len(estimator.classes_))),
+        device=device,
+        verbose=estimator.verbose,
+        augment=bool(estimator.augment),
+        augment_intensity=float(estimator.augment_intensity),
+        amp=amp or False,
+        resident_fraction=settings["resident_fraction"],
+        compile=bool(getattr(estimator, "compile", False)),
+        **kwargs,
+    )

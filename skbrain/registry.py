@@ -31,11 +31,8 @@ Names are matched case-insensitively and ``_`` may stand for ``-``
 """
 
 import difflib
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-
-import torch
 
 from ._live import LiveTable
 from .backbones import FAMILIES
@@ -262,23 +259,14 @@ def get_estimator(name, **params):
         raise ValueError(f"{spec.name}: {exc}") from None
 
 
-def _build_module(estimator, in_channels, n_classes):
-    module_class, kwargs = estimator._module_spec()
-    kwargs = {"in_channels": in_channels, "n_classes": n_classes, **kwargs}
-    kwargs.update({
-        key[len("module__"):]: value
-        for key, value in estimator.get_params(deep=False).items()
-        if key.startswith("module__")
-    })
-    return module_class(**kwargs)
-
-
 def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
     """Build the network an estimator would train, without training it.
 
-    On the ``"meta"`` device no memory is allocated and nothing is
-    initialised, so even VGG-19 builds in milliseconds; invalid
-    hyperparameters raise here as they would in ``fit``.
+    A thin wrapper of the estimator's own
+    :meth:`~skbrain._base.BaseCNNClassifier.build_module` (the one way a
+    network is built), on the ``"meta"`` device by default: no memory is
+    allocated and nothing is initialised, so even VGG-19 builds in
+    milliseconds; invalid hyperparameters raise here as they would in ``fit``.
 
     Parameters
     ----------
@@ -297,10 +285,7 @@ def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
     >>> build_module(get_estimator("simple"), in_channels=1).features[0]
     Conv2d(1, 32, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2), bias=False)
     """
-    with torch.device(device), warnings.catch_warnings():
-        # Pretrained weights load as a no-op onto meta tensors; torch warns per tensor.
-        warnings.filterwarnings("ignore", message=".*to a meta parameter in the current model")
-        return _build_module(estimator, in_channels, n_classes)
+    return estimator.build_module(in_channels=in_channels, n_classes=n_classes, device=device)
 
 
 def validate_params(estimator):
