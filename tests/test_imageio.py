@@ -341,3 +341,31 @@ def test_every_real_image_loads_in_every_mode(real_data):
         assert img.size in (size, size[::-1]), row["relpath"]
         if row["mode"] in ("RGBA", "P"):
             assert img.mode == "RGB"
+
+
+# ---------------------------------------------------------------- a new format
+
+
+def test_a_new_format_is_one_registered_reader(tmp_path):
+    from skbrain._readers import READERS, Reader
+    from skbrain.preprocessing import ImageResizer
+
+    def read_npy(path, options):
+        assert options == {}
+        return Image.fromarray(np.load(path))
+
+    pixels = _gradient(40, 30) * np.uint8(2)
+    path = tmp_path / "slice.npy"
+    np.save(path, pixels)
+    READERS["npy"] = Reader(claims=lambda p: p.endswith(".npy"), read=read_npy)
+    try:
+        img = read_image(path)
+        assert img.mode == "L" and img.size == (30, 40)
+        np.testing.assert_array_equal(np.asarray(img), pixels)
+        assert read_image(str(path), mode="RGB").mode == "RGB"
+        resized = ImageResizer(20, crop_foreground=False, standardize=None).transform([path])
+        assert resized.shape == (1, 3, 20, 20)
+    finally:
+        del READERS["npy"]
+    with pytest.raises(ImageLoadError, match="slice.npy.*not an image file"):
+        read_image(path)
