@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from skbrain import ResNetClassifier, SimpleCNNClassifier
-from skbrain._base import resolve_device
+from skbrain._device import resolve_device
 
 FAST = {"max_epochs": 1, "batch_size": 8, "random_state": 0}
 
@@ -174,3 +174,47 @@ def test_cuda_without_amp_matches_its_weights_on_the_cpu(synthetic_images):
     cpu.net_.module_.to("cpu")
     cpu.net_.device = "cpu"
     np.testing.assert_allclose(cpu.predict_proba(X), clf.predict_proba(X), atol=1e-4)
+
+
+def test_build_module_is_the_network_fit_starts_from(synthetic_images):
+    from skorch.callbacks import Callback
+
+    class FirstWeights(Callback):
+        def on_train_begin(self, net, **kwargs):
+            self.state = {k: v.clone() for k, v in net.module_.state_dict().items()}
+
+    X, y = synthetic_images
+    seen = FirstWeights()
+    clf = SimpleCNNClassifier(n_kernels=4, callbacks=[seen], module__channels_last=False,
+                              device="cpu", **{**FAST, "random_state": 3})
+    built = clf.build_module(in_channels=3, n_classes=2)
+    assert built.channels_last is False and built.training
+    clf.fit(X[:16], y[:16])
+    assert seen.state.keys() == built.state_dict().keys()
+    for name, tensor in built.state_dict().items():
+        assert torch.equal(tensor, seen.state[name]), name
+    # Fitted, it defaults to the fitted channels and classes; a RandomState is not drawn from.
+    assert clf.build_module().features[0].in_channels == 3
+    state = np.random.RandomState(0)
+    before = state.get_state()[1].copy()
+    SimpleCNNClassifier(random_state=state).build_module(device="meta")
+    np.testing.assert_array_equal(state.get_state()[1], before)
+
+
+def test_the_base_imports_neither_storage_nor_export():
+    import ast
+    from pathlib import Path
+
+    import skbrain
+
+    root = Path(skbrain.__file__).parent
+    shim = "# deprecated shim: the one upward import, removed with to_onnx"
+    for name in ("_base.py", "_net.py", "_transfer.py", "_device.py", "_inputs.py"):
+        source = (root / name).read_text()
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                target = (node.module or "").split(".")[0]
+                if target in ("export", "persistence", "hub"):
+                    assert name == "_base.py" and target == "export", (name, node.lineno)
+                    assert lines[node.lineno - 1].endswith(shim)

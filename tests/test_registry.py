@@ -142,3 +142,22 @@ def test_preflight_of_a_pretrained_model_is_silent():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         validate_params(get_estimator("timm:efficientnet_lite0"))
+
+
+@pytest.mark.parametrize("name", list(HAND_MADE))
+def test_build_module_builds_the_network_fit_trains(name, synthetic_images):
+    from sklearn.base import clone
+
+    def shapes(module):
+        return {key: tuple(value.shape) for key, value in module.state_dict().items()}
+
+    X, y = synthetic_images
+    estimator = get_estimator(name, max_epochs=1, random_state=0, n_kernels=4, device="cpu")
+    built = clone(estimator).build_module(in_channels=X.shape[1], n_classes=2)
+    fitted = estimator.fit(X[:8], y[:8]).module_
+    assert type(built) is type(fitted) and shapes(built) == shapes(fitted)
+    assert getattr(built, "channels_last", None) == getattr(fitted, "channels_last", None)
+    on_meta = build_module(estimator, in_channels=X.shape[1])
+    assert shapes(on_meta) == shapes(fitted)
+    assert getattr(on_meta, "channels_last", None) == getattr(fitted, "channels_last", None)
+    assert shapes(estimator.build_module()) == shapes(fitted)

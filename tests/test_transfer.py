@@ -145,3 +145,23 @@ def test_augment_intensity_is_a_training_parameter(images):
     assert not np.allclose(plain.predict_proba(X), scanner.predict_proba(X))
     with pytest.raises(ValueError, match=r"augment_intensity must be a number in \[0, 1\]"):
         TwoConvCNNClassifier(augment_intensity=2).fit(X, y)
+
+
+def test_init_from_a_saved_pipeline_reads_tensors_without_building_a_model(images, source,
+                                                                           tmp_path,
+                                                                           monkeypatch):
+    from sklearn.pipeline import Pipeline
+
+    import skbrain.persistence
+
+    path = save_model(Pipeline([("cnn", source)]), tmp_path / "pipe.skbrain")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("init_from built a model to read its tensors")
+
+    monkeypatch.setattr(skbrain.persistence, "load_model", refuse)
+    _, start = _fine_tune(images, path)
+    theirs = source.module_.state_dict()
+    copied = [k for k in start if start[k].shape == theirs[k].shape]
+    assert len(copied) < len(start)  # the three-class head is left as initialised
+    assert all(torch.equal(start[k], theirs[k]) for k in copied)
