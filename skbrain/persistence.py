@@ -50,18 +50,25 @@ them.
 Every file skbrain writes (models, metrics, figures, tables) goes through
 :func:`atomic_write`: it is written to a temporary file beside the target and
 renamed over it, so an interrupted write never leaves a truncated file.
+
+This module turns objects into the format and back (the allow-list, the
+encoder and the decoder). Below it, ``skbrain._modelfile`` reads and writes
+the file itself and gives a saved network's tensors without building an
+estimator, and ``skbrain._fileio`` writes files atomically; beside it,
+:mod:`skbrain.hub` pushes to and loads from the Hugging Face Hub
+(:func:`~skbrain.hub.push_to_hub` and :func:`~skbrain.hub.hub_readme` are
+importable from here too) and ``skbrain._legacy_pickle`` reads format 1.
 """
 
 import datetime
-import json
 import platform
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from ._fileio import atomic_write, report_jsonable, save_figure, write_json  # noqa: F401
+from ._legacy_pickle import load_pickle
 from ._modelfile import (  # noqa: F401  (the format's names stay importable from here)
     CONFIG_NAME,
     FORMAT_MAGIC,
@@ -85,6 +92,8 @@ from ._modelfile import (  # noqa: F401  (the format's names stay importable fro
 from ._params import former_defaults
 from ._version import __version__
 from .exceptions import ModelFileError
+# push_to_hub and hub_readme live in skbrain.hub; importable from here as before.
+from .hub import HUB_PREFIX, _hub_folder, hub_readme, push_to_hub  # noqa: F401
 
 __all__ = [
     "FORMAT_MAGIC",
@@ -94,14 +103,9 @@ __all__ = [
     "report_jsonable",
     "save_figure",
     "write_json",
-    "hub_readme",
     "load_model",
-    "push_to_hub",
     "save_model",
 ]
-
-_PAYLOAD_KEYS = ("magic", "format_version", "created", "versions", "metadata", "model")
-
 
 class PickleFileWarning(UserWarning):
     """A model file in the old pickle format was loaded (``allow_pickle=True``)."""
@@ -531,7 +535,7 @@ def load_model(path, *, return_info=False, allow_pickle=False):
             PickleFileWarning,
             stacklevel=2,
         )
-        return _load_pickle(path, name, return_info)
+        return load_pickle(path, name, return_info)
     config, weights = read_config(path)
     tensors = read_tensors(weights, name)
     try:
@@ -552,190 +556,3 @@ def load_model(path, *, return_info=False, allow_pickle=False):
         "path": str(path),
     }
     return model, info
-
-
-def _load_pickle(path, name, return_info):
-    """Format 1: a joblib pickle of a dict (skbrain 0.x)."""
-    import joblib
-    from skorch.exceptions import DeviceWarning
-
-    try:
-        with warnings.catch_warnings():
-            # The CPU fallback for a CUDA-fitted model is intended and shows in device_.
-            warnings.simplefilter("ignore", DeviceWarning)
-            payload = joblib.load(path)
-    except (ModuleNotFoundError, AttributeError) as exc:
-        raise ModelFileError(
-            f"{name} could not be loaded: {exc}. It was probably saved with a different "
-            "version of skbrain or of its dependencies"
-        ) from exc
-    except Exception as exc:
-        raise ModelFileError(
-            f"{name} is not an skbrain model file or is damaged "
-            f"({type(exc).__name__}: {exc})"
-        ) from exc
-    if not isinstance(payload, dict) or payload.get("magic") != FORMAT_MAGIC:
-        raise ModelFileError(
-            f"{name} is not an skbrain model file (it is a pickle of "
-            f"{type(payload).__name__}, without the skbrain marker)"
-        )
-    version = tuple(payload.get("format_version") or (0,))
-    if version[0] > PICKLE_FORMAT_VERSION[0]:
-        raise ModelFileError(f"{name}: a pickle of format {version} is not one skbrain wrote")
-    missing = [key for key in _PAYLOAD_KEYS if key not in payload]
-    if missing:
-        raise ModelFileError(f"{name} is a damaged skbrain model file (missing {missing})")
-    model = payload["model"]
-    if not return_info:
-        return model
-    info = {key: payload[key] for key in _PAYLOAD_KEYS if key not in ("magic", "model")}
-    info["format_version"] = version
-    info["saved_as"] = []
-    info["path"] = str(path)
-    return model, info
-
-
-# ------------------------------------------------------------------------ Hub
-HUB_PREFIX = "hf://"
-_HUB_FILES = [CONFIG_NAME, WEIGHTS_NAME, README_NAME]
-
-
-def _import_hub():
-    try:
-        import huggingface_hub
-    except ImportError:
-        raise ImportError("the Hugging Face Hub needs huggingface_hub: "
-                          "pip install 'skbrain[hub]'") from None
-    return huggingface_hub
-
-
-def _hub_folder(address):
-    """Download (or find in the Hub cache) ``hf://owner/name[@revision]``; return its folder."""
-    repo_id, _, revision = address[len(HUB_PREFIX):].partition("@")
-    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise ValueError(f"a Hub model address is 'hf://owner/name' or "
-                         f"'hf://owner/name@revision'; got {address!r}")
-    hub = _import_hub()
-    try:
-        folder = hub.snapshot_download(repo_id, revision=revision or None,
-                                       allow_patterns=_HUB_FILES)
-    except Exception as exc:  # network, offline-and-not-cached, unknown repository
-        raise ModelFileError(f"{address}: could not get the model from the Hugging Face Hub "
-                             f"({type(exc).__name__}: {exc})") from None
-    return Path(folder)
-
-
-def hub_readme(config, model_card=None):
-    """The README of a Hub model repository: the Hub's YAML header, then the model card.
-
-    Parameters
-    ----------
-    config : dict
-        A model's ``config.json`` contents (its ``metadata`` gives the
-        license, datasets and metrics when it has them).
-    model_card : str or path-like, default=None
-        Markdown text, or the path of a Markdown file; a short description is
-        written when None.
-
-    Returns
-    -------
-    str
-    """
-    metadata = config.get("metadata") or {}
-    tree = config.get("model") or {}
-    estimator = _estimator_class(tree)
-    metrics = metadata.get("metrics") if isinstance(metadata.get("metrics"), dict) else {}
-    datasets = metadata.get("datasets") or ["brain-mri"]
-    header = {
-        "license": metadata.get("license", "bsd-3-clause"),
-        "library_name": "skbrain",
-        "tags": ["skbrain", "image-classification", "brain-mri", "medical-imaging", "pytorch",
-                 "safetensors"] + ([estimator] if estimator else []),
-        "datasets": list(datasets) if isinstance(datasets, (list, tuple)) else [str(datasets)],
-        "metrics": sorted(str(k) for k in metrics),
-        "pipeline_tag": "image-classification",
-    }
-    lines = ["---"]
-    for key, value in header.items():
-        if isinstance(value, list):
-            lines.append(f"{key}:" + ("" if value else " []"))
-            lines += [f"- {json.dumps(item)}" for item in value]
-        else:
-            lines.append(f"{key}: {json.dumps(value)}")
-    lines.append("---")
-    if model_card is None:
-        body = (f"# {estimator or 'skbrain model'}\n\nA brain MRI image classifier saved by "
-                f"skbrain {config.get('versions', {}).get('skbrain', '')} in its pickle-free "
-                "model format (`config.json` + `model.safetensors`).\n\n```python\n"
-                "from skbrain import load_model\nmodel = load_model(\"hf://OWNER/NAME\")\n```\n")
-        if metrics:
-            body += "\n## Test scores\n\n" + "\n".join(
-                f"- {k}: {v:.4g}" if isinstance(v, float) else f"- {k}: {v}"
-                for k, v in sorted(metrics.items())) + "\n"
-    else:
-        text = str(model_card)
-        body = (Path(text).read_text(encoding="utf-8")
-                if "\n" not in text and Path(text).is_file() else text)
-        if body.startswith("---\n"):  # the card's own header gives way to this one
-            end = body.find("\n---", 4)
-            body = body[end + 4:].lstrip("\n") if end != -1 else body
-    return "\n".join(lines) + "\n\n" + body
-
-
-def _estimator_class(node):
-    for _ in range(20):
-        if not isinstance(node, dict):
-            return None
-        if "fitted" in node:
-            return str(node.get("class", "")).rsplit(".", 1)[-1]
-        if "steps" in node and node["steps"]:
-            node = node["steps"][-1][1]
-        else:
-            node = node.get("estimator")
-    return None
-
-
-def push_to_hub(model, repo_id, *, metadata=None, model_card=None, private=None, token=None,
-                commit_message="Upload skbrain model", api=None):
-    """Upload a fitted model to a Hugging Face Hub model repository.
-
-    Writes the folder layout of :func:`save_model` (``config.json``,
-    ``model.safetensors`` and ``README.md``, the model card under the Hub's
-    metadata header) and uploads it in one commit. Load it back with
-    ``load_model("hf://" + repo_id)``. Needs ``pip install 'skbrain[hub]'``.
-
-    Parameters
-    ----------
-    model : fitted estimator or Pipeline
-    repo_id : str
-        ``"owner/name"``; the repository is created if it does not exist.
-    metadata : dict, default=None
-        As in :func:`save_model`; ``license`` and ``datasets`` keys fill the
-        README header.
-    model_card : str or path-like, default=None
-        Markdown text or file for the README (see :func:`hub_readme`).
-    private : bool, default=None
-        Visibility of a repository created here.
-    token : str, default=None
-        Hub token; by default the one ``huggingface-cli login`` stored.
-    commit_message : str
-    api : huggingface_hub.HfApi, default=None
-        The client to use (one is created otherwise).
-
-    Returns
-    -------
-    huggingface_hub.CommitInfo
-    """
-    if not isinstance(repo_id, str) or repo_id.count("/") != 1:
-        raise ValueError(f"repo_id must be 'owner/name'; got {repo_id!r}")
-    hub = _import_hub()
-    api = api if api is not None else hub.HfApi(token=token)
-    with tempfile.TemporaryDirectory(prefix="skbrain-hub-") as tmp:
-        folder = save_model(model, Path(tmp) / "model", metadata=metadata, folder=True,
-                            model_card=model_card)
-        readme = folder / README_NAME
-        readme.write_text(readme.read_text(encoding="utf-8").replace(
-            f"{HUB_PREFIX}OWNER/NAME", f"{HUB_PREFIX}{repo_id}"), encoding="utf-8")
-        api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-        return api.upload_folder(repo_id=repo_id, repo_type="model", folder_path=str(folder),
-                                 commit_message=commit_message)

@@ -133,7 +133,7 @@ def test_every_hand_made_network_round_trips_exactly(cls, synthetic_images, tmp_
 ], ids=["resnet18", "timm_resnet10t", "lite0_package_weights"])
 def test_pretrained_families_round_trip_without_downloading(make, synthetic_images, tmp_path,
                                                             monkeypatch):
-    from skbrain import backbones
+    from skbrain import _weights_files
 
     X, y = synthetic_images
     clf = make().set_params(max_epochs=1, batch_size=8, random_state=0, device="cpu")
@@ -145,9 +145,9 @@ def test_pretrained_families_round_trip_without_downloading(make, synthetic_imag
     def no_download(*args, **kwargs):
         raise AssertionError("loading a model tried to get pretrained weights")
 
-    monkeypatch.setattr(backbones, "_torchvision_weights", no_download)
-    monkeypatch.setattr(backbones, "_lite0_package_file", no_download)
-    monkeypatch.setattr(backbones, "_cached_timm_file", no_download)
+    monkeypatch.setattr(_weights_files, "torchvision_weights", no_download)
+    monkeypatch.setattr(_weights_files, "_lite0_package_file", no_download)
+    monkeypatch.setattr(_weights_files, "_cached_timm_file", no_download)
     loaded = load_model(save_model(clf, tmp_path / "m.skbrain"))
     assert loaded.get_params() == clf.get_params()
     assert loaded.module_.weights_source == clf.module_.weights_source
