@@ -11,7 +11,10 @@ Everything here feeds or reads a :class:`~sklearn.model_selection.RandomizedSear
   on one side of each split.
 - :func:`~skbrain.metrics.binary_scoring` turns metric names into scorers that
   know which label is the positive one, so ``"f1"`` works with ``"yes"``/``"no"``.
-- :func:`run_search` wires these together, locally or on a Dask cluster.
+- :func:`run_search` wires these together, locally or on a Dask cluster
+  (``scheduler="tcp://host:8786"``, ``pip install skbrain[distributed]``; the user
+  guide's *Distributed training and search* shows each setup, several GPUs included).
+  Several jobs on one GPU get a warning (:func:`check_n_jobs_device`).
 - :func:`search_report` and :func:`architecture_scores` read a fitted search
   as a ranked table; :func:`skbrain.plotting.plot_search` draws the score
   against each hyperparameter.
@@ -35,14 +38,6 @@ training and another in validation overstates every score. Pass the groups::
 
 Each fold fits a fresh :func:`~sklearn.base.clone` of the estimator; a clone
 of a skbrain estimator carries its hyperparameters only, never ``net_``.
-
-Dask clusters and GPUs
-----------------------
-``run_search(..., scheduler="tcp://host:8786")`` runs each candidate and fold as
-a task on a ``dask.distributed`` worker (``pip install skbrain[distributed]``).
-Several jobs on one GPU are rarely faster, so :func:`run_search` warns
-(:func:`check_n_jobs_device`); for several GPUs give each its own Dask worker
-(see the user guide's *Distributed training and search*).
 """
 
 import math
@@ -692,8 +687,10 @@ def search_best_estimator(estimator, X, y, groups=None, *, n_iter=20, cv=3, fixe
 
 
 def __getattr__(name):
-    # plot_search moved to skbrain.plotting (which imports this module); the old path still works.
+    # The old path of plot_search, which moved up to skbrain.plotting; deprecated.
     if name == "plot_search":
+        warnings.warn("skbrain.search.plot_search moved to skbrain.plotting.plot_search; the "
+                      "old path will be removed in a later release", FutureWarning, stacklevel=2)
         from .plotting import plot_search
 
         return plot_search

@@ -98,7 +98,9 @@ def test_moved_names_still_import_from_evaluation_search_and_skbrain():
             assert name in module.__all__ and name not in evaluation.__all__
     assert search.binary_scoring is metrics.binary_scoring
     assert search.grouped_cv is model_selection.grouped_cv
-    assert search.plot_search is plotting.plot_search
+    with pytest.warns(FutureWarning, match="moved to skbrain.plotting.plot_search"):
+        from skbrain.search import plot_search
+    assert plot_search is plotting.plot_search
     assert skbrain.classification_scores is metrics.classification_scores
     assert skbrain.StratifiedGroupShuffleSplit is model_selection.StratifiedGroupShuffleSplit
     assert skbrain.compare_models is compare_models
