@@ -145,7 +145,7 @@ def evaluate_across(model, test_images, y_test, *, train_images=None, drop_near_
     Returns
     -------
     Bunch
-        ``scores`` (:func:`classification_scores`, with balanced accuracy
+        ``scores`` (:func:`~skbrain.metrics.classification_scores`, with balanced accuracy
         and ROC AUC), ``near_copies`` (bool mask over ``test_images``),
         ``n_near_copies``, ``kept`` (positions scored), ``y_pred`` and
         ``proba`` (of the kept images).
@@ -310,7 +310,7 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
     """Train and test several estimators on the same splits.
 
     Every estimator is cloned afresh for every split, fitted on its training
-    side and scored on its test side with :func:`classification_scores`,
+    side and scored on its test side with :func:`~skbrain.metrics.classification_scores`,
     through :func:`sklearn.model_selection.cross_validate` (so ``n_jobs`` and
     joblib's backends, Dask included, apply).
 
@@ -328,7 +328,7 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
         Duplicate-group ids; every group stays on one side of every split.
     cv : None, int, splitter or iterable of (train, test), default=None
         ``None``: ``n_repeats`` random duplicate-aware stratified holdout
-        splits of ``test_size`` (:class:`StratifiedGroupShuffleSplit`). An
+        splits of ``test_size`` (:class:`~skbrain.model_selection.StratifiedGroupShuffleSplit`). An
         int ``k``: ``StratifiedGroupKFold(k)``, repeated ``n_repeats`` times
         with different shuffles. A splitter or explicit index pairs are used
         as given.
@@ -341,8 +341,8 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
     metrics : sequence of str, default=None
         Columns of the summary; every record keeps all scalar scores (for
         more than two classes also ``recall_<label>`` per class). ``None``:
-        :data:`DEFAULT_METRICS` for two classes, :data:`MULTICLASS_METRICS`
-        for more.
+        :data:`~skbrain.metrics.DEFAULT_METRICS` for two classes,
+        :data:`~skbrain.metrics.MULTICLASS_METRICS` for more.
     pos_label : int or str, default=1
         The positive class (tumor) of a two-class task.
     verbose : int, default=0
@@ -352,7 +352,7 @@ def compare_models(estimators, X, y, groups=None, *, cv=None, n_repeats=1, test_
 
     Returns
     -------
-    ResultsTable
+    skbrain.tables.ResultsTable
 
     Examples
     --------
