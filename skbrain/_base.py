@@ -415,7 +415,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             module_kwargs.setdefault("channels_last", channels_last)
         return module, module_kwargs
 
-    def build_module(self, in_channels=None, n_classes=None, *, device=None):
+    def build_module(self, in_channels=None, n_classes=None, *, device=None, **module_params):
         """Build the network :meth:`fit` would train, untrained.
 
         The one way skbrain builds an estimator's network outside ``fit``
@@ -435,6 +435,10 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             ``"meta"`` allocates no memory and initialises nothing (checking
             hyperparameters or counting parameters of even a large network
             takes milliseconds); pretrained weights are then not loaded.
+        **module_params
+            Arguments of the network that override the estimator's, as its
+            ``module__*`` parameters do (``pretrained=False`` for a network
+            that saved weights will fill).
 
         Returns
         -------
@@ -462,6 +466,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         prefix = "module__"
         kwargs.update({key[len(prefix):]: value for key, value in self._skorch_kwargs().items()
                        if key.startswith(prefix)})
+        kwargs.update(module_params)
         random_state = self.random_state
         if isinstance(random_state, np.random.RandomState):
             random_state = copy.deepcopy(random_state)  # as fit will draw from it, untouched
@@ -478,9 +483,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 built = module(**kwargs)
         return built if meta else built.to(device)
 
-    def _build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=None):
-        # n_samples=None: a net to load saved weights into (skbrain.persistence).
-        return build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=groups)
+    def _build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=None,
+                   module=None):
+        # n_samples=None: a net to load saved weights into, module= the network
+        # build_module built for them (skbrain._net.build_net).
+        return build_net(self, n_samples, n_channels, y_encoded, seed, device, groups=groups,
+                         module=module)
 
     def fit(self, X, y, groups=None, **fit_params):
         """Train a new network on images ``X`` with labels ``y``.

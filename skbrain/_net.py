@@ -176,6 +176,15 @@ class _SkbrainNet(NeuralNetClassifier):
                 entry[prefix + "_loss"] = value
         self.history.record(prefix + "_batch_count", batch_count)
 
+    def initialize_module(self):
+        # A network built beforehand (BaseCNNClassifier.build_module, to load saved
+        # weights into) is used once, by the next initialize; later fits build afresh.
+        given = vars(self).pop("_given_module", None)
+        if given is None:
+            return super().initialize_module()
+        self.module_ = given
+        return self
+
     def initialize(self):
         super().initialize()
         use_scaler = self._amp_on_cuda() and self._autocast_dtype() == torch.float16
@@ -369,7 +378,8 @@ def _grouped_valid_split(y_encoded, groups, fraction, seed):
     return ValidSplit(PredefinedSplit(test_fold)), len(valid)
 
 
-def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=None):
+def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=None,
+              module=None):
     """The skorch net that ``estimator.fit`` trains, configured from its parameters.
 
     The device table's batch size, learning-rate factor, precision and memory
@@ -377,14 +387,16 @@ def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=
     stopping (with a grouped validation split when ``groups`` is given), the
     learning-rate schedule sized from the images the net trains on, class
     weights and the ``module__*``-style parameters. ``n_samples=None`` builds a
-    net to load saved weights into.
+    net to load saved weights into; ``module``, a network built beforehand by
+    ``estimator.build_module``, is then what its next ``initialize`` takes as
+    ``module_`` instead of building one.
     """
     settings = estimator._training_settings(n_samples, device)
     batch_size, lr_factor = settings["batch_size"], settings["lr_factor"]
     if n_samples is None:  # a net to load saved weights into
         n_samples = 2 * batch_size
-    module, module_kwargs = estimator._module_kwargs(n_channels, len(estimator.classes_),
-                                                settings["channels_last"])
+    module_class, module_kwargs = estimator._module_kwargs(
+        n_channels, len(estimator.classes_), settings["channels_last"])
     optimizer = estimator.optimizer
     if isinstance(optimizer, str):
         optimizer = OPTIMIZERS[optimizer.lower()]
@@ -459,8 +471,8 @@ def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=
         kwargs["accelerator"] = estimator.accelerator
     elif device.startswith("cuda") and "iterator_train__num_workers" not in kwargs:
         kwargs["file_workers"] = settings["num_workers"]
-    return net_class(
-        module=module,
+    net = net_class(
+        module=module_class,
         criterion=nn.CrossEntropyLoss,
         optimizer=optimizer,
         lr=estimator.lr * lr_factor,
@@ -478,3 +490,6 @@ def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=
         compile=bool(getattr(estimator, "compile", False)),
         **kwargs,
     )
+    if module is not None:
+        vars(net)["_given_module"] = module  # not skorch's setattr: no module to register
+    return net

@@ -218,3 +218,16 @@ def test_the_base_imports_neither_storage_nor_export():
                 if target in ("export", "persistence", "hub"):
                     assert name == "_base.py" and target == "export", (name, node.lineno)
                     assert lines[node.lineno - 1].endswith(shim)
+
+
+def test_a_net_to_load_weights_into_takes_the_network_build_module_built(synthetic_images):
+    X, y = synthetic_images
+    fitted = SimpleCNNClassifier(n_kernels=4, device="cpu", **FAST).fit(X[:16], y[:16])
+    module = fitted.build_module(device="cpu", dropout=0.25)
+    module.load_state_dict(fitted.module_.state_dict())
+    net = fitted._build_net(None, 3, np.arange(2), None, "cpu", module=module).initialize()
+    assert net.module_ is module and net.get_params()["module__in_channels"] == 3
+    assert "given_module" not in net.prefixes_
+    np.testing.assert_allclose(net.predict_proba(X[:4]), fitted.net_.predict_proba(X[:4]),
+                               atol=1e-6)
+    assert net.initialize().module_ is not module  # used once: a later fit builds afresh
