@@ -502,3 +502,14 @@ def test_the_model_file_reader_imports_no_estimator_and_not_persistence():
     ours = {node.module for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and node.level}
     assert ours <= {"_fileio", "_version", "exceptions"}
+
+
+def test_moved_names_keep_their_old_import_paths():
+    from skbrain import _fileio, _modelfile, _weights_files, backbones, hub, persistence
+
+    for name in ("atomic_write", "write_json", "report_jsonable", "save_figure"):
+        assert getattr(persistence, name) is getattr(_fileio, name)
+    for name in ("FORMAT_MAGIC", "FORMAT_VERSION", "CONFIG_NAME", "WEIGHTS_NAME"):
+        assert getattr(persistence, name) == getattr(_modelfile, name)
+    assert (persistence.push_to_hub, persistence.hub_readme) == (hub.push_to_hub, hub.hub_readme)
+    assert backbones.PROBE_TIMEOUT == _weights_files.PROBE_TIMEOUT
