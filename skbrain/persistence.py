@@ -92,8 +92,7 @@ from ._modelfile import (  # noqa: F401  (the format's names stay importable fro
 from ._params import former_defaults
 from ._version import __version__
 from .exceptions import ModelFileError
-# push_to_hub and hub_readme live in skbrain.hub; importable from here as before.
-from .hub import HUB_PREFIX, _hub_folder, hub_readme, push_to_hub  # noqa: F401
+from .hub import HUB_PREFIX, _hub_folder, hub_readme, push_to_hub  # noqa: F401  (moved)
 
 __all__ = [
     "FORMAT_MAGIC",
