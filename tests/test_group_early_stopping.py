@@ -66,3 +66,21 @@ def test_groups_are_routed_through_pipelines_and_searches(data):
         search = GridSearchCV(pipe, {"cnn__n_kernels": [2]}, cv=GroupKFold(2))
         search.fit(images, y, groups=groups)
         _assert_grouped(search.best_estimator_.named_steps["cnn"], groups)
+
+
+def test_the_validation_side_grows_by_whole_groups_until_one_fits():
+    from skbrain._net import _grouped_valid_split
+    from skbrain.model_selection import grouped_holdout
+
+    groups = np.arange(36) // 3
+    y = groups % 2
+    # A tenth is 4 images, 2 a class: no group of 3 fits, so the side grows to 7 (4 + 3).
+    split, n_valid = _grouped_valid_split(y, groups, 0.1, 1)
+    valid = split.cv.test_fold == 0
+    assert n_valid == valid.sum() == 6 and set(y[valid]) == {0, 1}
+    assert not set(groups[valid]) & set(groups[~valid])
+    np.testing.assert_array_equal(np.flatnonzero(valid),
+                                  grouped_holdout(y, groups, test_size=7, random_state=1)[1])
+    halves = np.arange(36) // 18
+    with pytest.raises(ValueError, match="at most half of them for validation"):
+        _grouped_valid_split(halves % 2, halves, 0.1, 0)
