@@ -262,9 +262,8 @@ def get_estimator(name, **params):
 def build_module(estimator, *, in_channels=3, n_classes=2, device="meta"):
     """Build the network an estimator would train, without training it.
 
-    A thin wrapper of the estimator's own
-    :meth:`~skbrain._base.BaseCNNClassifier.build_module` (the one way a
-    network is built), on the ``"meta"`` device by default: no memory is
+    A thin wrapper of the estimator's own ``build_module`` method (the one
+    way a network is built), on the ``"meta"`` device by default: no memory is
     allocated and nothing is initialised, so even VGG-19 builds in
     milliseconds; invalid hyperparameters raise here as they would in ``fit``.
 
