@@ -350,15 +350,18 @@ class _Decoder:
                              f"malformed ({type(exc).__name__}: {exc})") from None
         device = _loading_device(fitted.get("device_"))
         n_classes = len(est.classes_)
-        # The network is built as fit builds it, but never trained and never
-        # given downloaded weights: its tensors come from the file.
-        net = est._build_net(None, est.n_features_in_,
-                             np.arange(n_classes), None, device)
-        net.set_params(**{f"module__{k}": v for k, v in module_kwargs.items()})
+        module_kwargs = dict(module_kwargs)
         if "pretrained" in module_kwargs:
-            net.set_params(module__pretrained=False, module__weights=None)
+            module_kwargs.update(pretrained=False, weights=None)
         if fitted.get("timm_build"):
-            net.set_params(module__timm_options=dict(fitted["timm_build"]))
+            module_kwargs["timm_options"] = dict(fitted["timm_build"])
+        # The network is built as fit builds it (est.build_module), but never
+        # trained and never given downloaded weights: its tensors come from the file.
+        module = est.build_module(est.n_features_in_, n_classes, device=device, **{
+            k: v for k, v in module_kwargs.items() if k not in ("in_channels", "n_classes")})
+        net = est._build_net(None, est.n_features_in_, np.arange(n_classes), None, device,
+                             module=module)
+        net.set_params(**{f"module__{k}": v for k, v in module_kwargs.items()})
         if fitted.get("criterion_weight") is not None:
             net.set_params(criterion__weight=torch.tensor(fitted["criterion_weight"],
                                                           dtype=torch.float32))
