@@ -107,14 +107,12 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
     """
     from sklearn.frozen import FrozenEstimator
     from sklearn.metrics import make_scorer
-    from sklearn.model_selection import (
-        FixedThresholdClassifier,
-        StratifiedGroupKFold,
-        TunedThresholdClassifierCV,
-    )
+    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+
+    from .model_selection import grouped_cv
 
     _check_two_classes(y, "min_recall")
-    folds = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    folds = grouped_cv(cv, random_state=random_state)
     splits = list(folds.split(X, y, groups if groups is not None else np.arange(len(y))))
     scorer = make_scorer(min_recall_score, min_recall=min_recall, pos_label=pos_label)
     tuned = TunedThresholdClassifierCV(estimator, scoring=scorer, thresholds=thresholds,

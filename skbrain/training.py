@@ -362,15 +362,14 @@ def _prefixed(name, call, *args, **kwargs):
 
 
 def _split(data, split_file, test_size, seed):
-    from .evaluation import StratifiedGroupShuffleSplit, read_split_file
+    from .model_selection import grouped_holdout, read_split_file
 
     if split_file:
         train, test = _prefixed("split_file", read_split_file, split_file, data.relpaths,
                                 data.root)
         return train, test, {"method": "file", "split_file": str(Path(split_file))}
-    cv = StratifiedGroupShuffleSplit(1, test_size=test_size, random_state=seed)
-    train, test = _prefixed("test_size", lambda: next(cv.split(data.data, data.target,
-                                                               data.groups)))
+    train, test = _prefixed("test_size", grouped_holdout, data.target, data.groups,
+                            test_size, seed)
     return train, test, {"method": "grouped-stratified", "test_size": test_size, "seed": seed}
 
 

@@ -166,7 +166,7 @@ def fine_tune_parts(source=None, params=None):
 
 def _threshold_folds(y, groups, cv, random_state):
     """Grouped, stratified folds for the threshold, as many as the groups allow."""
-    from sklearn.model_selection import StratifiedGroupKFold
+    from .model_selection import grouped_cv
 
     groups = np.arange(len(y)) if groups is None else np.asarray(groups)
     per_class = min(len(np.unique(groups[y == c])) for c in np.unique(y))
@@ -175,8 +175,8 @@ def _threshold_folds(y, groups, cv, random_state):
         raise ValueError(f"groups: choosing a threshold needs images of both classes from at "
                          f"least two groups (patients) each; the smallest class has "
                          f"{per_class}. Give more labelled patients, or decision='none'")
-    folds = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    return list(folds.split(np.zeros(len(y)), y, groups))
+    return list(grouped_cv(n_splits, random_state=random_state).split(np.zeros(len(y)), y,
+                                                                        groups))
 
 
 def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
