@@ -23,13 +23,8 @@ import time
 from pathlib import Path
 
 from skbrain import CNNClassifier, ImageResizer, load_brain_mri, make_synthetic_mri
-from skbrain.search import (
-    STUDY_ARCHITECTURES,
-    architecture_scores,
-    plot_search,
-    run_search,
-    search_report,
-)
+from skbrain.plotting import plot_search
+from skbrain.search import STUDY_ARCHITECTURES, architecture_scores, run_search, search_report
 
 # sphinx_gallery_start_ignore
 # Inside a checkout of the skbrain repository the images may sit beside it,
@@ -97,7 +92,7 @@ print(f"{len(search.cv_results_['params'])} candidates x 3 folds in "
 # ---------------------------
 # :func:`~skbrain.search.architecture_scores` gives each architecture's best
 # candidate, mean ± sd over the three folds, best first (the table is a
-# :class:`~skbrain.evaluation.ResultsTable`: ``to_csv`` and ``to_markdown``
+# :class:`~skbrain.tables.ResultsTable`: ``to_csv`` and ``to_markdown``
 # write it out).
 print(architecture_scores(search))
 
@@ -108,6 +103,6 @@ print(search_report(search, scorers=["f1", "roc_auc"]))
 print("best:", search.best_params_, f"F1 {search.best_score_:.3f}")
 
 # %%
-# :func:`~skbrain.search.plot_search` draws the CV score against each
+# :func:`~skbrain.plotting.plot_search` draws the CV score against each
 # searched parameter, the best candidate in red:
 fig = plot_search(search)

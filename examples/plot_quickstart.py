@@ -80,7 +80,7 @@ model.fit(X_train, y_train)
 # Test
 # ----
 # The study reported accuracy, precision, recall and F1 of the tumor class;
-# :func:`~skbrain.evaluation.classification_scores` adds ROC AUC and two
+# :func:`~skbrain.metrics.classification_scores` adds ROC AUC and two
 # calibration scores when given the probabilities.
 scores = classification_scores(y_test, model.predict(X_test), model.predict_proba(X_test))
 for name, value in scores.items():

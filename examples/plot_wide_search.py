@@ -23,7 +23,8 @@ from pathlib import Path
 from scipy.stats import randint
 
 from skbrain import ImageResizer, WideCNNClassifier, load_brain_mri, make_synthetic_mri
-from skbrain.search import default_search_space, plot_search, run_search, search_report
+from skbrain.plotting import plot_search
+from skbrain.search import default_search_space, run_search, search_report
 
 # sphinx_gallery_start_ignore
 try:

@@ -81,7 +81,7 @@ def _short_repr(obj, limit=120):
 
 # --------------------------------------------------------------------- numbers
 def _resample_scores(y_true, y_pred, proba, pos_label, indices, n_bins=10):
-    """The scores of :func:`~skbrain.evaluation.classification_scores` on many resamples.
+    """The scores of :func:`~skbrain.metrics.classification_scores` on many resamples.
 
     ``indices`` has one row of test positions per resample. Each row is
     turned into multiplicities, so every score is a weighted sum over the

@@ -253,7 +253,7 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
     Bunch
         ``records`` (one dict per held-out collection and subset, with
         :func:`site_scores`' keys, ``held_out``, ``subset``, ``n_train`` and
-        ``fit_seconds``), ``table`` (a :class:`~skbrain.evaluation.ResultsTable`
+        ``fit_seconds``), ``table`` (a :class:`~skbrain.tables.ResultsTable`
         with one row per held-out collection and subset) and, with
         ``return_models``, ``models`` (held-out name -> fitted model).
 

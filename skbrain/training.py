@@ -449,7 +449,7 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         Another collection to test on (same classes); then all of ``data``
         trains.
     split_file : str or path-like, default=None
-        A list of the test images (:func:`skbrain.evaluation.read_split_file`).
+        A list of the test images (:func:`skbrain.model_selection.read_split_file`).
     test_size : float or int, default=0.25
         Test share (or count) of the split, when neither of the above.
     image_size : int, default=150

@@ -37,7 +37,7 @@ LAYERS = (
     ("datasets", ("datasets", "datasets.*")),
     ("transform", ("preprocessing", "augmentation")),
     ("networks", ("networks", "backbones", "_weights_files")),
-    ("estimator base", ("_base", "_net", "_transfer", "_accelerate", "_unwrap")),
+    ("estimator base", ("_base", "_inputs", "_net", "_transfer", "_accelerate", "_unwrap")),
     ("estimators", ("classifiers", "pretrained")),
     ("catalogue", ("registry",)),
     ("metrics and tables", ("metrics", "tables")),
@@ -52,6 +52,7 @@ LAYERS = (
 #: (importer, imported) -> why it may point up.
 ALLOWED_UPWARD = {
     ("_base", "export"): "deprecated BaseCNNClassifier.to_onnx shim, removed with the method",
+    ("search", "plotting"): "deprecated skbrain.search.plot_search alias, removed with it",
 }
 
 
