@@ -286,7 +286,7 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
     """
     from sklearn.base import clone
 
-    from .explain import Explainer, _check_method
+    from ._maps import Explainer, _check_method
     from .preprocessing import ImageResizer
 
     start = time.perf_counter()
@@ -414,7 +414,7 @@ the predicted class{"; tumor masks outlined in green" if masks is not None else 
 
 
 def _method_name(method):
-    from .explain import _METHOD_NAMES
+    from ._maps import _METHOD_NAMES
 
     return _METHOD_NAMES[method]
 

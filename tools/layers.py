@@ -44,7 +44,7 @@ LAYERS = (
     ("storage", ("persistence", "hub", "_legacy_pickle", "export")),
     ("evaluation", ("evaluation", "search", "sites", "thresholds", "inference")),
     ("shipped weights", ("weights",)),
-    ("explanation and pages", ("explain", "plotting", "model_card", "report")),
+    ("explanation and pages", ("_maps", "explain", "plotting", "model_card", "report")),
     ("commands as functions", ("training",)),
     ("command line", ("cli", "__main__", "__init__")),
 )
