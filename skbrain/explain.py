@@ -64,14 +64,17 @@ import numpy as np
 
 from ._maps import (  # noqa: F401  (re-exported: the public names and what report uses)
     _METHOD_NAMES,
-    METHODS,
     Explainer,
     GradCAM,
     _check_method,
     default_target_layer,
 )
+from ._maps import METHODS as _METHODS
 from ._unwrap import default_pos_label, unwrap
 from .datasets._folder import class_name
+
+#: The explanation methods, by the name ``method=`` takes.
+METHODS = _METHODS
 
 __all__ = [
     "METHODS",
