@@ -239,6 +239,26 @@ def binarize_classes(target, target_names, negative):
     return binary, [negative, f"tumor ({joined})"]
 
 
+def class_folders(folder, list_files):
+    """{class name: files} of ``folder``'s class sub-folders that hold files, in label order.
+
+    ``list_files(sub)`` lists one sub-folder's files. Hidden folders are skipped. The
+    names sort alphabetically, except that of two classes one named like a tumor
+    (``yes``, ``tumor``, ...) comes last, so that it gets label 1.
+    """
+    classes = {}
+    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
+        if sub.is_dir() and not sub.name.startswith("."):
+            files = list_files(sub)
+            if files:
+                classes[sub.name] = files
+    names = sorted(classes)
+    positive = [n for n in names if n.lower() in _POSITIVE_NAMES]
+    if len(names) == 2 and len(positive) == 1:
+        names = [n for n in names if n != positive[0]] + positive
+    return {name: classes[name] for name in names}
+
+
 def _scan(folder):
     """List (relpaths, int64 labels, class names) of the class folders in ``folder``."""
     where = str(folder)
@@ -250,27 +270,19 @@ def _scan(folder):
         )
     if not folder.is_dir():
         raise ValueError(f"image folder {where!r} is not a folder")
-    classes = {}
-    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
-        if sub.name.startswith(".") or not sub.is_dir():
-            continue
-        files = sorted(f.name for f in sub.iterdir() if is_image_file(f.name) and f.is_file())
-        if files:
-            classes[sub.name] = files
+    classes = class_folders(folder, lambda sub: sorted(
+        f.name for f in sub.iterdir() if is_image_file(f.name) and f.is_file()))
     if not classes:
         raise ValueError(
             f"no class sub-folders with images in {where!r}; expected a folder with one "
             f"sub-folder of images per class, such as {where}/yes/*.jpg and {where}/no/*.jpg"
         )
-    names = sorted(classes)
+    names = list(classes)
     if len(names) < 2:
         raise ValueError(
             f"{where!r} has images of only one class ({names[0]!r}); need at least two "
             "class sub-folders, such as yes/ and no/"
         )
-    positive = [n for n in names if n.lower() in _POSITIVE_NAMES]
-    if len(names) == 2 and len(positive) == 1:
-        names = [n for n in names if n != positive[0]] + positive
     relpaths, labels = [], []
     for label, name in enumerate(names):
         relpaths += [f"{name}/{f}" for f in classes[name]]

@@ -29,7 +29,7 @@ from .._imageio import (
     slice_reference,
 )
 from ..exceptions import ImageLoadError, SkippedFilesWarning
-from ._brain_mri import _POSITIVE_NAMES
+from ._brain_mri import _POSITIVE_NAMES, class_folders
 
 __all__ = ["expand_scans", "load_dicom", "load_nifti"]
 
@@ -532,22 +532,13 @@ def _class_files(folder, accept, kind, labels):
         if not files:
             raise ValueError(f"no {kind} files in {str(folder)!r} (an empty series folder?)")
         return {"": files}
-    classes = {}
-    for sub in sorted(folder.iterdir(), key=lambda p: p.name):
-        if sub.is_dir() and not sub.name.startswith("."):
-            files = [f for f in _walk(sub) if accept(f)]
-            if files:
-                classes[sub.name] = files
+    classes = class_folders(folder, lambda sub: [f for f in _walk(sub) if accept(f)])
     if not classes:
         raise ValueError(
             f"no class sub-folders with {kind} files in {str(folder)!r} (an empty series "
             f"folder?); expected {folder}/yes/... and {folder}/no/..., or labels=None"
         )
-    names = sorted(classes)
-    positive = [n for n in names if n.lower() in _POSITIVE_NAMES]
-    if len(names) == 2 and len(positive) == 1:
-        names = [n for n in names if n != positive[0]] + positive
-    return {name: classes[name] for name in names}
+    return classes
 
 
 def _warn_skipped(errors, where):
