@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._unwrap import unwrap
+from .backbones import BackboneNet
 from .networks import _ClampedMaxPool
 
 #: The explanation methods, by the name ``method=`` takes.
@@ -21,6 +22,10 @@ METHODS = ("hirescam", "occlusion", "integrated_gradients")
 # Grad-CAM stays for GradCAM and method="gradcam", not among the methods offered.
 _ACCEPTED = (*METHODS, "gradcam")
 _LAYER_METHODS = ("hirescam", "gradcam")
+#: What ``method="auto"`` (the default) explains with, by kind of network. Chosen on
+#: LGG-dev's tumor masks with models that never saw LGG-dev
+#: (``benchmarks/bench_explain.py``; the user guide's page on trust has the table).
+DEFAULT_METHODS = {"hand-made": "hirescam", "pretrained": "integrated_gradients"}
 _METHOD_NAMES = {"hirescam": "HiResCAM", "gradcam": "Grad-CAM", "occlusion": "occlusion",
                  "integrated_gradients": "integrated gradients"}
 
@@ -109,10 +114,10 @@ class Explainer:
         transform the input (for example
         :class:`~skbrain.preprocessing.ImageResizer` turning file paths into
         arrays) before the network sees it.
-    method : str, default="hirescam"
-        One of :data:`METHODS`; see the module's description.
-        ``"occlusion"`` and ``"integrated_gradients"`` need captum
-        (``pip install skbrain[explain]``).
+    method : str, default="auto"
+        One of :data:`METHODS`, or ``"auto"``: :func:`default_method`
+        (integrated gradients for a pretrained backbone, HiResCAM for a
+        hand-made net); see :mod:`skbrain.explain`'s description.
     layer : str, torch.nn.Module or None, default=None
         For the layer methods (``"hirescam"``, ``"gradcam"``): the layer
         whose feature maps are used, a name from
@@ -121,6 +126,8 @@ class Explainer:
 
     Attributes
     ----------
+    method_ : str
+        The method of the last call to :meth:`explain` (``"auto"`` resolved).
     layer_name_ : str or None
         The layer explained by the last call to :meth:`explain` (``None``
         for the input methods).
@@ -156,7 +163,7 @@ class Explainer:
 
     _default_geometry = "input"
 
-    def __init__(self, estimator, method="hirescam", layer=None):
+    def __init__(self, estimator, method="auto", layer=None):
         self.estimator = estimator
         self.method = method
         self.layer = layer
@@ -260,14 +267,16 @@ class Explainer:
         was_training = module.training
         try:
             module.eval()
-            if self.method in _LAYER_METHODS:
+            method = self.method_ = (default_method(final) if self.method == "auto"
+                                     else self.method)
+            if method in _LAYER_METHODS:
                 name, layer = self._resolve_layer(module)
                 self.layer_name_ = name
-                raw = _layer_maps(module, layer, name, self.method, X, targets, device,
+                raw = _layer_maps(module, layer, name, method, X, targets, device,
                                   batch_size)
             else:
                 self.layer_name_ = None
-                raw = _input_maps(module, self.method, X, targets, device, batch_size)
+                raw = _input_maps(module, method, X, targets, device, batch_size)
         finally:
             module.train(was_training)
         heatmaps = _scale(raw)
@@ -310,8 +319,28 @@ class GradCAM(Explainer):
 
 
 def _check_method(method):
-    if method not in _ACCEPTED:
-        raise ValueError(f"method must be one of {list(_ACCEPTED)}; got {method!r}")
+    if method != "auto" and method not in _ACCEPTED:
+        raise ValueError(f"method must be 'auto' or one of {list(_ACCEPTED)}; got {method!r}")
+
+
+def default_method(estimator):
+    """The method ``method="auto"`` explains a fitted estimator with.
+
+    :data:`DEFAULT_METHODS` by kind of network: integrated gradients for a
+    pretrained backbone, HiResCAM for a hand-made net.
+
+    Parameters
+    ----------
+    estimator : fitted skbrain estimator, or anything that wraps one
+
+    Returns
+    -------
+    str
+        One of :data:`METHODS`.
+    """
+    final = unwrap(estimator, fitted=True, caller="default_method").estimator
+    kind = "pretrained" if isinstance(final.module_, BackboneNet) else "hand-made"
+    return DEFAULT_METHODS[kind]
 
 
 def _log_odds(logits, targets):
@@ -394,8 +423,8 @@ def _input_maps(module, method, X, targets, device, batch_size):
         from captum import attr
     except ImportError:
         raise ImportError(
-            f"method={method!r} needs captum: pip install 'skbrain[explain]' (or pip "
-            "install captum); 'hirescam' and 'gradcam' need nothing more"
+            f"method={method!r} needs captum, a dependency of skbrain that is missing here: "
+            "pip install captum; 'hirescam' and 'gradcam' need nothing more"
         ) from None
     channels, height, width = X.shape[1:]
     side = min(height, width)

@@ -359,7 +359,7 @@ def _cmd_explain(args):
     for row in written:
         print(f"{row['image'].ljust(width)}  {class_name(row['label']).ljust(8)}  "
               f"p={row['probability']:.4f}  -> {row['figure']}")
-    print(f"wrote {len(written)} explanation figure(s) ({args.method}) to {output}")
+    print(f"wrote {len(written)} explanation figure(s) ({written[0]['method']}) to {output}")
     return 0
 
 
@@ -373,7 +373,7 @@ def _print_localization(model, paths, masks_dir, target, method):
         raise CLIError(f"--masks: no file in '{masks_dir}' has the name of an image given")
     scores = _ask(localization_scores, "--masks", model, [p for p, _ in pairs],
                   [str(m) for _, m in pairs], method=method, target=target)
-    print(f"localisation ({method}) on {scores['n']} image(s) with a mask "
+    print(f"localisation ({scores['method']}) on {scores['n']} image(s) with a mask "
           f"({len(paths) - len(pairs)} without one left out):")
     print(f"  pointing game  {scores['pointing_game']:.3f}  (peak within "
           f"{scores['tolerance']:g} px of the mask)")
@@ -591,9 +591,10 @@ def build_parser():
         help="folder for the figures (created if needed)")
     add("--target", metavar="LABEL",
         help="explain this class (e.g. tumor, 'no tumor', 1) instead of the predicted one")
-    add("--method", default="hirescam",
-        choices=("hirescam", "gradcam", "occlusion", "integrated_gradients"),
-        help="the explanation method (default: hirescam)")
+    add("--method", default="auto",
+        choices=("auto", "hirescam", "gradcam", "occlusion", "integrated_gradients"),
+        help="the explanation method (default: auto, integrated gradients for a pretrained "
+        "backbone and HiResCAM for a hand-made net)")
     add("--masks", metavar="DIR", help="print localisation scores against the masks in DIR, "
         "matched to the images by file name (the tumor class's maps)")
 
@@ -602,12 +603,14 @@ def build_parser():
                   "precision-recall curves, confusion matrix, and a sortable table of every "
                   "image with its explanation, the most confident mistakes first.", [saved])
     add("--data", required=True, metavar="DIR", help="a folder of class sub-folders (yes/ "
-        "no/), a DICOM folder, or LGG-dev's folder (with MANIFEST.csv: patients and masks)")
+        "no/; DICOM series or NIfTI volumes too), or LGG-dev's folder (with MANIFEST.csv: "
+        "patients and masks)")
     add("--output", "-o", default="report.html", metavar="FILE",
         help="the page to write (default: report.html)")
-    add("--method", default="hirescam",
-        choices=("hirescam", "occlusion", "integrated_gradients", "gradcam"),
-        help="the explanation method (default: hirescam)")
+    add("--method", default="auto",
+        choices=("auto", "hirescam", "occlusion", "integrated_gradients", "gradcam"),
+        help="the explanation method (default: auto, integrated gradients for a pretrained "
+        "backbone and HiResCAM for a hand-made net)")
 
     add = command("export", "write a saved model's network as ONNX", "Export the network (with "
                   "a softmax) as ONNX at the trained image size and check it against the model "

@@ -221,7 +221,7 @@ def _group_kind(bunch):
     return "patient" if all(g.startswith("patient:") for g in groups) else "scan"
 
 
-def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thumb_size=96,
+def build_report(model, data, output, *, method="auto", n_bootstrap=500, thumb_size=96,
                  batch_size=32, random_state=0):
     """Write an HTML page of a two-class model's results on a collection of images.
 
@@ -244,8 +244,9 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
         ``"patient"``, for one row per group).
     output : str or path-like
         The ``.html`` file to write.
-    method : str, default="hirescam"
-        The explanation method, one of :data:`skbrain.explain.METHODS`.
+    method : str, default="auto"
+        The explanation method, one of :data:`skbrain.explain.METHODS`, or
+        ``"auto"`` (:func:`skbrain.explain.default_method`).
     n_bootstrap : int, default=500
         Rounds of the bootstrap over groups for the 95 % intervals.
     thumb_size : int, default=96
@@ -356,7 +357,8 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
         rows.append(f"<tr class='{'wrong' if wrong else 'right'}'>" + "".join(
             f"<td data-v='{html.escape(str(v), quote=True)}'>{c}</td>" for v, c in cells)
             + "</tr>")
-    heads = ["rank", "image", f"{html.escape(_method_name(method))} (of the predicted class)",
+    how = html.escape(_method_name(explainer.method_))
+    heads = ["rank", "image", f"{how} (of the predicted class)",
              "file", "group", "true", "predicted", "p(tumor)", "loss"]
     image_table = _table("images", heads, rows)
 
@@ -390,7 +392,7 @@ def build_report(model, data, output, *, method="hirescam", n_bootstrap=500, thu
 <h1>skbrain report</h1>
 <p>{len(paths)} images, {int((y == 1).sum())} with tumor, {kind_note};
 model {html.escape(type(found.estimator).__name__)}; explanations by
-{html.escape(_method_name(method))} ({int(empty.sum())} empty: no evidence for the predicted
+{how} ({int(empty.sum())} empty: no evidence for the predicted
 class). Written {time.strftime("%Y-%m-%d %H:%M")}.</p>
 <h2>Scores</h2>
 <p class="note">95 % intervals: bootstrap over groups ({n_bootstrap} rounds).</p>

@@ -133,6 +133,10 @@ def test_a_frozen_backbone_still_gets_maps():
     assert heatmaps[0].shape == (2, 32, 32)
     assert (np.maximum(heatmaps[0], heatmaps[1]).reshape(2, -1).max(axis=1) > 0).all()
     assert not any(p.requires_grad for p in clf.module_.backbone.parameters())
+    # method="auto" explains a pretrained backbone by integrated gradients.
+    from skbrain.explain import default_method
+
+    assert default_method(clf) == "integrated_gradients"
 
 
 def test_default_layers_of_hand_made_and_pretrained_networks():
@@ -189,6 +193,18 @@ def wide_at_defaults():
     pipe.fit(list(train.data), train.target)
     tumor = test.target == 1
     return pipe, list(test.data[tumor]), test.masks[tumor]
+
+
+def test_auto_picks_integrated_gradients_for_backbones_and_hirescam_for_hand_made_nets(small):
+    from skbrain.explain import DEFAULT_METHODS, default_method
+
+    clf, data = small
+    assert default_method(clf) == DEFAULT_METHODS["hand-made"] == "hirescam"
+    explainer = Explainer(clf)
+    explainer.explain(data.data[:2])
+    assert explainer.method == "auto" and explainer.method_ == "hirescam"
+    with pytest.raises(NotFittedError):
+        default_method(CompactCNNClassifier())
 
 
 def test_default_maps_localise_generated_lesions(wide_at_defaults):
@@ -296,7 +312,7 @@ def test_localization_scores_definitions_and_errors(small, tmp_path):
         localization_scores(clf, images, [masks[0], np.zeros_like(masks[1]), masks[2]])
     with pytest.raises(ValueError, match=r"masks\[0\] has shape \(10, 10\)"):
         localization_scores(clf, images, [np.ones((10, 10))] + list(masks[1:]))
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match="method must be .auto. or one of"):
         localization_scores(clf, images, masks, method="magic")
     with pytest.raises(ValueError, match="tolerance"):
         localization_scores(clf, images, masks, tolerance=-1)

@@ -92,7 +92,7 @@ def test_clear_errors(collection, tmp_path):
     model, bunch, _ = collection
     with pytest.raises(ValueError, match="is a folder"):
         build_report(model, bunch, tmp_path)
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match="method must be .auto. or one of"):
         build_report(model, bunch, tmp_path / "r.html", method="magic")
 
 
