@@ -235,8 +235,9 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 proba = model.predict_proba(lgg.data[test])[:, 1]
                 scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
                                      lgg.groups[test], random_state=r)
-                results["few"].append({"model": f"k={k} {start}", "k": k, "repeat": r,
-                                       "start": start, "threshold": threshold, **scores})
+                results["few"].append({"model": f"k={k} {start}", "recipe": recipe, "k": k,
+                                       "repeat": r, "start": start, "threshold": threshold,
+                                       **scores})
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
                       f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}",
                       flush=True)
