@@ -296,7 +296,7 @@ def write(output, results, info):
         if not records:
             continue
         metrics = [m for m in SITE_METRICS if m in records[0]]
-        rows = [{**r, "model": f"{r.get('recipe', '')} | {r['model']}"} for r in records]
+        rows = [{**r, "model": f"{r.get('recipe', '')}: {r['model']}"} for r in records]
         table = ResultsTable(rows, metrics=metrics)
         stem = output.with_name(f"{output.stem}_{part}")
         table.to_csv(stem.with_suffix(".csv"))
