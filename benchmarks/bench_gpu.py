@@ -327,7 +327,7 @@ def main(argv=None):
         plan = [(m, b, p, None) for m in models for b in batches for p in precisions]
         if args.other_layout:
             other = not _table_channels_last(args.device)
-            plan += [(m, "auto", p, other, None) for m in models for p in ("fp32", "bf16")]
+            plan += [(m, "auto", p, other) for m in models for p in ("fp32", "bf16")]
         plan = [(m, b, p, layout, None) for m, b, p, layout in plan]
         default_precision = _table_precision(args.device)
         plan += [(m, "auto", default_precision, None, mode) for mode in compile_modes

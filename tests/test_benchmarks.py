@@ -92,11 +92,15 @@ def test_gpu_check_dry_run_on_the_cpu_scores_agreement(tmp_path, real_data):
 def test_bench_gpu_dry_run_on_the_cpu_writes_every_row(tmp_path):
     subprocess.run([sys.executable, str(BENCHMARKS / "bench_gpu.py"), "--device", "cpu",
                     "--quick", "--models", "simple,timm:efficientnet_lite0", "--batches",
-                    "16,auto", "--no-fp16", "--other-layout", "--output", str(tmp_path)],
-                   check=True, capture_output=True, text=True, timeout=300)
+                    "16,auto", "--no-fp16", "--other-layout", "--compile", "default",
+                    "--compile-models", "simple", "--output", str(tmp_path)],
+                   check=True, capture_output=True, text=True, timeout=600)
     rows = json.loads((tmp_path / "bench_gpu.json").read_text())["rows"]
-    # 2 models x 2 batches x 2 precisions, 2 x 2 in the other memory order, the CPU row.
-    assert len(rows) == 8 + 4 + 1
+    # 2 models x 2 batches x 2 precisions, 2 x 2 in the other memory order, simple compiled,
+    # the CPU row and the CPU row compiled.
+    assert len(rows) == 8 + 4 + 1 + 2
+    assert [r["note"].endswith("compiled (default)") for r in rows] == [False] * 12 + [
+        True, False, True]
     assert all(r["skbrain_img_s"] > 0 and r["raw_img_s"] > 0 for r in rows)
     assert {r["channels_last"] for r in rows} == {True, False}
     assert rows[-1]["model"] == "wide" and rows[-1]["cpu_time_ratio"] > 0
