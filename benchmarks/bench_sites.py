@@ -311,6 +311,9 @@ def main(argv=None):
                         help="recipes of the part loco2 (after final and few)")
     parser.add_argument("--parts", default="loco")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--held-out", default=None,
+                        help="comma-separated collections the loco parts leave out (default: "
+                             "each in turn)")
     parser.add_argument("--seeds", default="0", help="grouped splits of the split part")
     parser.add_argument("--split-recipe", default="lite0-recipe",
                         help='a recipe, or "auto": the final recipe')
@@ -335,6 +338,9 @@ def main(argv=None):
         prepare(args.prepare, args.image_size)
         return
     extra = parse_set(args.set)
+    held_out = args.held_out.split(",") if args.held_out else None
+    if held_out and set(held_out) - set(COLLECTIONS):
+        raise SystemExit(f"--held-out {args.held_out!r}: known collections are {COLLECTIONS}")
     recipes = args.recipes.split(",")
     more = [r for r in args.more_recipes.split(",") if r]
     unknown = [r for r in recipes + more + [args.final, args.few_from, args.split_recipe]
@@ -361,9 +367,9 @@ def main(argv=None):
             final = info["final_recipe"] = best_recipe(results["loco"])
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
-            run_loco(found, recipes, extra, args.seed, results, models, deadline)
+            run_loco(found, recipes, extra, args.seed, results, models, deadline, held_out)
         elif part == "loco2":
-            run_loco(found, more, extra, args.seed, results, models, deadline)
+            run_loco(found, more, extra, args.seed, results, models, deadline, held_out)
         elif part == "split":
             run_split(found, final if args.split_recipe == "auto" else args.split_recipe, extra,
                       [int(s) for s in args.seeds.split(",")], results)
