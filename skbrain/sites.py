@@ -223,9 +223,13 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         ``original_target`` / ``original_target_names`` pair adds the recall
         per tumor type. Three or more make the evaluation meaningful; two
         work.
-    balance : bool, default=False
-        Resample the training collections to equal size
-        (:func:`balanced_collection_indices`).
+    balance : bool or {"collection", "collection_and_class"}, default=False
+        Resample the training images (:func:`balanced_collection_indices`):
+        ``True`` or ``"collection"`` gives every training collection the
+        same size; ``"collection_and_class"`` gives every (collection, class)
+        pair the same size, so that which collection an image comes from
+        tells nothing about its label (a model cannot learn "this
+        collection's look means tumor").
     subsets : dict of str to dict of str to array of bool, default=None
         Extra rows: ``{"lgg": {"mid-brain": mask}}`` also scores the
         held-out ``lgg`` images where ``mask`` is True.
@@ -272,6 +276,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
     if isinstance(held_out, str) or unknown:
         raise ValueError(f"held_out must be a list of collection names out of {names}; got "
                          f"{held_out!r}")
+    if balance not in (False, True, "collection", "collection_and_class"):
+        raise ValueError("balance must be False, True, 'collection' or 'collection_and_class'; "
+                         f"got {balance!r}")
     subsets = dict(subsets or {})
     for name, masks in subsets.items():
         if name not in collections:
@@ -287,7 +294,10 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         k = names.index(left_out)
         rest = [n for n in names if n != left_out]
         train = _union([collections[n] for n in rest])
-        idx = (balanced_collection_indices(train.collection, random_state=random_state + k)
+        strata = train.collection
+        if balance == "collection_and_class":
+            strata = np.array([f"{c}/{t}" for c, t in zip(strata, train.target, strict=True)])
+        idx = (balanced_collection_indices(strata, random_state=random_state + k)
                if balance else np.arange(len(train.target)))
         model = clone(estimator)
         start = time.perf_counter()

@@ -124,6 +124,41 @@ def test_leave_one_collection_out_holds_out_only_the_named_collections():
         leave_one_collection_out(_MeanBrightness(), collections, held_out=["z"])
 
 
+class _Recorder(_MeanBrightness):
+    def fit(self, X, y):
+        self.y_seen_ = np.asarray(y)
+        self.offset_seen_ = X.reshape(len(X), -1).mean(1) - 2.0 * np.asarray(y)
+        return super().fit(X, y)
+
+
+def test_balance_by_collection_and_class_leaves_the_label_independent_of_the_collection():
+    def lopsided(n_yes, n_no, offset, seed):
+        rng = np.random.RandomState(seed)
+        y = np.r_[np.ones(n_yes, int), np.zeros(n_no, int)]
+        X = rng.normal(offset, 0.01, size=(len(y), 1, 4, 4)) + 2.0 * y[:, None, None, None]
+        return Bunch(data=X, target=y, target_names=np.array(["no", "yes"]),
+                     groups=np.arange(len(y)))
+
+    collections = {"a": lopsided(30, 5, 10.0, 0), "b": lopsided(4, 12, -10.0, 1),
+                   "c": lopsided(5, 5, 0.0, 2)}
+    out = leave_one_collection_out(_Recorder(), collections, balance="collection_and_class",
+                                   drop_near_copies=False, n_bootstrap=20, verbose=False,
+                                   return_models=True, held_out=["c"])
+    model = out.models["c"]
+    from_a = model.offset_seen_ > 5
+    # Every (collection, class) pair as large as the largest (a's 30 tumors): 4 x 30.
+    assert len(model.y_seen_) == 120
+    assert [int(((from_a == side) & (model.y_seen_ == label)).sum())
+            for side in (True, False) for label in (0, 1)] == [30, 30, 30, 30]
+    by_collection = leave_one_collection_out(_Recorder(), collections, balance="collection",
+                                             drop_near_copies=False, n_bootstrap=20,
+                                             verbose=False, return_models=True, held_out=["c"])
+    seen = by_collection.models["c"]
+    assert seen.y_seen_[seen.offset_seen_ > 5].mean() > 0.8  # a's tumors still dominate a
+    with pytest.raises(ValueError, match="balance must be"):
+        leave_one_collection_out(_Recorder(), collections, balance="class")
+
+
 def test_leave_one_collection_out_refuses_bad_subsets():
     collections = {"a": _collection(10, 0, 0), "b": _collection(10, 0, 1)}
     with pytest.raises(ValueError, match="'z' is not one of the collections"):
