@@ -313,8 +313,27 @@ def test_zscore_standardisation_gives_the_head_zero_mean_and_unit_spread():
         ({"foreground_threshold": 300}, "foreground_threshold"),
         ({"crop_margin": -0.1}, "crop_margin"),
         ({"cache_dir": 3}, "cache_dir"),
+        ({"mirror_difference": 1}, "mirror_difference"),
+        ({"mirror_difference": True, "channels": 1}, "channels=3"),
     ],
 )
 def test_bad_intensity_and_cache_parameters_are_named(params, match):
     with pytest.raises(ValueError, match=match):
         ImageResizer(**params).fit([])
+
+
+def test_mirror_difference_shows_a_one_sided_lesion_and_cancels_symmetric_anatomy():
+    yy, xx = np.mgrid[:64, :64]
+    head = (((yy - 32) / 28) ** 2 + ((xx - 31.5) / 24) ** 2 <= 1) * 120.0
+    head[(np.abs(xx - 31.5) > 12) & (np.abs(yy - 20) < 4)] = 200  # symmetric "orbits"
+    lesion = head.copy()
+    lesion[36:44, 12:20] = 250
+    images = [head.astype(np.uint8), lesion.astype(np.uint8)]
+    plain = ImageResizer(64, crop_foreground=False, dtype="uint8").transform(images)
+    X = ImageResizer(64, crop_foreground=False, dtype="uint8",
+                     mirror_difference=True).transform(images)
+    np.testing.assert_array_equal(X[:, :2], plain[:, :2])
+    assert X[0, 2].max() == 0  # a symmetric head cancels, orbits and all
+    diff = X[1, 2].astype(float)
+    assert diff[36:44, 12:20].min() > 100 and diff[36:44, 44:52].min() > 100  # and its mirror
+    assert diff[:30].max() == 0
