@@ -67,7 +67,8 @@ COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
 LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
 MID_BRAIN = 0.4
 
-#: name -> (model, parameters, balance per collection)
+#: name -> (model, parameters, balance (False, True or "collection_and_class", as
+#: leave_one_collection_out takes it)[, ImageResizer parameters])
 RECIPES = {
     "lite0": ("timm:efficientnet_lite0", {}, False),
     "lite0-balanced": ("timm:efficientnet_lite0", {}, True),
@@ -75,6 +76,12 @@ RECIPES = {
                      {"max_epochs": 15, "augment_intensity": 0.3}, True),
     "compact": ("compact", {}, False),
     "compact-recipe": ("compact", {"augment_intensity": 0.3}, True),
+    "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
+                       {"mirror_difference": True}),
+    "compact-mirror-cb": ("compact", {"augment_intensity": 0.3}, "collection_and_class",
+                          {"mirror_difference": True}),
+    "lite0-mirror": ("timm:efficientnet_lite0", {"max_epochs": 15, "augment_intensity": 0.3},
+                     True, {"mirror_difference": True}),
     "two-conv": ("two-conv", {}, False),
     "wide": ("wide", {}, False),
     "deep": ("deep", {}, False),
@@ -152,8 +159,42 @@ def resized(found, image_size):
 
 
 def estimator(recipe, extra, **more):
-    model, params, _ = RECIPES[recipe]
+    model, params = RECIPES[recipe][:2]
     return get_estimator(model, **{**params, **extra, **more})
+
+
+def balanced(recipe, collection, y, seed):
+    """Training positions for the recipe's ``balance`` (all of them when it has none)."""
+    balance = RECIPES[recipe][2]
+    if not balance:
+        return np.arange(len(y))
+    strata = np.asarray(collection)
+    if balance == "collection_and_class":
+        strata = np.array([f"{c}/{t}" for c, t in zip(strata, y, strict=True)])
+    return balanced_collection_indices(strata, random_state=seed)
+
+
+def resizer_params(recipe):
+    """The recipe's ImageResizer parameters beyond the defaults the arrays were made with."""
+    return RECIPES[recipe][3] if len(RECIPES[recipe]) > 3 else {}
+
+
+_VIEWS = {}
+
+
+def for_recipe(found, recipe):
+    """``found`` as the recipe's resizer gives it (the arrays with its extra parameters)."""
+    params = resizer_params(recipe)
+    if not params:
+        return found
+    key = (id(found), tuple(sorted(params.items())))
+    if key not in _VIEWS:
+        # The arrays are already cropped, resized and standardised: only the extra applies.
+        redo = ImageResizer(next(iter(found.values())).data.shape[-1], crop_foreground=False,
+                            standardize=None, dtype="uint8", n_jobs=-1, **params)
+        _VIEWS[key] = {name: Bunch(**{**bunch, "data": redo.transform(bunch.data)})
+                       for name, bunch in found.items()}
+    return _VIEWS[key]
 
 
 def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None):
@@ -164,7 +205,8 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
             continue
         print(f"== leave one collection out: {recipe}", flush=True)
         # LGG-dev first: the fold furthest from what any skbrain model has seen.
-        ordered = {name: found[name] for name in sorted(found, key=LOCO_ORDER.index)}
+        view = for_recipe(found, recipe)
+        ordered = {name: view[name] for name in sorted(view, key=LOCO_ORDER.index)}
         out = leave_one_collection_out(
             estimator(recipe, extra, random_state=seed), ordered, balance=RECIPES[recipe][2],
             subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True,
@@ -176,6 +218,7 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
 def run_split(found, recipe, extra, seeds, results):
     from skbrain.evaluation import train_test_split_grouped
 
+    found = for_recipe(found, recipe)
     for seed in seeds:
         parts = {}
         for name, bunch in found.items():
@@ -185,9 +228,10 @@ def run_split(found, recipe, extra, seeds, results):
             parts[name] = (train, test)
         union_idx = [(name, i) for name in found for i in parts[name][0]]
         collection = np.array([COLLECTIONS.index(n) for n, _ in union_idx])
-        order = balanced_collection_indices(collection, random_state=seed)
+        y = np.array([found[n].target[i] for n, i in union_idx])
+        order = balanced(recipe, collection, y, seed)
         X = np.stack([found[n].data[i] for n, i in union_idx])[order]
-        y = np.array([found[n].target[i] for n, i in union_idx])[order]
+        y = y[order]
         print(f"== split {seed}: {recipe} on the union of the training parts", flush=True)
         union = estimator(recipe, extra, random_state=seed).fit(X, y)
         for name, bunch in found.items():
@@ -215,7 +259,7 @@ def _threshold(y, proba):
 
 
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None):
-    lgg = found["lgg_flair_dev"]
+    lgg = for_recipe(found, recipe)["lgg_flair_dev"]
     patients = np.unique(lgg.groups)
     for k in ks:
         for r in range(repeats):
@@ -262,22 +306,22 @@ def best_recipe(loco):
 
 
 def run_final(found, recipe, extra, seed, save):
+    found = for_recipe(found, recipe)
     names = list(found)
     collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
     X = np.concatenate([found[n].data for n in names])
     y = np.concatenate([found[n].target for n in names])
-    idx = (balanced_collection_indices(collection, random_state=seed) if RECIPES[recipe][2]
-           else np.arange(len(y)))
+    idx = balanced(recipe, collection, y, seed)
     print(f"== final: {recipe} on {len(idx)} images of all three collections", flush=True)
     start = time.perf_counter()
     model = estimator(recipe, extra, random_state=seed).fit(X[idx], y[idx])
     seconds = time.perf_counter() - start
-    save_pipeline(model, found, save)
+    save_pipeline(model, found, save, resizer_params(recipe))
     print(f"fit {seconds:.0f} s", flush=True)
     return seconds
 
 
-def save_pipeline(model, found, path):
+def save_pipeline(model, found, path, resize=None):
     """Save a model fitted on the arrays as a Pipeline that takes image paths."""
     from sklearn.pipeline import Pipeline
 
@@ -285,7 +329,8 @@ def save_pipeline(model, found, path):
 
     size = int(next(iter(found.values())).data.shape[-1])
     # The arrays came from ImageResizer at these settings, three channels at prediction.
-    save_model(Pipeline([("resize", ImageResizer(size)), ("cnn", model)]), path)
+    save_model(Pipeline([("resize", ImageResizer(size, **(resize or {}))), ("cnn", model)]),
+               path)
     print(f"saved {path}", flush=True)
 
 
@@ -380,7 +425,7 @@ def main(argv=None):
                          held_out=["lgg_flair_dev"])
             base = models[few_from]["lgg_flair_dev"]
             if args.save_base:
-                save_pipeline(base, found, args.save_base)
+                save_pipeline(base, found, args.save_base, resizer_params(few_from))
             run_few(found, base, few_from, extra, args.few_repeats, results,
                     done=lambda: write(args.output, results, info))
         elif part == "final":

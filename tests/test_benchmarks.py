@@ -138,3 +138,41 @@ def test_bench_predict_folder_runs_the_command_on_a_terminal(tmp_path):
     assert result["rows_written"] == 40 and result["n_images"] == 40
     assert result["progress_bar"] and result["peak_rss_mb"] > 0
     assert 0 < result["first_row_s"] <= result["seconds"]
+
+
+def _site_arrays(path, n=24, size=32):
+    """Three generated collections in bench_sites' array format (one channel, uint8)."""
+    import numpy as np
+
+    from skbrain import make_synthetic_mri
+
+    arrays = {}
+    for k, name in enumerate(("brain_mri", "tumor_mri_1794", "lgg_flair_dev")):
+        made = make_synthetic_mri(n, image_size=size, random_state=k)
+        arrays[f"{name}.X"] = made.data[:, None]
+        arrays[f"{name}.target"] = made.target
+        arrays[f"{name}.groups"] = np.arange(n) // 2
+        arrays[f"{name}.near_copy"] = np.zeros(n, dtype=bool)
+        arrays[f"{name}.target_names"] = np.array(["no", "yes"])
+    arrays["lgg_flair_dev.head_fraction"] = np.linspace(0.2, 0.8, n)
+    np.savez_compressed(path, **arrays)
+
+
+def test_bench_sites_runs_a_recipe_with_its_resizer_and_class_balance(tmp_path):
+    from skbrain import ImageResizer
+    from skbrain.persistence import load_model
+
+    _site_arrays(tmp_path / "sites.npz")
+    saved = tmp_path / "detector.skbrain"
+    result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
+                 "loco,final", "--recipes", "compact-mirror-cb", "--final",
+                 "compact-mirror-cb", "--held-out", "lgg_flair_dev", "--set", "max_epochs=1",
+                 "--save", str(saved), tmp_path=tmp_path)
+    rows = [(r["recipe"], r["held_out"], r["subset"]) for r in result["loco"]]
+    assert rows == [("compact-mirror-cb", "lgg_flair_dev", "all"),
+                    ("compact-mirror-cb", "lgg_flair_dev", "mid-brain")]
+    assert all(0 <= r["roc_auc"] <= 1 for r in result["loco"])
+    model = load_model(saved)
+    resizer = model.steps[0][1]
+    assert isinstance(resizer, ImageResizer) and resizer.mirror_difference is True
+    assert resizer.size == 32
