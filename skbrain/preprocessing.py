@@ -146,10 +146,11 @@ class ImageResizer(TransformerMixin, BaseEstimator):
     ``augment_intensity=0.3``, 96 px) ranks LGG-dev's axial FLAIR slices
     better with it (ROC AUC 0.700 and 0.721 for seeds 0 and 1, against
     0.657 and 0.688), but the four-class collection, which holds coronal and
-    sagittal slices and midline pituitary tumors, worse (0.810 against 0.885,
-    seed 0); the Kaggle 253 alike (0.887 against 0.890). Turn it on for
-    axial slices of whole volumes; the head's crop (on by default) centres
-    the head, so the mirror axis is close to the midline.
+    sagittal slices and midline pituitary tumors, worse (0.810 and 0.794
+    against 0.885 and 0.890); the Kaggle 253 alike (0.887 against 0.890,
+    seed 0). Try it for axial slices of whole volumes, and check it by
+    leaving a collection out; the head's crop (on by default) centres the
+    head, so the mirror axis is close to the midline.
     ``benchmarks/README.md`` has every figure.
 
     Without ``crop_foreground``, JPEG files at least twice the target size
