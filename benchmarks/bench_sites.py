@@ -168,10 +168,8 @@ def balanced(recipe, collection, y, seed):
     balance = RECIPES[recipe][2]
     if not balance:
         return np.arange(len(y))
-    strata = np.asarray(collection)
-    if balance == "collection_and_class":
-        strata = np.array([f"{c}/{t}" for c, t in zip(strata, y, strict=True)])
-    return balanced_collection_indices(strata, random_state=seed)
+    return balanced_collection_indices(
+        collection, y=y if balance == "collection_and_class" else None, random_state=seed)
 
 
 def resizer_params(recipe):

@@ -149,7 +149,7 @@ def site_scores(y_true, proba, y_pred=None, groups=None, *, subtype=None, subtyp
     return out
 
 
-def balanced_collection_indices(collection, *, random_state=None):
+def balanced_collection_indices(collection, *, y=None, random_state=None):
     """Indices that give every collection as many training images as the largest has.
 
     The images of each smaller collection are repeated (every image the same
@@ -161,6 +161,10 @@ def balanced_collection_indices(collection, *, random_state=None):
     ----------
     collection : array-like of shape (n_samples,)
         Which collection each image comes from.
+    y : array-like of shape (n_samples,), default=None
+        The labels: with them, every (collection, class) pair gets as many
+        images as the largest pair has, so that the collection tells
+        nothing about the label.
     random_state : int, RandomState or None, default=None
 
     Returns
@@ -173,8 +177,14 @@ def balanced_collection_indices(collection, *, random_state=None):
     >>> idx = balanced_collection_indices([0, 0, 0, 0, 1, 1], random_state=0)
     >>> np.bincount(np.asarray([0, 0, 0, 0, 1, 1])[idx]).tolist()
     [4, 4]
+    >>> idx = balanced_collection_indices([0, 0, 0, 0, 1, 1], y=[1, 1, 1, 0, 1, 0],
+    ...                                   random_state=0)
+    >>> len(idx)  # four pairs of three (collection 0's tumors)
+    12
     """
     collection = np.asarray(collection)
+    if y is not None:
+        collection = np.array([f"{c}/{t}" for c, t in zip(collection, y, strict=True)])
     rng = check_random_state(random_state)
     names, counts = np.unique(collection, return_counts=True)
     target = counts.max()
@@ -294,10 +304,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         k = names.index(left_out)
         rest = [n for n in names if n != left_out]
         train = _union([collections[n] for n in rest])
-        strata = train.collection
-        if balance == "collection_and_class":
-            strata = np.array([f"{c}/{t}" for c, t in zip(strata, train.target, strict=True)])
-        idx = (balanced_collection_indices(strata, random_state=random_state + k)
+        by_class = train.target if balance == "collection_and_class" else None
+        idx = (balanced_collection_indices(train.collection, y=by_class,
+                                           random_state=random_state + k)
                if balance else np.arange(len(train.target)))
         model = clone(estimator)
         start = time.perf_counter()
