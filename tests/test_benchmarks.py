@@ -176,3 +176,35 @@ def test_bench_sites_runs_a_recipe_with_its_resizer_and_class_balance(tmp_path):
     resizer = model.steps[0][1]
     assert isinstance(resizer, ImageResizer) and resizer.mirror_difference is True
     assert resizer.size == 32
+
+
+def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_path):
+    from skbrain.persistence import load_model
+
+    _site_arrays(tmp_path / "sites.npz")
+    saved = tmp_path / "detector.skbrain"
+    run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts", "loco,final",
+        "--recipes", "compact-recipe", "--final", "compact-recipe", "--held-out",
+        "lgg_flair_dev", "--set", "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
+    folder = tmp_path / "skbrain-weights"
+    (folder / "skbrain_weights" / "models").mkdir(parents=True)
+    manifest = folder / "skbrain_weights" / "MANIFEST.json"
+    # An older default already listed: the new default takes the mark from it.
+    manifest.write_text(json.dumps({"format": "skbrain-weights-manifest", "format_version": 1,
+                                    "models": [{"name": "old", "file": "models/old.skbrain",
+                                                "sha256": "0" * 64, "description": "older",
+                                                "model_card": "models/old.model_card.md",
+                                                "default": True}]}))
+    subprocess.run([sys.executable, str(BENCHMARKS.parent / "weights" / "train_detector.py"),
+                    "--model", str(saved), "--sites", str(tmp_path / "result.json"),
+                    "--folder", str(folder), "--fit-note", "1 s"],
+                   check=True, capture_output=True, text=True, timeout=300)
+    entries = {e["name"]: e for e in json.loads(manifest.read_text())["models"]}
+    entry = entries["brain-tumor-compact-v1"]
+    assert entry["default"] is True and entries["old"]["default"] is False
+    assert entry["image_size"] == 32 and entry["estimator"] == "CompactCNNClassifier"
+    card = (folder / "skbrain_weights" / entry["model_card"]).read_text()
+    assert "compact-recipe" in card and "lgg_flair_dev" in card
+    assert "each collection resampled to the largest's size" in card
+    assert "32 px, ImageResizer(defaults)" in card
+    assert load_model(folder / "skbrain_weights" / entry["file"]).steps[0][1].size == 32
