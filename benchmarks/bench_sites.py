@@ -190,9 +190,10 @@ def for_recipe(found, recipe):
         # The arrays are already cropped, resized and standardised: only the extra applies.
         redo = ImageResizer(next(iter(found.values())).data.shape[-1], crop_foreground=False,
                             standardize=None, dtype="uint8", n_jobs=-1, **params)
-        _VIEWS[key] = {name: Bunch(**{**bunch, "data": redo.transform(bunch.data)})
-                       for name, bunch in found.items()}
-    return _VIEWS[key]
+        # ``found`` is kept with its view so that its id cannot be reused by another dict.
+        _VIEWS[key] = (found, {name: Bunch(**{**bunch, "data": redo.transform(bunch.data)})
+                               for name, bunch in found.items()})
+    return _VIEWS[key][1]
 
 
 def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None):
