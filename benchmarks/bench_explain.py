@@ -222,10 +222,12 @@ def main(argv=None):
     paths, masks, patients = lgg_slices(args.min_area, args.limit)
     print(f"LGG-dev: {len(paths)} tumor slices with a mask of at least {args.min_area} px, "
           f"{len(set(patients))} patients", flush=True)
-    info = {"slices": len(paths), "patients": len(set(patients)), "min_area": args.min_area,
-            "epochs": args.epochs if args.epochs is not None else "model defaults",
-            "trained_on": "brain_mri (253) + tumor_mri_1794 as tumor/no tumor, "
-                          "ImageResizer() defaults"}
+    names = [m for m in args.models.split(",") if m]
+    info = {"slices": len(paths), "patients": len(set(patients)), "min_area": args.min_area}
+    if names:  # what the models fitted here saw; files and the shipped detector say their own
+        info["epochs"] = args.epochs if args.epochs is not None else "model defaults"
+        info["trained_on"] = ("brain_mri (253) + tumor_mri_1794 as tumor/no tumor, "
+                              "ImageResizer() defaults")
     rows = []
     if not args.no_shipped:
         name, model = shipped_detector()
@@ -247,7 +249,6 @@ def main(argv=None):
         print(HEADER)
         rows += score(label, load_model(path), paths, masks, methods)
         write(args.output, rows, info)
-    names = [m for m in args.models.split(",") if m]
     train = training_collection() if names else None
     for name in names:
         model = fit_model(name, train, args.epochs, args.seed)
