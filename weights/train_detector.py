@@ -37,7 +37,8 @@ from skbrain.persistence import load_model  # noqa: E402
 from skbrain.weights import add_to_distribution  # noqa: E402
 
 # recipe -> (shipped name, image size, one line for list_pretrained). The default recipe is
-# the best by leave-one-collection-out mean ROC AUC (benchmarks/README.md, "Shipped detector").
+# the best by leave-one-collection-out mean ROC AUC (benchmarks/README.md, "The shipped
+# detector").
 DETECTORS = {
     "compact-recipe": ("brain-tumor-compact-v1", 96,
                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
@@ -132,11 +133,10 @@ def main(argv=None):
     for r in rows:
         if r.get("subset") == "all":
             held.setdefault(r["held_out"], []).append(r["roc_auc"])
-    seeds = lambda v: f" (mean of {len(v)} seeds)" if len(v) > 1 else ""  # noqa: E731
     limits = [f"Trained without {held_out} by the same recipe, it ranked {held_out}'s slices at "
-              f"ROC AUC {np.mean(v):.2f}{seeds(v)}: on a site unlike every training collection "
-              "(FLAIR volumes of another archive above all) fine-tune it on a few labelled "
-              "patients first."
+              f"ROC AUC {np.mean(v):.2f}" + (f" (mean of {len(v)} seeds)" if len(v) > 1 else "")
+              + ": on a site unlike every training collection (FLAIR volumes of another archive "
+              "above all) fine-tune it on a few labelled patients first."
               for held_out, v in held.items() if np.mean(v) < 0.9]
     card = detector_card(
         model, name, collections=collections, sites=rows, terms=TERMS,
