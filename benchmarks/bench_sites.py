@@ -21,9 +21,17 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     LGG-dev on k LGG-dev patients (k = 2, 5, 10, 20; ``--few-repeats`` draws
     each), threshold chosen on those patients' images, scored on the other
     patients; beside it the same recipe trained on the k patients alone.
+``threshold``
+    the decision threshold of the ``--final`` recipe trained on all three
+    collections, chosen by grouped 3-fold cross-validation on their union:
+    each fold trains on the others and predicts its own images, and the
+    threshold that maximises the mean over the collections of balanced
+    accuracy on these out-of-fold probabilities is kept (with each
+    collection's scores at 0.5 and at the chosen threshold).
 ``final``
     the ``--final`` recipe trained on every image of the three collections,
-    saved as a Pipeline that takes image paths (``--save``).
+    saved as a Pipeline that takes image paths (``--save``), deciding at
+    ``--threshold`` (a number, or ``auto``: the threshold part's choice).
 
 A recipe is a model name with its parameters and, with ``balance``, the
 training collections resampled to equal size. ``--set`` adds parameters to
@@ -66,6 +74,8 @@ from skbrain.sites import (  # noqa: E402
 COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
 LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
 MID_BRAIN = 0.4
+THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
+                          for m in ("balanced_accuracy", "recall", "specificity"))
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -288,6 +298,52 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             done()
 
 
+def run_threshold(found, recipe, extra, seed, results, n_splits=3):
+    """The recipe's threshold on all three collections, by grouped cross-validation."""
+    from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
+
+    from skbrain.model_selection import grouped_cv
+
+    found = for_recipe(found, recipe)
+    names = list(found)
+    collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
+    X = np.concatenate([found[n].data for n in names])
+    y = np.concatenate([found[n].target for n in names])
+    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
+    proba = np.full(len(y), np.nan)
+    # Stratified by (collection, class) so that every fold holds a share of each collection.
+    folds = grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y, groups)
+    for k, (train, test) in enumerate(folds):
+        print(f"== threshold: {recipe}, fold {k + 1} of {n_splits} ({len(test)} images held "
+              "out)", flush=True)
+        order = train[balanced(recipe, collection[train], y[train], seed)]
+        model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
+        proba[test] = model.predict_proba(X[test])[:, 1]
+    masks = [collection == k for k in range(len(names))]
+
+    def mean_balanced_accuracy(t):
+        return np.mean([balanced_accuracy_score(y[m], proba[m] >= t) for m in masks])
+
+    grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
+    scores = [mean_balanced_accuracy(t) for t in grid]
+    chosen = float(grid[int(np.argmax(scores))])
+    for name, m in zip(names, masks, strict=True):
+        row = {"model": f"{name} (out of fold)", "recipe": recipe, "seed": seed,
+               "collection": name, "n": int(m.sum()), "chosen_threshold": chosen,
+               "roc_auc": roc_auc_score(y[m], proba[m])}
+        for label, t in (("0.5", 0.5), ("chosen", chosen)):
+            row[f"balanced_accuracy_at_{label}"] = balanced_accuracy_score(y[m], proba[m] >= t)
+            row[f"recall_at_{label}"] = recall_score(y[m], proba[m] >= t)
+            row[f"specificity_at_{label}"] = recall_score(y[m], proba[m] >= t, pos_label=0)
+        results["threshold"].append(row)
+        print(f"  {name}: ROC AUC {row['roc_auc']:.3f}; balanced accuracy "
+              f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
+              f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}", flush=True)
+    print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
+          f"{mean_balanced_accuracy(0.5):.3f})", flush=True)
+    return chosen
+
+
 def best_recipe(loco):
     """The recipe with the highest mean ROC AUC over the collections left out (all images)."""
     means = {}
@@ -304,7 +360,7 @@ def best_recipe(loco):
     return best
 
 
-def run_final(found, recipe, extra, seed, save):
+def run_final(found, recipe, extra, seed, save, threshold=None):
     found = for_recipe(found, recipe)
     names = list(found)
     collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
@@ -315,6 +371,14 @@ def run_final(found, recipe, extra, seed, save):
     start = time.perf_counter()
     model = estimator(recipe, extra, random_state=seed).fit(X[idx], y[idx])
     seconds = time.perf_counter() - start
+    if threshold is not None:
+        from sklearn.frozen import FrozenEstimator
+        from sklearn.model_selection import FixedThresholdClassifier
+
+        # Frozen: the wrapper's fit only records the classes, the network stays as trained.
+        model = FixedThresholdClassifier(FrozenEstimator(model), threshold=float(threshold),
+                                         response_method="predict_proba").fit(X[idx], y[idx])
+        print(f"deciding at {threshold:.2f}", flush=True)
     save_pipeline(model, found, save, resizer_params(recipe))
     print(f"fit {seconds:.0f} s", flush=True)
     return seconds
@@ -339,7 +403,7 @@ def write(output, results, info):
     for part, records in results.items():
         if not records:
             continue
-        metrics = [m for m in SITE_METRICS if m in records[0]]
+        metrics = [m for m in SITE_METRICS + THRESHOLD_METRICS if m in records[0]]
         rows = [{**r, "model": f"{r.get('recipe', '')}: {r['model']}"} for r in records]
         table = ResultsTable(rows, metrics=metrics)
         stem = output.with_name(f"{output.stem}_{part}")
@@ -367,6 +431,9 @@ def main(argv=None):
     parser.add_argument("--final", default="lite0-recipe",
                         help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
     parser.add_argument("--save", default=None, help="where the final model is saved")
+    parser.add_argument("--threshold", default=None,
+                        help='the final model\'s decision threshold: a number, or "auto": the '
+                             "threshold part's choice (default: the most probable class)")
     parser.add_argument("--save-base", default=None,
                         help="where the few part's model trained without LGG-dev is saved "
                              "(bench_explain scores its maps on LGG-dev)")
@@ -396,7 +463,15 @@ def main(argv=None):
         found = load_arrays(args.arrays)
     else:
         found = resized(load_paths(), args.image_size)
-    results = {"loco": [], "split": [], "few": []}
+    results = {"loco": [], "split": [], "few": [], "threshold": []}
+    threshold = args.threshold
+    if threshold not in (None, "auto"):
+        try:
+            threshold = float(threshold)
+        except ValueError:
+            raise SystemExit(f"--threshold {args.threshold!r}: a number or 'auto'") from None
+    elif threshold == "auto" and "threshold" not in args.parts.split(","):
+        raise SystemExit("--threshold auto needs the threshold part before final")
     info = {"recipes": {r: RECIPES[r] for r in RECIPES},
             "set": extra, "image_size": args.image_size,
             "n_images": {n: len(b.target) for n, b in found.items()}}
@@ -407,7 +482,7 @@ def main(argv=None):
         if deadline is not None and time.perf_counter() > deadline:
             print(f"time budget spent; {part} not run", flush=True)
             continue
-        if final == "auto" and part in ("final", "few", "split"):
+        if final == "auto" and part in ("final", "few", "split", "threshold"):
             final = info["final_recipe"] = best_recipe(results["loco"])
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
@@ -427,8 +502,17 @@ def main(argv=None):
                 save_pipeline(base, found, args.save_base, resizer_params(few_from))
             run_few(found, base, few_from, extra, args.few_repeats, results,
                     done=lambda: write(args.output, results, info))
+        elif part == "threshold":
+            chosen = info["chosen_threshold"] = run_threshold(found, final, extra, args.seed,
+                                                              results)
+            if threshold == "auto":
+                threshold = chosen
         elif part == "final":
-            info["final_fit_seconds"] = run_final(found, final, extra, args.seed, args.save)
+            if threshold == "auto":
+                raise SystemExit("--threshold auto: run the threshold part before final")
+            info["final_threshold"] = threshold
+            info["final_fit_seconds"] = run_final(found, final, extra, args.seed, args.save,
+                                                  threshold)
         else:
             raise SystemExit(f"unknown part {part!r}")
         write(args.output, results, info)

@@ -183,9 +183,21 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
 
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
-    run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts", "loco,final",
-        "--recipes", "compact-recipe", "--final", "compact-recipe", "--held-out",
-        "lgg_flair_dev", "--set", "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
+    result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
+                 "loco,threshold,final", "--recipes", "compact-recipe", "--final",
+                 "compact-recipe", "--threshold", "auto", "--held-out", "lgg_flair_dev", "--set",
+                 "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
+    # The threshold part: one out-of-fold row per collection, the same threshold chosen for all.
+    rows = result["threshold"]
+    assert sorted(r["collection"] for r in rows) == ["brain_mri", "lgg_flair_dev",
+                                                     "tumor_mri_1794"]
+    chosen = result["chosen_threshold"]
+    assert 0 < chosen < 1 and {r["chosen_threshold"] for r in rows} == {chosen}
+    assert all(r["n"] == 24 and 0 <= r["balanced_accuracy_at_chosen"] <= 1 for r in rows)
+    # Chosen to maximise the collections' mean balanced accuracy, so never below 0.5's.
+    assert (sum(r["balanced_accuracy_at_chosen"] for r in rows)
+            >= sum(r["balanced_accuracy_at_0.5"] for r in rows) - 1e-9)
+    assert result["final_threshold"] == chosen
     folder = tmp_path / "skbrain-weights"
     (folder / "skbrain_weights" / "models").mkdir(parents=True)
     manifest = folder / "skbrain_weights" / "MANIFEST.json"
@@ -207,4 +219,6 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     assert "compact-recipe" in card and "lgg_flair_dev" in card
     assert "each collection resampled to the largest's size" in card
     assert "32 px, ImageResizer(defaults)" in card
-    assert load_model(folder / "skbrain_weights" / entry["file"]).steps[0][1].size == 32
+    assert f"tumor when its probability is at least {chosen:.4f}" in card
+    shipped = load_model(folder / "skbrain_weights" / entry["file"])
+    assert shipped.steps[0][1].size == 32 and shipped[-1].threshold == chosen

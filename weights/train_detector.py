@@ -32,6 +32,7 @@ import bench_sites  # noqa: E402
 import numpy as np  # noqa: E402
 
 from skbrain import ImageResizer  # noqa: E402
+from skbrain._unwrap import unwrap  # noqa: E402
 from skbrain.model_card import COLLECTIONS, detector_card  # noqa: E402
 from skbrain.persistence import load_model  # noqa: E402
 from skbrain.weights import add_to_distribution  # noqa: E402
@@ -65,6 +66,10 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arrays", default=None, help="bench_sites.py --prepare's file")
     parser.add_argument("--model", default=None, help="a trained file to package instead")
+    parser.add_argument("--threshold", default=None,
+                        help='decision threshold: a number, or "auto": chosen by grouped 3-fold '
+                             "cross-validation on the three collections (bench_sites.py's "
+                             "threshold part; three more fits); default: the most probable class")
     parser.add_argument("--fit-note", default=None,
                         help="with --model: how long its training took, and where")
     parser.add_argument("--sites", default=str(ROOT / "benchmarks/results/sites_compact96.json"),
@@ -87,12 +92,18 @@ def main(argv=None):
         path = Path(args.folder) / "build" / f"{name}.skbrain"
         path.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        bench_sites.run_final(found, args.recipe, {}, args.seed, path)
+        threshold = args.threshold
+        if threshold == "auto":
+            threshold = bench_sites.run_threshold(found, args.recipe, {}, args.seed,
+                                                  {"threshold": []})
+        elif threshold is not None:
+            threshold = float(threshold)
+        bench_sites.run_final(found, args.recipe, {}, args.seed, path, threshold)
         seconds = time.perf_counter() - start
         model = load_model(path)
     # Files trained before skbrain stored the backbone weights' file name only carry this
     # machine's path to it; the shipped file names the file alone.
-    module = model[-1].net_.module_
+    module = unwrap(model, caller="train_detector").estimator.net_.module_
     if getattr(module, "weights_source", None):  # only pretrained backbones have one
         module.weights_source = re.sub(r"\((?:/|[A-Za-z]:\\)[^)]*[/\\]([^/\\)]+)\)", r"(\1)",
                                        module.weights_source)
