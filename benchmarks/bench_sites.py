@@ -298,6 +298,25 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             done()
 
 
+def stacked(found):
+    """The collections as one: their names, each image's collection index, images, labels."""
+    names = list(found)
+    collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
+    X = np.concatenate([found[n].data for n in names])
+    y = np.concatenate([found[n].target for n in names])
+    return names, collection, X, y
+
+
+def threshold_arg(text):
+    """``--threshold``: ``auto`` or a number (bench_sites and train_detector take the same)."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a number or 'auto'") from None
+
+
 def run_threshold(found, recipe, extra, seed, results, n_splits=3):
     """The recipe's threshold on all three collections, by grouped cross-validation."""
     from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
@@ -305,10 +324,7 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
     from skbrain.model_selection import grouped_cv
 
     found = for_recipe(found, recipe)
-    names = list(found)
-    collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
-    X = np.concatenate([found[n].data for n in names])
-    y = np.concatenate([found[n].target for n in names])
+    names, collection, X, y = stacked(found)
     groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
     proba = np.full(len(y), np.nan)
     # Stratified by (collection, class) so that every fold holds a share of each collection.
@@ -362,10 +378,7 @@ def best_recipe(loco):
 
 def run_final(found, recipe, extra, seed, save, threshold=None):
     found = for_recipe(found, recipe)
-    names = list(found)
-    collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
-    X = np.concatenate([found[n].data for n in names])
-    y = np.concatenate([found[n].target for n in names])
+    names, collection, X, y = stacked(found)
     idx = balanced(recipe, collection, y, seed)
     print(f"== final: {recipe} on {len(idx)} images of all three collections", flush=True)
     start = time.perf_counter()
@@ -431,7 +444,7 @@ def main(argv=None):
     parser.add_argument("--final", default="lite0-recipe",
                         help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
     parser.add_argument("--save", default=None, help="where the final model is saved")
-    parser.add_argument("--threshold", default=None,
+    parser.add_argument("--threshold", default=None, type=threshold_arg,
                         help='the final model\'s decision threshold: a number, or "auto": the '
                              "threshold part's choice (default: the most probable class)")
     parser.add_argument("--save-base", default=None,
@@ -465,12 +478,7 @@ def main(argv=None):
         found = resized(load_paths(), args.image_size)
     results = {"loco": [], "split": [], "few": [], "threshold": []}
     threshold = args.threshold
-    if threshold not in (None, "auto"):
-        try:
-            threshold = float(threshold)
-        except ValueError:
-            raise SystemExit(f"--threshold {args.threshold!r}: a number or 'auto'") from None
-    elif threshold == "auto" and "threshold" not in args.parts.split(","):
+    if threshold == "auto" and "threshold" not in args.parts.split(","):
         raise SystemExit("--threshold auto needs the threshold part before final")
     info = {"recipes": {r: RECIPES[r] for r in RECIPES},
             "set": extra, "image_size": args.image_size,

@@ -66,7 +66,7 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arrays", default=None, help="bench_sites.py --prepare's file")
     parser.add_argument("--model", default=None, help="a trained file to package instead")
-    parser.add_argument("--threshold", default=None,
+    parser.add_argument("--threshold", default=None, type=bench_sites.threshold_arg,
                         help='decision threshold: a number, or "auto": chosen by grouped 3-fold '
                              "cross-validation on the three collections (bench_sites.py's "
                              "threshold part; three more fits); default: the most probable class")
@@ -96,8 +96,6 @@ def main(argv=None):
         if threshold == "auto":
             threshold = bench_sites.run_threshold(found, args.recipe, {}, args.seed,
                                                   {"threshold": []})
-        elif threshold is not None:
-            threshold = float(threshold)
         bench_sites.run_final(found, args.recipe, {}, args.seed, path, threshold)
         seconds = time.perf_counter() - start
         model = load_model(path)
