@@ -28,6 +28,12 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     threshold that maximises the mean over the collections of balanced
     accuracy on these out-of-fold probabilities is kept (with each
     collection's scores at 0.5 and at the chosen threshold).
+``specialists``
+    one model as good as each specialist? On the threshold part's folds, the
+    ``--final`` recipe fitted on each collection's training part alone,
+    scored out of fold on that collection beside the union's out-of-fold
+    scores (when the threshold part ran before it): a cross-validated
+    version of ``split`` that uses every patient as a test patient once.
 ``final``
     the ``--final`` recipe trained on every image of the three collections,
     saved as a Pipeline that takes image paths (``--save``), deciding at
@@ -317,19 +323,29 @@ def threshold_arg(text):
         raise argparse.ArgumentTypeError(f"{text!r}: a number or 'auto'") from None
 
 
-def run_threshold(found, recipe, extra, seed, results, n_splits=3):
-    """The recipe's threshold on all three collections, by grouped cross-validation."""
-    from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
+def union_folds(found, seed, n_splits=3):
+    """Grouped folds of the stacked collections, the same for the threshold and specialists.
 
+    Stratified by (collection, class) so that every fold holds a share of each collection.
+    """
     from skbrain.model_selection import grouped_cv
+
+    names, collection, X, y = stacked(found)
+    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
+    return list(grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y, groups))
+
+
+def run_threshold(found, recipe, extra, seed, results, n_splits=3):
+    """The recipe's threshold on all three collections, by grouped cross-validation.
+
+    Returns the threshold and the out-of-fold probabilities (in :func:`stacked` order).
+    """
+    from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
 
     found = for_recipe(found, recipe)
     names, collection, X, y = stacked(found)
-    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
     proba = np.full(len(y), np.nan)
-    # Stratified by (collection, class) so that every fold holds a share of each collection.
-    folds = grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y, groups)
-    for k, (train, test) in enumerate(folds):
+    for k, (train, test) in enumerate(union_folds(found, seed, n_splits)):
         print(f"== threshold: {recipe}, fold {k + 1} of {n_splits} ({len(test)} images held "
               "out)", flush=True)
         order = train[balanced(recipe, collection[train], y[train], seed)]
@@ -357,7 +373,39 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
               f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}", flush=True)
     print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
           f"{mean_balanced_accuracy(0.5):.3f})", flush=True)
-    return chosen
+    return chosen, proba
+
+
+def run_specialists(found, recipe, extra, seed, results, union=None, n_splits=3):
+    """Each collection alone against the union, out of fold on the threshold part's folds.
+
+    A specialist is the recipe fitted on one collection's training part of a fold;
+    ``union`` (the threshold part's out-of-fold probabilities, when it ran) adds the
+    union's rows with the same intervals.
+    """
+    found = for_recipe(found, recipe)
+    names, collection, X, y = stacked(found)
+    proba = np.full(len(y), np.nan)
+    for k, (train, test) in enumerate(union_folds(found, seed, n_splits)):
+        for c, name in enumerate(names):
+            fit = train[collection[train] == c]
+            held = test[collection[test] == c]
+            print(f"== specialists: {recipe} on {name} alone, fold {k + 1} of {n_splits} "
+                  f"({len(fit)} images)", flush=True)
+            model = estimator(recipe, extra, random_state=seed).fit(X[fit], y[fit])
+            proba[held] = model.predict_proba(X[held])[:, 1]
+    trained = {"specialist": proba} if union is None else {"union": union,
+                                                           "specialist": proba}
+    for c, name in enumerate(names):
+        m = collection == c
+        for label, p in trained.items():
+            scores = site_scores(y[m], p[m], None, found[name].groups, random_state=seed)
+            results["specialists"].append({"model": f"{name}: {label} (out of fold)",
+                                           "recipe": recipe, "seed": seed,
+                                           "collection": name, "trained": label, **scores})
+            print(f"  {name} {label}: ROC AUC {scores['roc_auc']:.3f} "
+                  f"({scores['roc_auc_low']:.3f}-{scores['roc_auc_high']:.3f}), balanced "
+                  f"accuracy {scores['balanced_accuracy']:.3f}", flush=True)
 
 
 def best_recipe(loco):
@@ -476,7 +524,8 @@ def main(argv=None):
         found = load_arrays(args.arrays)
     else:
         found = resized(load_paths(), args.image_size)
-    results = {"loco": [], "split": [], "few": [], "threshold": []}
+    results = {"loco": [], "split": [], "few": [], "threshold": [], "specialists": []}
+    union_oof = None
     threshold = args.threshold
     if threshold == "auto" and "threshold" not in args.parts.split(","):
         raise SystemExit("--threshold auto needs the threshold part before final")
@@ -490,7 +539,7 @@ def main(argv=None):
         if deadline is not None and time.perf_counter() > deadline:
             print(f"time budget spent; {part} not run", flush=True)
             continue
-        if final == "auto" and part in ("final", "few", "split", "threshold"):
+        if final == "auto" and part in ("final", "few", "split", "threshold", "specialists"):
             final = info["final_recipe"] = best_recipe(results["loco"])
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
@@ -511,10 +560,12 @@ def main(argv=None):
             run_few(found, base, few_from, extra, args.few_repeats, results,
                     done=lambda: write(args.output, results, info))
         elif part == "threshold":
-            chosen = info["chosen_threshold"] = run_threshold(found, final, extra, args.seed,
-                                                              results)
+            chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
+            info["chosen_threshold"] = chosen
             if threshold == "auto":
                 threshold = chosen
+        elif part == "specialists":
+            run_specialists(found, final, extra, args.seed, results, union_oof)
         elif part == "final":
             if threshold == "auto":
                 raise SystemExit("--threshold auto: run the threshold part before final")

@@ -184,7 +184,7 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
     result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
-                 "loco,threshold,final", "--recipes", "compact-recipe", "--final",
+                 "loco,threshold,specialists,final", "--recipes", "compact-recipe", "--final",
                  "compact-recipe", "--threshold", "auto", "--held-out", "lgg_flair_dev", "--set",
                  "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
     # The threshold part: one out-of-fold row per collection, the same threshold chosen for all.
@@ -198,6 +198,14 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     assert (sum(r["balanced_accuracy_at_chosen"] for r in rows)
             >= sum(r["balanced_accuracy_at_0.5"] for r in rows) - 1e-9)
     assert result["final_threshold"] == chosen
+    # The specialists part: each collection alone and the union, on the same folds.
+    pairs = {(r["collection"], r["trained"]): r for r in result["specialists"]}
+    assert set(pairs) == {(c, t) for c in ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
+                          for t in ("union", "specialist")}
+    for r in rows:
+        union = pairs[(r["collection"], "union")]
+        assert union["n"] == 24 and abs(union["roc_auc"] - r["roc_auc"]) < 1e-12
+        assert union["roc_auc_low"] <= union["roc_auc"] <= union["roc_auc_high"]
     folder = tmp_path / "skbrain-weights"
     (folder / "skbrain_weights" / "models").mkdir(parents=True)
     manifest = folder / "skbrain_weights" / "MANIFEST.json"
