@@ -15,7 +15,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
 ``split``
     one model trained on the training parts of grouped 75/25 splits of all
     three collections against a specialist trained on each collection's
-    training part alone, both scored on each test part (``--seeds``).
+    training part alone, both scored on each test part (``--seeds``); the
+    union decides at ``--threshold`` when one is given (``auto`` after the
+    threshold part), the specialists at 0.5 (``--split-union-only``: none).
 ``few``
     fine-tuning from the ``--few-from`` recipe's model trained without
     LGG-dev on k LGG-dev patients (k = 2, 5, 10, 20; ``--few-repeats`` draws
@@ -27,7 +29,10 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     each fold trains on the others and predicts its own images, and the
     threshold that maximises the mean over the collections of balanced
     accuracy on these out-of-fold probabilities is kept (with each
-    collection's scores at 0.5 and at the chosen threshold).
+    collection's scores at 0.5 and at the chosen threshold, and what the
+    choice is worth on unseen images: each fold scored at the threshold
+    chosen on the other folds). The out-of-fold probabilities are saved
+    beside ``--output`` (``*_threshold_oof.npz``).
 ``specialists``
     one model as good as each specialist? On the threshold part's folds, the
     ``--final`` recipe fitted on each collection's training part alone,
@@ -81,7 +86,8 @@ COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
 LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
 MID_BRAIN = 0.4
 THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
-                          for m in ("balanced_accuracy", "recall", "specificity"))
+                          for m in ("balanced_accuracy", "recall", "specificity")) + (
+    "balanced_accuracy_nested",)
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -230,7 +236,12 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
         models[recipe] = out.models
 
 
-def run_split(found, recipe, extra, seeds, results):
+def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=True):
+    """The union against each collection alone on grouped 75/25 splits.
+
+    ``threshold``: the union's decision threshold (its rows' balanced accuracy, recall
+    and specificity), e.g. the threshold part's; specialists decide at 0.5.
+    """
     from skbrain.evaluation import train_test_split_grouped
 
     found = for_recipe(found, recipe)
@@ -251,15 +262,18 @@ def run_split(found, recipe, extra, seeds, results):
         union = estimator(recipe, extra, random_state=seed).fit(X, y)
         for name, bunch in found.items():
             train, test = parts[name]
-            alone = estimator(recipe, extra, random_state=seed).fit(bunch.data[train],
-                                                                    bunch.target[train])
-            for label, model in (("union", union), ("specialist", alone)):
+            models = {"union": union}
+            if specialists:
+                models["specialist"] = estimator(recipe, extra, random_state=seed).fit(
+                    bunch.data[train], bunch.target[train])
+            for label, model in models.items():
                 proba = model.predict_proba(bunch.data[test])[:, 1]
-                scores = site_scores(bunch.target[test], proba, model.predict(bunch.data[test]),
+                t = threshold if label == "union" and threshold is not None else 0.5
+                scores = site_scores(bunch.target[test], proba, (proba >= t).astype(int),
                                      bunch.groups[test], random_state=seed)
                 results["split"].append({"model": f"{name}: {label}", "recipe": recipe,
                                          "seed": seed, "collection": name, "trained": label,
-                                         **scores})
+                                         "threshold": t, **scores})
                 print(f"  {name} {label}: ROC AUC {scores['roc_auc']:.3f}, balanced accuracy "
                       f"{scores['balanced_accuracy']:.3f}", flush=True)
 
@@ -345,24 +359,38 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
     found = for_recipe(found, recipe)
     names, collection, X, y = stacked(found)
     proba = np.full(len(y), np.nan)
+    fold = np.full(len(y), -1)
     for k, (train, test) in enumerate(union_folds(found, seed, n_splits)):
         print(f"== threshold: {recipe}, fold {k + 1} of {n_splits} ({len(test)} images held "
               "out)", flush=True)
         order = train[balanced(recipe, collection[train], y[train], seed)]
         model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
         proba[test] = model.predict_proba(X[test])[:, 1]
+        fold[test] = k
     masks = [collection == k for k in range(len(names))]
 
-    def mean_balanced_accuracy(t):
-        return np.mean([balanced_accuracy_score(y[m], proba[m] >= t) for m in masks])
+    def mean_balanced_accuracy(t, among=True):
+        return np.mean([balanced_accuracy_score(y[m & among], proba[m & among] >= t)
+                        for m in masks])
 
     grid = np.round(np.arange(0.02, 0.99, 0.01), 2)
     scores = [mean_balanced_accuracy(t) for t in grid]
     chosen = float(grid[int(np.argmax(scores))])
+    # What choosing is worth on images it did not see: each fold decides at the
+    # threshold chosen on the other folds' out-of-fold probabilities.
+    nested = np.zeros(len(y), dtype=bool)
+    fold_thresholds = []
+    for k in range(n_splits):
+        others = fold != k
+        t = float(grid[int(np.argmax([mean_balanced_accuracy(g, others) for g in grid]))])
+        fold_thresholds.append(t)
+        nested[fold == k] = proba[fold == k] >= t
     for name, m in zip(names, masks, strict=True):
         row = {"model": f"{name} (out of fold)", "recipe": recipe, "seed": seed,
                "collection": name, "n": int(m.sum()), "chosen_threshold": chosen,
-               "roc_auc": roc_auc_score(y[m], proba[m])}
+               "roc_auc": roc_auc_score(y[m], proba[m]),
+               "balanced_accuracy_nested": balanced_accuracy_score(y[m], nested[m]),
+               "nested_thresholds": fold_thresholds}
         for label, t in (("0.5", 0.5), ("chosen", chosen)):
             row[f"balanced_accuracy_at_{label}"] = balanced_accuracy_score(y[m], proba[m] >= t)
             row[f"recall_at_{label}"] = recall_score(y[m], proba[m] >= t)
@@ -370,9 +398,13 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
         results["threshold"].append(row)
         print(f"  {name}: ROC AUC {row['roc_auc']:.3f}; balanced accuracy "
               f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
-              f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}", flush=True)
+              f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}, "
+              f"{row['balanced_accuracy_nested']:.3f} chosen on the other folds", flush=True)
+    nested_mean = np.mean([r["balanced_accuracy_nested"]
+                           for r in results["threshold"][-len(names):]])
     print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
-          f"{mean_balanced_accuracy(0.5):.3f})", flush=True)
+          f"{mean_balanced_accuracy(0.5):.3f}; chosen on the other folds "
+          f"{nested_mean:.3f} at {', '.join(f'{t:.2f}' for t in fold_thresholds)})", flush=True)
     return chosen, proba
 
 
@@ -486,6 +518,8 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0", help="grouped splits of the split part")
     parser.add_argument("--split-recipe", default="lite0-recipe",
                         help='a recipe, or "auto": the final recipe')
+    parser.add_argument("--split-union-only", action="store_true",
+                        help="the split part fits only the union (no specialist per collection)")
     parser.add_argument("--few-from", default="lite0-recipe",
                         help='a recipe, or "auto": the final recipe')
     parser.add_argument("--few-repeats", type=int, default=2)
@@ -493,8 +527,9 @@ def main(argv=None):
                         help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
     parser.add_argument("--save", default=None, help="where the final model is saved")
     parser.add_argument("--threshold", default=None, type=threshold_arg,
-                        help='the final model\'s decision threshold: a number, or "auto": the '
-                             "threshold part's choice (default: the most probable class)")
+                        help='the final model\'s decision threshold, also the union\'s in the '
+                             'split part: a number, or "auto": the threshold part\'s choice '
+                             "(default: the most probable class)")
     parser.add_argument("--save-base", default=None,
                         help="where the few part's model trained without LGG-dev is saved "
                              "(bench_explain scores its maps on LGG-dev)")
@@ -547,8 +582,11 @@ def main(argv=None):
         elif part == "loco2":
             run_loco(found, more, extra, args.seed, results, models, deadline, held_out)
         elif part == "split":
+            if threshold == "auto":
+                raise SystemExit("--threshold auto: run the threshold part before split")
             run_split(found, final if args.split_recipe == "auto" else args.split_recipe, extra,
-                      [int(s) for s in args.seeds.split(",")], results)
+                      [int(s) for s in args.seeds.split(",")], results, threshold,
+                      specialists=not args.split_union_only)
         elif part == "few":
             if "lgg_flair_dev" not in models.get(few_from, {}):
                 # Only the fold the few-label part starts from: trained without LGG-dev.
@@ -562,6 +600,12 @@ def main(argv=None):
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen
+            # The out-of-fold probabilities, for any later look at the threshold.
+            names, collection, _, y = stacked(found)
+            out = Path(args.output)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(out.with_name(f"{out.stem}_threshold_oof.npz"), proba=union_oof,
+                                y=y, collection=collection, collection_names=np.array(names))
             if threshold == "auto":
                 threshold = chosen
         elif part == "specialists":

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -184,8 +185,9 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
     result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
-                 "loco,threshold,specialists,final", "--recipes", "compact-recipe", "--final",
-                 "compact-recipe", "--threshold", "auto", "--held-out", "lgg_flair_dev", "--set",
+                 "loco,threshold,specialists,split,final", "--recipes", "compact-recipe",
+                 "--final", "compact-recipe", "--threshold", "auto", "--held-out",
+                 "lgg_flair_dev", "--split-recipe", "auto", "--split-union-only", "--set",
                  "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
     # The threshold part: one out-of-fold row per collection, the same threshold chosen for all.
     rows = result["threshold"]
@@ -198,6 +200,11 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     assert (sum(r["balanced_accuracy_at_chosen"] for r in rows)
             >= sum(r["balanced_accuracy_at_0.5"] for r in rows) - 1e-9)
     assert result["final_threshold"] == chosen
+    # Chosen on the other folds, each fold's threshold is one of the grid's.
+    assert all(0 <= r["balanced_accuracy_nested"] <= 1 and len(r["nested_thresholds"]) == 3
+               for r in rows)
+    oof = np.load(tmp_path / "result_threshold_oof.npz")
+    assert oof["proba"].shape == (72,) and np.isfinite(oof["proba"]).all()
     # The specialists part: each collection alone and the union, on the same folds.
     pairs = {(r["collection"], r["trained"]): r for r in result["specialists"]}
     assert set(pairs) == {(c, t) for c in ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
@@ -206,6 +213,11 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
         union = pairs[(r["collection"], "union")]
         assert union["n"] == 24 and abs(union["roc_auc"] - r["roc_auc"]) < 1e-12
         assert union["roc_auc_low"] <= union["roc_auc"] <= union["roc_auc_high"]
+    # The split part, union only, scored at the chosen threshold on each held-out quarter.
+    split = result["split"]
+    assert sorted(r["collection"] for r in split) == sorted(r["collection"] for r in rows)
+    assert all(r["trained"] == "union" and r["threshold"] == chosen and 0 < r["n"] < 24
+               for r in split)
     folder = tmp_path / "skbrain-weights"
     (folder / "skbrain_weights" / "models").mkdir(parents=True)
     manifest = folder / "skbrain_weights" / "MANIFEST.json"
