@@ -180,7 +180,7 @@ def test_bench_sites_runs_a_recipe_with_its_resizer_and_class_balance(tmp_path):
 
 
 def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_path):
-    from skbrain.persistence import load_model
+    from skbrain.persistence import load_model, save_model
 
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
@@ -242,3 +242,23 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     assert f"tumor when its probability is at least {chosen:.4f}" in card
     shipped = load_model(folder / "skbrain_weights" / entry["file"])
     assert shipped.steps[0][1].size == 32 and shipped[-1].threshold == chosen
+
+    # A file trained without a threshold gets one at packaging; one that has one is refused.
+    def package(model_file):
+        return subprocess.run(
+            [sys.executable, str(BENCHMARKS.parent / "weights" / "train_detector.py"),
+             "--model", str(model_file), "--threshold", "0.7", "--sites",
+             str(tmp_path / "result.json"), "--folder", str(folder), "--fit-note", "1 s"],
+            capture_output=True, text=True, timeout=300)
+
+    refused = package(saved)
+    assert refused.returncode != 0 and "decides at its most probable class" in refused.stderr
+    plain = load_model(saved)
+    plain.steps[-1] = ("cnn", plain[-1].estimator.estimator)
+    save_model(plain, tmp_path / "plain.skbrain")
+    assert package(tmp_path / "plain.skbrain").returncode == 0
+    repackaged = load_model(folder / "skbrain_weights" / entry["file"])
+    assert repackaged[-1].threshold == 0.7
+    images = np.stack([np.full((3, 32, 32), v, dtype=np.uint8) for v in (0, 128, 255)])
+    proba = repackaged.predict_proba(images)[:, 1]
+    assert np.array_equal(repackaged.predict(images), (proba >= 0.7).astype(int))

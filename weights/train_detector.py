@@ -69,7 +69,8 @@ def main(argv=None):
     parser.add_argument("--threshold", default=None, type=bench_sites.threshold_arg,
                         help='decision threshold: a number, or "auto": chosen by grouped 3-fold '
                              "cross-validation on the three collections (bench_sites.py's "
-                             "threshold part; three more fits); default: the most probable class")
+                             "threshold part; three more fits); a number with --model: the "
+                             "file decides at it; default: the most probable class")
     parser.add_argument("--fit-note", default=None,
                         help="with --model: how long its training took, and where")
     parser.add_argument("--sites", default=str(ROOT / "benchmarks/results/sites_compact96.json"),
@@ -86,6 +87,18 @@ def main(argv=None):
     seconds = None
     if args.model:
         model = load_model(args.model)
+        if args.threshold == "auto":
+            raise SystemExit("--threshold auto trains three more models: give a number with "
+                             "--model (bench_sites.py --parts threshold chooses it)")
+        if args.threshold is not None:
+            if not hasattr(model[-1], "classes_") or hasattr(model[-1], "threshold"):
+                raise SystemExit(f"--model {args.model}: expected a fitted model that "
+                                 "decides at its most probable class, to add --threshold to")
+            cnn = model[-1]
+            size = model.steps[0][1].size
+            probe = np.zeros((len(cnn.classes_), 3, size, size), dtype=np.uint8)
+            model.steps[-1] = (model.steps[-1][0], bench_sites.decide_at(
+                cnn, args.threshold, probe, cnn.classes_))
     else:
         found = (bench_sites.load_arrays(args.arrays) if args.arrays
                  else bench_sites.resized(bench_sites.load_paths(), size))
@@ -95,7 +108,7 @@ def main(argv=None):
         threshold = args.threshold
         if threshold == "auto":
             threshold = bench_sites.run_threshold(found, args.recipe, {}, args.seed,
-                                                  {"threshold": []})
+                                                  {"threshold": []})[0]
         bench_sites.run_final(found, args.recipe, {}, args.seed, path, threshold)
         seconds = time.perf_counter() - start
         model = load_model(path)
