@@ -87,7 +87,7 @@ LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
 MID_BRAIN = 0.4
 THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
                           for m in ("balanced_accuracy", "recall", "specificity")) + (
-    "balanced_accuracy_nested",)
+    "balanced_accuracy_nested", "nested_gain", "nested_gain_low", "nested_gain_high")
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -400,12 +400,44 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
               f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
               f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}, "
               f"{row['balanced_accuracy_nested']:.3f} chosen on the other folds", flush=True)
-    nested_mean = np.mean([r["balanced_accuracy_nested"]
-                           for r in results["threshold"][-len(names):]])
+    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
+    gain = nested_gain(y, proba >= 0.5, nested, collection, groups, seed)
+    for row in results["threshold"][-len(names):]:
+        row.update({f"nested_gain{k}": v for k, v in gain.items()})
     print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
-          f"{mean_balanced_accuracy(0.5):.3f}; chosen on the other folds "
-          f"{nested_mean:.3f} at {', '.join(f'{t:.2f}' for t in fold_thresholds)})", flush=True)
+          f"{mean_balanced_accuracy(0.5):.3f}; chosen on the other folds, at "
+          f"{', '.join(f'{t:.2f}' for t in fold_thresholds)}: {gain['']:+.3f} "
+          f"({gain['_low']:+.3f} to {gain['_high']:+.3f}))", flush=True)
     return chosen, proba
+
+
+def nested_gain(y, at_half, nested, collection, groups, seed, n_bootstrap=1000):
+    """The mean over collections of balanced accuracy, ``nested`` minus ``at_half``.
+
+    With a 95 % interval from resampling each collection's groups (patients) with
+    replacement, the collections independently.
+    """
+    from sklearn.metrics import balanced_accuracy_score
+
+    def gain(idx):
+        return np.mean([balanced_accuracy_score(y[i], nested[i])
+                        - balanced_accuracy_score(y[i], at_half[i]) for i in idx])
+
+    parts = [np.flatnonzero(collection == c) for c in np.unique(collection)]
+    rng = np.random.RandomState(seed)
+    draws = []
+    for _ in range(n_bootstrap):
+        idx = []
+        for part in parts:
+            names, inverse = np.unique(groups[part], return_inverse=True)
+            chosen = np.bincount(rng.randint(len(names), size=len(names)), minlength=len(names))
+            i = part[np.repeat(np.arange(len(part)), chosen[inverse])]
+            if len(np.unique(y[i])) == 2:
+                idx.append(i)
+        if len(idx) == len(parts):
+            draws.append(gain(idx))
+    low, high = np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan)
+    return {"": float(gain(parts)), "_low": float(low), "_high": float(high)}
 
 
 def run_specialists(found, recipe, extra, seed, results, union=None, n_splits=3):

@@ -203,6 +203,8 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     # Chosen on the other folds, each fold's threshold is one of the grid's.
     assert all(0 <= r["balanced_accuracy_nested"] <= 1 and len(r["nested_thresholds"]) == 3
                for r in rows)
+    gain = np.mean([r["balanced_accuracy_nested"] - r["balanced_accuracy_at_0.5"] for r in rows])
+    assert all(r["nested_gain"] == pytest.approx(gain) for r in rows)
     oof = np.load(tmp_path / "result_threshold_oof.npz")
     assert oof["proba"].shape == (72,) and np.isfinite(oof["proba"]).all()
     # The specialists part: each collection alone and the union, on the same folds.
