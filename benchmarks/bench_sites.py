@@ -345,8 +345,13 @@ def union_folds(found, seed, n_splits=3):
     from skbrain.model_selection import grouped_cv
 
     names, collection, X, y = stacked(found)
-    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
-    return list(grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y, groups))
+    return list(grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y,
+                                                              stacked_groups(found)))
+
+
+def stacked_groups(found):
+    """Each image's group in :func:`stacked` order, named by its collection too."""
+    return np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in found])
 
 
 def run_threshold(found, recipe, extra, seed, results, n_splits=3):
@@ -400,8 +405,7 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
               f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
               f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}, "
               f"{row['balanced_accuracy_nested']:.3f} chosen on the other folds", flush=True)
-    groups = np.concatenate([[f"{n}:{g}" for g in found[n].groups] for n in names])
-    gain = nested_gain(y, proba >= 0.5, nested, collection, groups, seed)
+    gain = nested_gain(y, proba >= 0.5, nested, collection, stacked_groups(found), seed)
     for row in results["threshold"][-len(names):]:
         row.update({f"nested_gain{k}": v for k, v in gain.items()})
     print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
