@@ -501,21 +501,24 @@ def run_final(found, recipe, extra, seed, save, threshold=None):
     model = estimator(recipe, extra, random_state=seed).fit(X[idx], y[idx])
     seconds = time.perf_counter() - start
     if threshold is not None:
-        model = decide_at(model, threshold, X[idx[:2]], y[idx[:2]])
+        model = decide_at(model, threshold)
         print(f"deciding at {threshold:.2f}", flush=True)
     save_pipeline(model, found, save, resizer_params(recipe))
     print(f"fit {seconds:.0f} s", flush=True)
     return seconds
 
 
-def decide_at(model, threshold, X, y):
-    """``model`` deciding for the positive class at ``threshold`` of its probability."""
+def decide_at(model, threshold):
+    """Fitted ``model`` deciding for the positive class at ``threshold`` of its probability."""
     from sklearn.frozen import FrozenEstimator
     from sklearn.model_selection import FixedThresholdClassifier
 
-    # Frozen: the wrapper's fit only records the classes, the network stays as trained.
+    # Frozen: fit neither trains nor reads images (classes_ comes from the model), so the
+    # model's own classes stand in for the labels and need no images beside them.
+    classes = model.classes_
     return FixedThresholdClassifier(FrozenEstimator(model), threshold=float(threshold),
-                                    response_method="predict_proba").fit(X, y)
+                                    response_method="predict_proba").fit(
+        np.zeros((len(classes), 1)), classes)
 
 
 def save_pipeline(model, found, path, resize=None):

@@ -94,11 +94,8 @@ def main(argv=None):
             if not hasattr(model[-1], "classes_") or hasattr(model[-1], "threshold"):
                 raise SystemExit(f"--model {args.model}: expected a fitted model that "
                                  "decides at its most probable class, to add --threshold to")
-            cnn = model[-1]
-            size = model.steps[0][1].size
-            probe = np.zeros((len(cnn.classes_), 3, size, size), dtype=np.uint8)
-            model.steps[-1] = (model.steps[-1][0], bench_sites.decide_at(
-                cnn, args.threshold, probe, cnn.classes_))
+            model.steps[-1] = (model.steps[-1][0],
+                               bench_sites.decide_at(model[-1], args.threshold))
     else:
         found = (bench_sites.load_arrays(args.arrays) if args.arrays
                  else bench_sites.resized(bench_sites.load_paths(), size))
