@@ -81,6 +81,7 @@ from skbrain.sites import (  # noqa: E402
     leave_one_collection_out,
     site_scores,
 )
+from skbrain.thresholds import decide_at  # noqa: E402
 
 COLLECTIONS = ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
 LOCO_ORDER = ("lgg_flair_dev", "tumor_mri_1794", "brain_mri")
@@ -506,19 +507,6 @@ def run_final(found, recipe, extra, seed, save, threshold=None):
     save_pipeline(model, found, save, resizer_params(recipe))
     print(f"fit {seconds:.0f} s", flush=True)
     return seconds
-
-
-def decide_at(model, threshold):
-    """Fitted ``model`` deciding for the positive class at ``threshold`` of its probability."""
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.model_selection import FixedThresholdClassifier
-
-    # Frozen: fit neither trains nor reads images (classes_ comes from the model), so the
-    # model's own classes stand in for the labels and need no images beside them.
-    classes = model.classes_
-    return FixedThresholdClassifier(FrozenEstimator(model), threshold=float(threshold),
-                                    response_method="predict_proba").fit(
-        np.zeros((len(classes), 1)), classes)
 
 
 def save_pipeline(model, found, path, resize=None):

@@ -13,6 +13,7 @@ is these two calls.
 import numpy as np
 
 __all__ = [
+    "decide_at",
     "describe_threshold",
     "min_recall_score",
     "threshold_report",
@@ -57,6 +58,61 @@ def min_recall_score(y_true, y_pred, *, min_recall, pos_label=1):
     if recall + 1e-12 < min_recall:
         return recall - 1.0
     return 1.0 + float(np.mean(y_pred != pos_label))
+
+
+def decide_at(model, threshold, *, pos_label=None):
+    """A fitted binary classifier that decides at ``threshold`` of its probability.
+
+    Wraps ``model`` in :class:`~sklearn.model_selection.FixedThresholdClassifier`
+    around :class:`~sklearn.frozen.FrozenEstimator`, so it is never trained
+    again: ``predict`` gives ``pos_label`` where ``predict_proba`` for it is at
+    least ``threshold``, and :func:`skbrain.save_model` keeps the threshold.
+
+    Parameters
+    ----------
+    model : fitted classifier
+        Two classes, with ``predict_proba`` and ``classes_``.
+    threshold : float
+        The probability of ``pos_label`` from which it is predicted.
+    pos_label : int or str, default=None
+        The positive class (tumor), one of ``model.classes_``; ``None`` is
+        the second of them, as in scikit-learn.
+
+    Returns
+    -------
+    FixedThresholdClassifier
+        Fitted; ``estimator_.estimator`` is ``model`` itself.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a fitted two-class classifier or ``pos_label`` is
+        not one of its classes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> model = decide_at(LogisticRegression().fit(X, y), 0.9)
+    >>> model.threshold, model.predict(X).tolist()
+    (0.9, [0, 0, 0, 0])
+    """
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    classes = getattr(model, "classes_", None)
+    if classes is None or len(classes) != 2:
+        raise ValueError("model: deciding at a threshold needs a fitted two-class classifier; "
+                         f"got {type(model).__name__} with classes {classes!r}")
+    if pos_label is not None and pos_label not in list(classes):
+        raise ValueError(f"pos_label {pos_label!r} is not one of the model's classes "
+                         f"{list(classes)}")
+    # A frozen fit neither trains nor reads X (classes_ comes from the model), so the
+    # model's own classes stand in for labels and one zero feature each for images.
+    return FixedThresholdClassifier(FrozenEstimator(model), threshold=float(threshold),
+                                    response_method="predict_proba",
+                                    pos_label=pos_label).fit(np.zeros((2, 1)), classes)
 
 
 def _check_two_classes(y, what):
@@ -105,9 +161,8 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
         If ``y`` does not hold two classes, the folds cannot be made, or the
         cross-validated models predict one probability for every image.
     """
-    from sklearn.frozen import FrozenEstimator
     from sklearn.metrics import make_scorer
-    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+    from sklearn.model_selection import TunedThresholdClassifierCV
 
     from .model_selection import grouped_cv
 
@@ -126,9 +181,7 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
                              "(max_epochs)") from None
         raise
     threshold = float(tuned.best_threshold_)
-    fixed = FixedThresholdClassifier(FrozenEstimator(tuned.estimator_), threshold=threshold,
-                                     response_method="predict_proba", pos_label=pos_label)
-    fixed.fit(X, y)  # the frozen estimator is not trained again
+    fixed = decide_at(tuned.estimator_, threshold, pos_label=pos_label)
     summary = {"min_recall": min_recall, "threshold": threshold, "cv": cv,
                "cv_reaches_min_recall": bool(tuned.best_score_ >= 1.0),
                "method": "TunedThresholdClassifierCV, grouped StratifiedGroupKFold on the "

@@ -232,11 +232,10 @@ def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
         For a ``decision`` not listed, labels other than two classes, or too
         few groups for the folds (before any training).
     """
-    from sklearn.frozen import FrozenEstimator
-    from sklearn.model_selection import FixedThresholdClassifier, TunedThresholdClassifierCV
+    from sklearn.model_selection import TunedThresholdClassifierCV
     from sklearn.pipeline import Pipeline
 
-    from .thresholds import tune_threshold_for_recall
+    from .thresholds import decide_at, tune_threshold_for_recall
 
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {DECISIONS}; got {decision!r}")
@@ -262,10 +261,7 @@ def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
         tuned = TunedThresholdClassifierCV(estimator, scoring=decision, cv=folds, refit=True,
                                            response_method="predict_proba", thresholds=200)
         tuned.fit(X, y)
-        model = FixedThresholdClassifier(FrozenEstimator(tuned.estimator_),
-                                         threshold=float(tuned.best_threshold_),
-                                         response_method="predict_proba")
-        model.fit(X, y)
+        model = decide_at(tuned.estimator_, tuned.best_threshold_)
     return Pipeline([("resize", resizer), ("cnn", model)])
 
 

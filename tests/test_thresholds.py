@@ -19,8 +19,8 @@ from skbrain import ImageResizer, SimpleCNNClassifier
 from skbrain.cli import main
 from skbrain.datasets import make_synthetic_mri
 from skbrain.evaluation import classification_scores
-from skbrain.persistence import load_model
-from skbrain.thresholds import min_recall_score, tune_threshold_for_recall
+from skbrain.persistence import load_model, save_model
+from skbrain.thresholds import decide_at, min_recall_score, tune_threshold_for_recall
 
 SIZE = 32
 FAST = {"n_kernels": 4, "kernel_size": 5, "max_epochs": 3, "random_state": 0}
@@ -152,6 +152,34 @@ def test_cli_train_min_recall_writes_threshold_and_model_card(image_folder, tmp_
 def test_cli_min_recall_must_be_a_share(capsys):
     assert main(["train", "--model", "simple", "--min-recall", "1.5"]) == 2
     assert "--min-recall" in capsys.readouterr().err
+
+
+def test_decide_at_freezes_a_fitted_pipeline_with_any_labels_and_saves(data, tmp_path):
+    X, y, X_test, _ = data
+    labels = np.array(["none", "tumor"])[y]
+    pipe = make_pipe().fit(X, labels)
+    proba = pipe.predict_proba(X_test)[:, 1]
+    threshold = float(np.median(proba))
+    fixed = decide_at(pipe, threshold, pos_label="tumor")
+    assert fixed.estimator_.estimator is pipe
+    np.testing.assert_array_equal(fixed.predict(X_test),
+                                  np.where(proba >= threshold, "tumor", "none"))
+    path = tmp_path / "at_median.skbrain"
+    save_model(fixed, path)
+    loaded = load_model(path)
+    assert loaded.threshold == pytest.approx(threshold)
+    np.testing.assert_array_equal(loaded.predict(X_test), fixed.predict(X_test))
+    # pos_label=None: the second class, as in scikit-learn.
+    np.testing.assert_array_equal(decide_at(pipe, threshold).predict(X_test),
+                                  fixed.predict(X_test))
+
+
+def test_decide_at_refuses_an_unfitted_model_and_an_unknown_class(data):
+    X, y, _, _ = data
+    with pytest.raises(ValueError, match="needs a fitted two-class classifier"):
+        decide_at(make_pipe(), 0.5)
+    with pytest.raises(ValueError, match="pos_label 'yes' is not one of"):
+        decide_at(make_pipe().fit(X, y), 0.5, pos_label="yes")
 
 
 def test_tune_threshold_refuses_more_than_two_classes():

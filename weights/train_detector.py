@@ -35,6 +35,7 @@ from skbrain import ImageResizer  # noqa: E402
 from skbrain._unwrap import unwrap  # noqa: E402
 from skbrain.model_card import COLLECTIONS, detector_card  # noqa: E402
 from skbrain.persistence import load_model  # noqa: E402
+from skbrain.thresholds import decide_at  # noqa: E402
 from skbrain.weights import add_to_distribution  # noqa: E402
 
 # recipe -> (shipped name, image size, one line for list_pretrained). The default recipe is
@@ -94,8 +95,7 @@ def main(argv=None):
             if not hasattr(model[-1], "classes_") or hasattr(model[-1], "threshold"):
                 raise SystemExit(f"--model {args.model}: expected a fitted model that "
                                  "decides at its most probable class, to add --threshold to")
-            model.steps[-1] = (model.steps[-1][0],
-                               bench_sites.decide_at(model[-1], args.threshold))
+            model.steps[-1] = (model.steps[-1][0], decide_at(model[-1], args.threshold))
     else:
         found = (bench_sites.load_arrays(args.arrays) if args.arrays
                  else bench_sites.resized(bench_sites.load_paths(), size))
