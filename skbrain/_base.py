@@ -103,6 +103,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         Strength of scanner-like changes of the training batches, per image:
         gamma, contrast, bias field, blur and noise
         (:func:`skbrain.augmentation.scanner_augment`); 0 turns them off.
+    augment_lesions : float in [0, 1]
+        Share of tumor-free training images that get a synthetic lesion
+        (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor, drawn anew each batch; 0 turns it off. Two classes only; the
+        tumor class is :func:`skbrain._positive.positive_label`'s (``1``, else
+        the later label).
     early_stopping : bool or int
         Hold out ``validation_fraction`` of the training images (stratified)
         and stop when the validation loss has not improved for this many
@@ -181,6 +187,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "compile": ["boolean"],
         "accelerator": [None, HasMethods(["prepare", "backward"])],
         "augment_intensity": [Interval(Real, 0, 1, closed="both")],
+        "augment_lesions": [Interval(Real, 0, 1, closed="both")],
         "init_from": [None, str, os.PathLike, HasMethods(["predict"])],
     }
 
@@ -199,6 +206,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         "compile": "True or False",
         "accelerator": "None or an accelerate.Accelerator",
         "augment_intensity": "a number in [0, 1]",
+        "augment_lesions": "a number in [0, 1]",
         "init_from": ("None, the path of a saved skbrain model, the name of a shipped "
                       "detector or a fitted skbrain model"),
     }
@@ -225,6 +233,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         verbose=0,
         init_from=None,
         augment_intensity=0.0,
+        augment_lesions=0.0,
         compile=False,
         accelerator=None,
         **kwargs,
@@ -248,6 +257,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.init_from = init_from
         self.augment_intensity = augment_intensity
+        self.augment_lesions = augment_lesions
         self.compile = compile
         self.accelerator = accelerator
         self._check_skorch_kwargs(kwargs)
@@ -344,6 +354,11 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
                 f"y has only one class ({classes[0]!r}); a classifier needs at least two"
             )
         self.classes_ = classes
+        if getattr(self, "augment_lesions", 0) and len(classes) != 2:
+            raise ValueError(
+                "augment_lesions paints tumors into tumor-free images, so it needs two "
+                f"classes (tumor / no tumor); y has {len(classes)}: {classes.tolist()}"
+            )
         return y_encoded.astype(np.int64)
 
     def _class_weight_tensor(self, y_encoded):

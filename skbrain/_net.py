@@ -23,7 +23,8 @@ from skorch.utils import multi_indexing, to_device, to_numpy, to_tensor
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, Subset
 
-from .augmentation import augment_batch, scanner_augment
+from ._positive import positive_column
+from .augmentation import augment_batch, scanner_augment, synthetic_lesions
 
 OPTIMIZERS = {
     "adamw": torch.optim.AdamW,
@@ -53,11 +54,14 @@ class _SkbrainNet(NeuralNetClassifier):
     #: float32's exponent range and does not.
     amp_dtype = torch.float16
 
-    def __init__(self, *args, augment=False, augment_intensity=0.0, amp=False,
-                 resident_fraction=0.0, file_workers=0, **kwargs):
+    def __init__(self, *args, augment=False, augment_intensity=0.0, augment_lesions=0.0,
+                 lesion_classes=None, amp=False, resident_fraction=0.0, file_workers=0,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.augment = augment
         self.augment_intensity = augment_intensity
+        self.augment_lesions = augment_lesions
+        self.lesion_classes = lesion_classes
         self.amp = amp
         self.resident_fraction = resident_fraction
         self.file_workers = file_workers
@@ -212,6 +216,29 @@ class _SkbrainNet(NeuralNetClassifier):
                 replaced.append(callback if name is None else (name, callback))
             state[key] = replaced
         return state
+
+    # train_step, not train_step_single: accelerate's mixin replaces the latter and calls
+    # this one, so both nets paint lesions here.
+    def train_step(self, batch, **fit_params):
+        share = getattr(self, "augment_lesions", 0.0)
+        if share:
+            batch = self._with_lesions(batch, share)
+        return super().train_step(batch, **fit_params)
+
+    def _with_lesions(self, batch, share):
+        """The batch with a lesion in ``share`` of its tumor-free images, relabelled tumor."""
+        Xi, yi = unpack_data(batch)
+        x = to_tensor(Xi, device=self.device)
+        x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
+        y = to_tensor(yi, device=self.device).clone()
+        negative, positive = self.lesion_classes
+        pick = (y == negative) & (torch.rand(len(y), device=y.device) < share)
+        if pick.any():
+            painted, ok = synthetic_lesions(x[pick])
+            x = x.clone()
+            x[pick] = painted
+            y[torch.nonzero(pick).flatten()[ok]] = positive
+        return x, y
 
     def train_step_single(self, batch, **fit_params):
         if self.scaler_ is None:
@@ -378,6 +405,34 @@ def _grouped_valid_split(y_encoded, groups, fraction, seed):
     return ValidSplit(PredefinedSplit(test_fold)), len(valid)
 
 
+def _lesion_prior_weight(estimator, y_encoded, weight):
+    """Class weights that keep each class's share of the loss as the labels give it.
+
+    Painting lesions into a share ``p`` of the tumor-free images moves
+    ``p * n_negative`` of them to the tumor class; without this the model would
+    learn that higher tumor prior and shift its 0.5 decision.
+    """
+    share = float(getattr(estimator, "augment_lesions", 0.0))
+    if not share:
+        return weight
+    negative, positive = _lesion_classes(estimator)
+    counts = np.bincount(y_encoded, minlength=len(estimator.classes_)).astype(float)
+    scale = np.ones(len(counts))
+    if share < 1:  # at 1 no tumor-free image reaches the loss, and its weight is moot
+        scale[negative] = 1 / (1 - share)
+    scale[positive] = counts[positive] / (counts[positive] + share * counts[negative])
+    scale = torch.as_tensor(scale, dtype=torch.float32)
+    return scale if weight is None else weight * scale
+
+
+def _lesion_classes(estimator):
+    """(tumor-free, tumor) as indices of ``classes_``, for ``augment_lesions``; else None."""
+    if not getattr(estimator, "augment_lesions", 0.0):
+        return None
+    column = positive_column(estimator.classes_)
+    return (1 - column, column)
+
+
 def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=None,
               module=None):
     """The skorch net that ``estimator.fit`` trains, configured from its parameters.
@@ -456,7 +511,7 @@ def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=
         kwargs["iterator_train__drop_last"] = True
     if optimizer is not torch.optim.SGD or estimator.weight_decay:
         kwargs["optimizer__weight_decay"] = estimator.weight_decay
-    weight = estimator._class_weight_tensor(y_encoded)
+    weight = _lesion_prior_weight(estimator, y_encoded, estimator._class_weight_tensor(y_encoded))
     if weight is not None:
         kwargs["criterion__weight"] = weight
     if param_groups is not None:
@@ -485,6 +540,8 @@ def build_net(estimator, n_samples, n_channels, y_encoded, seed, device, groups=
         verbose=estimator.verbose,
         augment=bool(estimator.augment),
         augment_intensity=float(estimator.augment_intensity),
+        augment_lesions=float(getattr(estimator, "augment_lesions", 0.0)),
+        lesion_classes=_lesion_classes(estimator),
         amp=amp or False,
         resident_fraction=settings["resident_fraction"],
         compile=bool(getattr(estimator, "compile", False)),

@@ -1,5 +1,7 @@
-"""Label-preserving image transforms: random training augmentation and the
-fixed views of test-time augmentation.
+"""Image transforms of training batches and the fixed views of test-time augmentation.
+
+All keep the label but :func:`synthetic_lesions`, which paints a lesion into
+tumor-free images for the estimators' ``augment_lesions`` to train on as tumor.
 
 Both work on batches of tensors ``(n, c, h, w)`` already on the training
 device, so augmentation costs no extra data-loading work and runs on the GPU
@@ -12,7 +14,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-__all__ = ["augment_batch", "scanner_augment", "tta_views", "MAX_TTA"]
+__all__ = ["augment_batch", "scanner_augment", "synthetic_lesions", "tta_views", "MAX_TTA"]
 
 
 def augment_batch(x, *, flip=True, max_rotation=10.0, max_scale=0.1, max_shift=0.05,
@@ -131,6 +133,91 @@ def scanner_augment(x, strength=0.5):
     unit = unit + torch.randn_like(unit) * (torch.rand(n, 1, 1, 1, device=device, dtype=dtype)
                                             * 0.05 * strength)
     return unit * span + low
+
+
+def synthetic_lesions(x, *, dark_fraction=0.25):
+    """Paint one random lesion-like blob inside the head of each image of a batch.
+
+    A tumor-free slice with a blob becomes a made-up tumor slice: a model
+    trained on both learns that a focal region unlike the tissue around it
+    means tumor, whatever the sequence or scanner, which the collections'
+    own tumors (mostly large, T1-weighted, mid-brain) do not teach on their
+    own. Each blob is an ellipse of 4-14 % of the image side, its outline
+    bent by smooth noise and its edge soft, centred where the head (above
+    a tenth of the image's range) fills the neighbourhood; it is bright (the
+    head's 99th percentile, times 0.85-1.15, as FLAIR and T2 show tumors and
+    oedema) or, for ``dark_fraction`` of them, dark (its 10th percentile, times
+    0.5-1), with a mottled texture, blended in at 50-100 %. Intensities are
+    mapped to each image's own [min, max] and back, like
+    :func:`scanner_augment`.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, c, h, w)
+        Float images; every channel gets the same blob.
+    dark_fraction : float, default=0.25
+        Share of dark blobs.
+
+    Returns
+    -------
+    images : torch.Tensor
+        A new tensor of the same shape and dtype.
+    painted : torch.Tensor of shape (n,), bool
+        False for images with no head to paint into (left unchanged).
+
+    Examples
+    --------
+    >>> import torch
+    >>> _ = torch.manual_seed(0)
+    >>> x = torch.zeros(2, 1, 64, 64)
+    >>> x[0, :, 8:56, 8:56] = 0.3 + 0.2 * torch.rand(48, 48)  # a head; the second is empty
+    >>> images, painted = synthetic_lesions(x)
+    >>> painted.tolist(), bool((images[0] != x[0]).any()), bool(torch.equal(images[1], x[1]))
+    ([True, False], True, True)
+    """
+    n, c, h, w = x.shape
+    device, dtype = x.device, x.dtype
+    side = min(h, w)
+
+    def uniform(low, high, *shape):
+        return low + (high - low) * torch.rand(n, *shape, device=device, dtype=dtype)
+
+    low = x.amin(dim=(1, 2, 3), keepdim=True)
+    span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+    grey = ((x - low) / span).mean(dim=1)
+    head = (grey > 0.1).to(dtype)
+    window = 2 * round(0.075 * side) + 1
+    filled = F.avg_pool2d(head[:, None], window, stride=1, padding=window // 2,
+                          count_include_pad=True)[:, 0]
+    # Where the head fills the window, else anywhere in the head.
+    where = torch.where((filled > 0.97).flatten(1).any(1, keepdim=True),
+                        (filled > 0.97).flatten(1), head.flatten(1) > 0).to(dtype)
+    painted = where.sum(1) > 0
+    centre = torch.multinomial(where + (~painted)[:, None].to(dtype), 1)[:, 0]
+    cy = (centre // w).to(dtype).view(n, 1, 1)
+    cx = (centre % w).to(dtype).view(n, 1, 1)
+    rx, ry = (uniform(0.04, 0.14, 2, 1, 1) * side).unbind(1)
+    angle = uniform(0, math.pi, 1, 1)
+    yy = torch.arange(h, device=device, dtype=dtype).view(1, h, 1) - cy
+    xx = torch.arange(w, device=device, dtype=dtype).view(1, 1, w) - cx
+    u = (xx * torch.cos(angle) + yy * torch.sin(angle)) / rx
+    v = (yy * torch.cos(angle) - xx * torch.sin(angle)) / ry
+    bend = F.interpolate(torch.randn(n, 1, 4, 4, device=device, dtype=dtype), size=(h, w),
+                         mode="bicubic", align_corners=True)[:, 0]
+    distance = torch.sqrt(u * u + v * v) * torch.exp(0.25 * bend)
+    blob = torch.sigmoid((1 - distance) / uniform(0.05, 0.25, 1, 1)) * head
+    tissue = torch.where(head > 0, grey, torch.nan).flatten(1)
+    quantiles = torch.nanquantile(tissue.float(), torch.tensor([0.1, 0.99], device=device),
+                                  dim=1).to(dtype).nan_to_num(0.0)
+    dark = torch.rand(n, device=device) < dark_fraction
+    target = torch.where(dark, quantiles[0] * uniform(0.5, 1.0),
+                         quantiles[1] * uniform(0.85, 1.15)).view(n, 1, 1)
+    texture = 1 + 0.08 * F.interpolate(torch.randn(n, 1, 12, 12, device=device, dtype=dtype),
+                                       size=(h, w), mode="bilinear", align_corners=True)[:, 0]
+    change = uniform(0.5, 1.0, 1, 1) * blob * (target * texture - grey)
+    change = change * painted.view(n, 1, 1).to(dtype)
+    unit = ((x - low) / span + change[:, None]).clamp(0, 1)
+    return unit * span + low, painted
 
 
 def _gamma(unit, exponent):

@@ -88,6 +88,11 @@ PARAMETER_DOCS = {
     "augment_intensity": ("float", "Strength (0 to 1; 0 is off) of scanner-like changes of "
                                    "training batches, drawn per image: gamma, contrast, bias "
                                    "field, blur and noise."),
+    "augment_lesions": ("float", "Share (0 to 1; 0 is off) of tumor-free training images that "
+                                 "get a synthetic lesion "
+                                 "(:func:`skbrain.augmentation.synthetic_lesions`) and are "
+                                 "trained on as tumor. Two classes only; the tumor class is "
+                                 "``1`` or else the later label."),
     "init_from": ("None, str, path-like or fitted skbrain model",
                   "Start from another fitted model's weights (pretraining, then fine-tuning): "
                   "a model or the path of one saved with ``save_model``. Tensors of equal name "
@@ -269,6 +274,10 @@ class CNNClassifier(BaseCNNClassifier):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -328,7 +337,8 @@ class CNNClassifier(BaseCNNClassifier):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.architecture = architecture
         self.n_kernels = n_kernels
         self.n_kernels_2 = n_kernels_2
@@ -343,6 +353,7 @@ class CNNClassifier(BaseCNNClassifier):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
     def _module_spec(self):
@@ -456,6 +467,10 @@ class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -501,7 +516,8 @@ class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -513,6 +529,7 @@ class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
 
@@ -592,6 +609,10 @@ class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -637,7 +658,8 @@ class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
                  weight_decay=0.0001, lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.n_kernels_2 = n_kernels_2
         self.kernel_size = kernel_size
@@ -650,6 +672,7 @@ class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
 
@@ -731,6 +754,10 @@ class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -776,7 +803,8 @@ class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -788,6 +816,7 @@ class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
 
@@ -865,6 +894,10 @@ class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -910,7 +943,8 @@ class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -922,6 +956,7 @@ class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
 
@@ -999,6 +1034,10 @@ class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -1044,7 +1083,8 @@ class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -1056,6 +1096,7 @@ class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
 
@@ -1139,6 +1180,10 @@ class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -1184,7 +1229,8 @@ class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.n_kernels = n_kernels
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -1196,4 +1242,5 @@ class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)

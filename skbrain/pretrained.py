@@ -271,6 +271,10 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -331,7 +335,7 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
                  augment=True, early_stopping=False, validation_fraction=0.1, class_weight=None,
                  tta=0, amp="auto", deterministic=False, callbacks=None, device="auto",
                  random_state=None, verbose=0, init_from=None, augment_intensity=0.0,
-                 compile=False, accelerator=None, **kwargs):
+                 augment_lesions=0.0, compile=False, accelerator=None, **kwargs):
         self.variant = variant
         self.pretrained = pretrained
         self.weights = weights
@@ -345,6 +349,7 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
     def _backbone_name(self):
@@ -442,6 +447,10 @@ class ResNetClassifier(_PretrainedCNNClassifier):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -502,7 +511,7 @@ class ResNetClassifier(_PretrainedCNNClassifier):
                  augment=True, early_stopping=False, validation_fraction=0.1, class_weight=None,
                  tta=0, amp="auto", deterministic=False, callbacks=None, device="auto",
                  random_state=None, verbose=0, init_from=None, augment_intensity=0.0,
-                 compile=False, accelerator=None, **kwargs):
+                 augment_lesions=0.0, compile=False, accelerator=None, **kwargs):
         self.depth = depth
         self.pretrained = pretrained
         self.weights = weights
@@ -516,6 +525,7 @@ class ResNetClassifier(_PretrainedCNNClassifier):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
     def _backbone_name(self):
@@ -621,6 +631,10 @@ class VGGClassifier(_PretrainedCNNClassifier):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -681,7 +695,8 @@ class VGGClassifier(_PretrainedCNNClassifier):
                  lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.depth = depth
         self.batch_norm = batch_norm
         self.pretrained = pretrained
@@ -696,6 +711,7 @@ class VGGClassifier(_PretrainedCNNClassifier):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
     def _backbone_name(self):
@@ -801,6 +817,10 @@ class TimmClassifier(_PretrainedCNNClassifier):
     augment_intensity : float, default=0.0
         Strength (0 to 1; 0 is off) of scanner-like changes of training
         batches, drawn per image: gamma, contrast, bias field, blur and noise.
+    augment_lesions : float, default=0.0
+        Share (0 to 1; 0 is off) of tumor-free training images that get a synthetic
+        lesion (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
+        tumor. Two classes only; the tumor class is ``1`` or else the later label.
     compile : bool, default=False
         Train a ``torch.compile``-d network (prediction runs the plain one).
     accelerator : None or accelerate.Accelerator, default=None
@@ -862,7 +882,8 @@ class TimmClassifier(_PretrainedCNNClassifier):
                  weight_decay=0.0001, lr_schedule="onecycle", augment=True, early_stopping=False,
                  validation_fraction=0.1, class_weight=None, tta=0, amp="auto",
                  deterministic=False, callbacks=None, device="auto", random_state=None, verbose=0,
-                 init_from=None, augment_intensity=0.0, compile=False, accelerator=None, **kwargs):
+                 init_from=None, augment_intensity=0.0, augment_lesions=0.0,
+                 compile=False, accelerator=None, **kwargs):
         self.model_name = model_name
         self.pretrained = pretrained
         self.weights = weights
@@ -876,6 +897,7 @@ class TimmClassifier(_PretrainedCNNClassifier):
                          class_weight=class_weight, tta=tta, amp=amp, deterministic=deterministic,
                          callbacks=callbacks, device=device, random_state=random_state,
                          verbose=verbose, init_from=init_from, augment_intensity=augment_intensity,
+                         augment_lesions=augment_lesions,
                          compile=compile, accelerator=accelerator, **kwargs)
 
     def _backbone_name(self):

@@ -119,3 +119,53 @@ def test_skbrain_train_accelerate_in_two_processes_writes_once(tmp_path):
     model = load_model(output)
     assert model[-1].accelerator is None
     assert model.predict_proba([str(next((tmp_path / "data" / "yes").iterdir()))]).shape == (1, 2)
+
+
+LESIONS = """
+import sys
+
+import torch
+from accelerate import Accelerator
+
+from skbrain import CNNClassifier
+from skbrain.datasets import make_synthetic_mri
+
+torch.set_num_threads(1)
+data = make_synthetic_mri(32, image_size=24, random_state=0)
+seen = []
+clf = CNNClassifier(architecture="simple", batch_size=8, max_epochs=1, random_state=0,
+                    device="cpu", augment_lesions=1.0, accelerator=Accelerator(cpu=True))
+clf._build_net_plain = clf._build_net
+
+
+def build(*args, **kwargs):
+    net = clf._build_net_plain(*args, **kwargs)
+    loss = net.get_loss
+
+    def recording(y_pred, y_true, *a, training=False, **kw):
+        if training:
+            seen.extend(y_true.tolist())
+        return loss(y_pred, y_true, *a, training=training, **kw)
+
+    vars(net)["get_loss"] = recording
+    return net
+
+
+clf._build_net = build
+clf.fit(data.data, data.target)
+rank = clf.accelerator.process_index
+with open(f"{sys.argv[1]}.{rank}.txt", "w") as out:
+    out.write(f"{type(clf.net_).__name__} {sorted(set(seen))} {len(seen)}")
+"""
+
+
+def test_lesions_are_painted_under_accelerate_too(tmp_path):
+    script = tmp_path / "lesions.py"
+    script.write_text(LESIONS)
+    run = _launch(script, tmp_path / "seen")
+    assert run.returncode == 0, run.stderr[-3000:]
+    # accelerate's mixin replaces train_step_single; the lesions are painted in train_step,
+    # so each process's loss saw tumors only (every tumor-free image painted at 1.0).
+    for rank in (0, 1):
+        name, labels, count = (tmp_path / f"seen.{rank}.txt").read_text().rsplit(" ", 2)
+        assert name.startswith("_AcceleratedSkbrainNet") and labels == "[1]" and int(count) > 0

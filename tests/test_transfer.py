@@ -165,3 +165,54 @@ def test_init_from_a_saved_pipeline_reads_tensors_without_building_a_model(image
     copied = [k for k in start if start[k].shape == theirs[k].shape]
     assert len(copied) < len(start)  # the three-class head is left as initialised
     assert all(torch.equal(start[k], theirs[k]) for k in copied)
+
+
+class _Batches(Callback):
+    """The labels of every training batch as the loss saw them (callbacks get the batch
+    as the loader gave it)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.labels_ = []
+        get_loss = net.get_loss
+
+        def recording(y_pred, y_true, *args, training=False, **kw):
+            if training:
+                self.labels_.append(torch.as_tensor(y_true).clone())
+            return get_loss(y_pred, y_true, *args, training=training, **kw)
+
+        vars(net)["get_loss"] = recording
+
+
+def test_augment_lesions_trains_on_painted_tumor_free_images_as_tumor(images):
+    X, y, _ = images
+    labels = np.where(y == 1, "tumor", "none")
+    common = dict(n_kernels=4, n_kernels_2=4, max_epochs=2, batch_size=8, device="cpu",
+                  random_state=0)
+    seen = _Batches()
+    model = TwoConvCNNClassifier(augment_lesions=1.0, callbacks=[seen], **common).fit(X, labels)
+    assert model.net_.lesion_classes == (0, 1)  # "none" is column 0, "tumor" column 1
+    # Every tumor-free image was painted and relabelled: the loss saw only tumors.
+    assert all(bool((b == 1).all()) for b in seen.labels_)
+    plain = TwoConvCNNClassifier(callbacks=[_Batches()], **common).fit(X, labels)
+    assert (torch.cat(plain.callbacks[0].labels_) == 0).sum() == 2 * (labels == "none").sum()
+    # Repeatable under random_state, and different from training without lesions.
+    again = TwoConvCNNClassifier(augment_lesions=1.0, **common).fit(X, labels)
+    np.testing.assert_allclose(again.predict_proba(X), model.predict_proba(X), atol=1e-6)
+    assert not np.allclose(plain.predict_proba(X), model.predict_proba(X))
+
+
+def test_augment_lesions_follows_the_positive_label_and_refuses_many_classes(images):
+    X, y, three = images
+    common = dict(n_kernels=4, n_kernels_2=4, max_epochs=1, batch_size=8, device="cpu")
+    # Labels 1 and 2: 1 is the tumor (skbrain's loaders' label), so column 0.
+    model = TwoConvCNNClassifier(augment_lesions=0.5, **common).fit(X, y + 1)
+    assert model.net_.lesion_classes == (1, 0)
+    # The loss keeps each class's share: half the tumor-free images are painted tumors.
+    n_tumor, n_free = int((y == 0).sum()), int((y == 1).sum())
+    np.testing.assert_allclose(model.net_.criterion_.weight.numpy(),
+                               [n_tumor / (n_tumor + 0.5 * n_free), 2.0], rtol=1e-6)
+    assert TwoConvCNNClassifier(**common).fit(X, y).net_.lesion_classes is None
+    with pytest.raises(ValueError, match="augment_lesions .* needs two classes .* y has 3"):
+        TwoConvCNNClassifier(augment_lesions=0.5, **common).fit(X, three)
+    with pytest.raises(ValueError, match=r"augment_lesions must be a number in \[0, 1\]"):
+        TwoConvCNNClassifier(augment_lesions=-0.1).fit(X, y)
