@@ -106,9 +106,11 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     augment_lesions : float in [0, 1]
         Share of tumor-free training images that get a synthetic lesion
         (:func:`skbrain.augmentation.synthetic_lesions`) and are trained on as
-        tumor, drawn anew each batch; 0 turns it off. Two classes only; the
-        tumor class is :func:`skbrain._positive.positive_label`'s (``1``, else
-        the later label).
+        tumor, drawn anew each batch; 0 turns it off. The training loss is
+        taken on logits shifted by the painted change of prior, so predicted
+        probabilities keep the labels' prior. Two classes only; the tumor class
+        is :func:`skbrain._positive.positive_label`'s (``1``, else the later
+        label).
     early_stopping : bool or int
         Hold out ``validation_fraction`` of the training images (stratified)
         and stop when the validation loss has not improved for this many

@@ -207,10 +207,18 @@ def test_augment_lesions_follows_the_positive_label_and_refuses_many_classes(ima
     # Labels 1 and 2: 1 is the tumor (skbrain's loaders' label), so column 0.
     model = TwoConvCNNClassifier(augment_lesions=0.5, **common).fit(X, y + 1)
     assert model.net_.lesion_classes == (1, 0)
-    # The loss keeps each class's share: half the tumor-free images are painted tumors.
-    n_tumor, n_free = int((y == 0).sum()), int((y == 1).sum())
-    np.testing.assert_allclose(model.net_.criterion_.weight.numpy(),
-                               [n_tumor / (n_tumor + 0.5 * n_free), 2.0], rtol=1e-6)
+    # Trained on logits + log(painted prior / labels' prior): half the tumor-free images
+    # become tumors, so the tumor class's prior grows by half the tumor-free share.
+    tumor, free = (y == 0).mean(), (y == 1).mean()
+    np.testing.assert_allclose(model.net_.lesion_logit_offset,
+                               [np.log((tumor + free / 2) / tumor), np.log(0.5)], rtol=1e-6)
+    logits, target = torch.tensor([[0.3, -0.2], [1.0, 2.0]]), torch.tensor([0, 1])
+    offset = torch.tensor(model.net_.lesion_logit_offset, dtype=torch.float32)
+    torch.testing.assert_close(model.net_.get_loss(logits, target, training=True),
+                               torch.nn.functional.cross_entropy(logits + offset, target))
+    # Validation and scoring losses see the plain logits.
+    torch.testing.assert_close(model.net_.get_loss(logits, target, training=False),
+                               torch.nn.functional.cross_entropy(logits, target))
     assert TwoConvCNNClassifier(**common).fit(X, y).net_.lesion_classes is None
     with pytest.raises(ValueError, match="augment_lesions .* needs two classes .* y has 3"):
         TwoConvCNNClassifier(augment_lesions=0.5, **common).fit(X, three)
