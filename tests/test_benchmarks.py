@@ -179,14 +179,26 @@ def test_bench_sites_runs_a_recipe_with_its_resizer_and_class_balance(tmp_path):
     assert resizer.size == 32
 
 
+def _default_detector():
+    """train_detector.py's default recipe and the name it ships under."""
+    import importlib.util
+
+    path = BENCHMARKS.parent / "weights" / "train_detector.py"
+    spec = importlib.util.spec_from_file_location("train_detector", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.DEFAULT_RECIPE, module.DETECTORS[module.DEFAULT_RECIPE][0]
+
+
 def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_path):
     from skbrain.persistence import load_model, save_model
 
+    recipe, shipped_name = _default_detector()
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
     result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
-                 "loco,threshold,specialists,split,final", "--recipes", "compact-recipe",
-                 "--final", "compact-recipe", "--threshold", "auto", "--held-out",
+                 "loco,threshold,specialists,split,final", "--recipes", recipe,
+                 "--final", recipe, "--threshold", "auto", "--held-out",
                  "lgg_flair_dev", "--split-recipe", "auto", "--split-union-only", "--set",
                  "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
     # The threshold part: one out-of-fold row per collection, the same threshold chosen for all.
@@ -234,11 +246,11 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
                     "--folder", str(folder), "--fit-note", "1 s"],
                    check=True, capture_output=True, text=True, timeout=300)
     entries = {e["name"]: e for e in json.loads(manifest.read_text())["models"]}
-    entry = entries["brain-tumor-compact-v1"]
+    entry = entries[shipped_name]
     assert entry["default"] is True and entries["old"]["default"] is False
     assert entry["image_size"] == 32 and entry["estimator"] == "CompactCNNClassifier"
     card = (folder / "skbrain_weights" / entry["model_card"]).read_text()
-    assert "compact-recipe" in card and "lgg_flair_dev" in card
+    assert recipe in card and "lgg_flair_dev" in card
     assert "each collection resampled to the largest's size" in card
     assert "32 px, ImageResizer(defaults)" in card
     assert f"tumor when its probability is at least {chosen:.4f}" in card

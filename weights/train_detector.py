@@ -11,7 +11,7 @@ the compact recipe at 96 px, and 80 min for ``--recipe lite0``)::
 
     python weights/train_detector.py
     python weights/train_detector.py --model /tmp/detector.skbrain   # package a trained file
-    python weights/train_detector.py --recipe lite0 --sites benchmarks/results/sites.json
+    python weights/train_detector.py --recipe lite0
     pip install ./weights/skbrain-weights                            # then reinstall
 
 ``--model`` packages a file that ``bench_sites.py --parts final --save FILE``
@@ -38,16 +38,22 @@ from skbrain.persistence import load_model  # noqa: E402
 from skbrain.thresholds import decide_at  # noqa: E402
 from skbrain.weights import add_to_distribution  # noqa: E402
 
-# recipe -> (shipped name, image size, one line for list_pretrained). The default recipe is
+# recipe -> (shipped name, image size, one line for list_pretrained, its
+# leave-one-collection-out results in benchmarks/results). The default recipe is
 # the best by leave-one-collection-out mean ROC AUC (benchmarks/README.md, "The shipped
 # detector").
 DETECTORS = {
     "compact-recipe": ("brain-tumor-compact-v1", 96,
                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
-                       "trained on three public collections (T1, T2, FLAIR)"),
+                       "trained on three public collections (T1, T2, FLAIR)",
+                       "sites_compact96.json"),
+    "compact-lesions": ("brain-tumor-compact-v2", 96,
+                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
+                        "trained with synthetic lesions on three public collections (T1, T2, "
+                        "FLAIR)", "sites_compact_lesions96.json"),
     "lite0": ("brain-tumor-lite0-v1", 150,
               "EfficientNet-Lite0 tumor / no-tumor detector for 2D brain MRI slices, trained "
-              "on three public collections (T1, T2, FLAIR)"),
+              "on three public collections (T1, T2, FLAIR)", "sites.json"),
 }
 DEFAULT_RECIPE = "compact-recipe"
 TERMS = (
@@ -74,15 +80,17 @@ def main(argv=None):
                              "file decides at it; default: the most probable class")
     parser.add_argument("--fit-note", default=None,
                         help="with --model: how long its training took, and where")
-    parser.add_argument("--sites", default=str(ROOT / "benchmarks/results/sites_compact96.json"),
-                        help="the leave-one-collection-out results of the recipe")
+    parser.add_argument("--sites", default=None,
+                        help="the leave-one-collection-out results of the recipe (default: "
+                             "its file in benchmarks/results)")
     parser.add_argument("--folder", default=str(ROOT / "weights/skbrain-weights"))
     parser.add_argument("--name", default=None, help="default: the recipe's shipped name")
     parser.add_argument("--default", action=argparse.BooleanOptionalAction, default=None,
                         help="make it the default detector (default: for the default recipe)")
     args = parser.parse_args(argv)
-    name, size, description = DETECTORS[args.recipe]
+    name, size, description, results = DETECTORS[args.recipe]
     name = args.name or name
+    sites_file = args.sites or str(ROOT / "benchmarks/results" / results)
     default = args.recipe == DEFAULT_RECIPE if args.default is None else args.default
 
     seconds = None
@@ -121,10 +129,10 @@ def main(argv=None):
     changed = {k: v for k, v in resizer.get_params().items()
                if k != "size" and v != ImageResizer().get_params()[k]}
     settings = ", ".join(f"{k}={v!r}" for k, v in changed.items()) or "defaults"
-    sites = json.loads(Path(args.sites).read_text())
+    sites = json.loads(Path(sites_file).read_text())
     rows = [r for r in sites["loco"] if r.get("recipe") == args.recipe]
     if not rows:
-        raise SystemExit(f"--sites {args.sites}: no leave-one-collection-out rows of the recipe "
+        raise SystemExit(f"--sites {sites_file}: no leave-one-collection-out rows of the recipe "
                          f"{args.recipe!r}; run benchmarks/bench_sites.py --recipes {args.recipe}")
     training = {
         "script": "python weights/train_detector.py" + (f" --recipe {args.recipe}"
