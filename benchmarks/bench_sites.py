@@ -322,11 +322,15 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
 
 def stacked(found):
     """The collections as one: their names, each image's collection index, images, labels."""
+    names, collection, y = stacked_labels(found)
+    return names, collection, np.concatenate([found[n].data for n in names]), y
+
+
+def stacked_labels(found):
+    """:func:`stacked` without the images (no copy of them)."""
     names = list(found)
     collection = np.concatenate([np.full(len(found[n].target), k) for k, n in enumerate(names)])
-    X = np.concatenate([found[n].data for n in names])
-    y = np.concatenate([found[n].target for n in names])
-    return names, collection, X, y
+    return names, collection, np.concatenate([found[n].target for n in names])
 
 
 def threshold_arg(text):
@@ -634,7 +638,7 @@ def main(argv=None):
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen
             # The out-of-fold probabilities, for any later look at the threshold.
-            names, collection, _, y = stacked(found)
+            names, collection, y = stacked_labels(found)
             out = Path(args.output)
             out.parent.mkdir(parents=True, exist_ok=True)
             np.savez_compressed(out.with_name(f"{out.stem}_threshold_oof.npz"), proba=union_oof,
