@@ -99,7 +99,7 @@ RECIPES = {
                      {"max_epochs": 15, "augment_intensity": 0.3}, True),
     "compact": ("compact", {}, False),
     "compact-recipe": ("compact", {"augment_intensity": 0.3}, True),
-    "compact-lesions": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.5}, True),
+    "compact-lesions": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25}, True),
     "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
                        {"mirror_difference": True}),
     "compact-mirror-cb": ("compact", {"augment_intensity": 0.3}, "collection_and_class",

@@ -47,10 +47,6 @@ DETECTORS = {
                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
                        "trained on three public collections (T1, T2, FLAIR)",
                        "sites_compact96.json"),
-    "compact-lesions": ("brain-tumor-compact-v2", 96,
-                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
-                        "trained with synthetic lesions on three public collections (T1, T2, "
-                        "FLAIR)", "sites_compact_lesions96.json"),
     "lite0": ("brain-tumor-lite0-v1", 150,
               "EfficientNet-Lite0 tumor / no-tumor detector for 2D brain MRI slices, trained "
               "on three public collections (T1, T2, FLAIR)", "sites.json"),
