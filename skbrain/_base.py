@@ -109,8 +109,7 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
         tumor, drawn anew each batch; 0 turns it off. The training loss is
         taken on logits shifted by the painted change of prior, so predicted
         probabilities keep the labels' prior. Two classes only; the tumor class
-        is :func:`skbrain._positive.positive_label`'s (``1``, else the later
-        label).
+        is ``1``, else the later label.
     early_stopping : bool or int
         Hold out ``validation_fraction`` of the training images (stratified)
         and stop when the validation loss has not improved for this many

@@ -3,7 +3,7 @@
 All keep the label but :func:`synthetic_lesions`, which paints a lesion into
 tumor-free images for the estimators' ``augment_lesions`` to train on as tumor.
 
-Both work on batches of tensors ``(n, c, h, w)`` already on the training
+All work on batches of tensors ``(n, c, h, w)`` already on the training
 device, so augmentation costs no extra data-loading work and runs on the GPU
 when training does. Randomness comes from torch's global generator, which the
 estimators seed (inside :func:`torch.random.fork_rng`) from ``random_state``.
