@@ -83,11 +83,7 @@ class _SkbrainNet(NeuralNetClassifier):
     def infer(self, x, view=None, **fit_params):
         if isinstance(x, torch.Tensor) and x.is_pinned():
             x = x.to(self.device, non_blocking=True)
-        x = to_tensor(x, device=self.device)
-        if x.dtype == torch.uint8:
-            x = x.float().div_(255.0)
-        elif x.dtype != torch.float32:
-            x = x.float()
+        x = self._float_batch(x)
         if self.module_.training:
             if self.augment:
                 x = augment_batch(x)
@@ -236,11 +232,17 @@ class _SkbrainNet(NeuralNetClassifier):
             y_pred = y_pred + torch.as_tensor(offset, device=y_pred.device, dtype=y_pred.dtype)
         return super().get_loss(y_pred, y_true, *args, training=training, **kwargs)
 
+    def _float_batch(self, x):
+        """Images on the device as float32; uint8 scaled to [0, 1]."""
+        x = to_tensor(x, device=self.device)
+        if x.dtype == torch.uint8:
+            return x.float().div_(255.0)
+        return x if x.dtype == torch.float32 else x.float()
+
     def _with_lesions(self, batch, share):
         """The batch with a lesion in ``share`` of its tumor-free images, relabelled tumor."""
         Xi, yi = unpack_data(batch)
-        x = to_tensor(Xi, device=self.device)
-        x = x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
+        x = self._float_batch(Xi)
         y = to_tensor(yi, device=self.device).clone()
         negative, positive = self.lesion_classes
         pick = (y == negative) & (torch.rand(len(y), device=y.device) < share)

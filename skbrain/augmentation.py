@@ -120,8 +120,7 @@ def scanner_augment(x, strength=0.5):
     def uniform(limit, *shape):
         return (torch.rand(n, *shape, device=device, dtype=dtype) * 2 - 1) * limit
 
-    low = x.amin(dim=(1, 2, 3), keepdim=True)
-    span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+    low, span = _range(x)
     unit = (x - low) / span
     unit = _gamma(unit, torch.exp(uniform(0.4 * strength)))
     field = F.interpolate(uniform(0.3 * strength, 1, 3, 3), size=(h, w), mode="bilinear",
@@ -182,8 +181,7 @@ def synthetic_lesions(x, *, dark_fraction=0.25):
     def uniform(low, high, *shape):
         return low + (high - low) * torch.rand(n, *shape, device=device, dtype=dtype)
 
-    low = x.amin(dim=(1, 2, 3), keepdim=True)
-    span = (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
+    low, span = _range(x)
     grey = ((x - low) / span).mean(dim=1)
     head = (grey > 0.1).to(dtype)
     window = 2 * round(0.075 * side) + 1
@@ -218,6 +216,12 @@ def synthetic_lesions(x, *, dark_fraction=0.25):
     change = change * painted.view(n, 1, 1).to(dtype)
     unit = ((x - low) / span + change[:, None]).clamp(0, 1)
     return unit * span + low, painted
+
+
+def _range(x):
+    """Each image's minimum and span (max - min, at least 1e-6), shaped to broadcast."""
+    low = x.amin(dim=(1, 2, 3), keepdim=True)
+    return low, (x.amax(dim=(1, 2, 3), keepdim=True) - low).clamp_min(1e-6)
 
 
 def _gamma(unit, exponent):
