@@ -11,7 +11,9 @@ scored on its mid-brain slices (the head covers at least 40 % of the image).
 Parts (``--parts``, in the order given; each writes its results as it ends):
 
 ``loco``
-    leave-one-collection-out for every recipe of ``--recipes``.
+    leave-one-collection-out for every recipe of ``--recipes``; each held-out
+    image's probability goes to ``*_loco_scores.npz`` beside ``--output``
+    (``recipe/held-out/seedN``, in the arrays' order) for pooling seeds later.
 ``split``
     one model trained on the training parts of grouped 75/25 splits of all
     three collections against a specialist trained on each collection's
@@ -220,7 +222,8 @@ def for_recipe(found, recipe):
     return _VIEWS[key][1]
 
 
-def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None):
+def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None,
+             scores=None):
     subsets = {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
     for recipe in recipes:
         if deadline is not None and time.perf_counter() > deadline:
@@ -236,6 +239,12 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
             held_out=held_out)
         results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
         models[recipe] = out.models
+        if scores is not None:
+            # Each held-out image's probability, so that runs of several seeds can be pooled
+            # (a seed ensemble) or re-scored later without training again.
+            for name, model in out.models.items():
+                scores[f"{recipe}/{name}/seed{seed}"] = model.predict_proba(
+                    view[name].data)[:, 1].astype(np.float32)
 
 
 def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=True):
@@ -604,7 +613,7 @@ def main(argv=None):
     info = {"recipes": {r: RECIPES[r] for r in RECIPES},
             "set": extra, "image_size": args.image_size,
             "n_images": {n: len(b.target) for n, b in found.items()}}
-    models = {}
+    models, loco_scores = {}, {}
     deadline = start + args.time_budget if args.time_budget else None
     final = args.final
     for part in args.parts.split(","):
@@ -615,9 +624,11 @@ def main(argv=None):
             final = info["final_recipe"] = best_recipe(results["loco"])
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
-            run_loco(found, recipes, extra, args.seed, results, models, deadline, held_out)
+            run_loco(found, recipes, extra, args.seed, results, models, deadline, held_out,
+                     loco_scores)
         elif part == "loco2":
-            run_loco(found, more, extra, args.seed, results, models, deadline, held_out)
+            run_loco(found, more, extra, args.seed, results, models, deadline, held_out,
+                     loco_scores)
         elif part == "split":
             if threshold == "auto":
                 raise SystemExit("--threshold auto: run the threshold part before split")
@@ -656,6 +667,9 @@ def main(argv=None):
         else:
             raise SystemExit(f"unknown part {part!r}")
         write(args.output, results, info)
+        if loco_scores:
+            out = Path(args.output)
+            np.savez_compressed(out.with_name(f"{out.stem}_loco_scores.npz"), **loco_scores)
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 
