@@ -99,6 +99,11 @@ RECIPES = {
     "lite0-balanced": ("timm:efficientnet_lite0", {}, True),
     "lite0-recipe": ("timm:efficientnet_lite0",
                      {"max_epochs": 15, "augment_intensity": 0.3}, True),
+    # Larger ImageNet backbones (skbrain[lite-weights]), for a GPU.
+    "lite1-recipe": ("timm:efficientnet_lite1",
+                     {"max_epochs": 15, "augment_intensity": 0.3}, True),
+    "lite1-lesions": ("timm:efficientnet_lite1",
+                      {"max_epochs": 15, "augment_intensity": 0.3, "augment_lesions": 0.25}, True),
     "compact": ("compact", {}, False),
     "compact-recipe": ("compact", {"augment_intensity": 0.3}, True),
     "compact-lesions": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25}, True),
