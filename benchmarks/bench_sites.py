@@ -24,7 +24,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     fine-tuning from the ``--few-from`` recipe's model trained without
     LGG-dev on k LGG-dev patients (k = 2, 5, 10, 20; ``--few-repeats`` draws
     each), threshold chosen on those patients' images, scored on the other
-    patients; beside it the same recipe trained on the k patients alone.
+    patients; beside it the same recipe trained on the k patients alone
+    (``--few-replay``: also the fine-tune with as many of the base's own
+    training images mixed in; ``--load-base``: start from a saved base).
 ``threshold``
     the decision threshold of the ``--final`` recipe trained on all three
     collections, chosen by grouped 3-fold cross-validation on their union:
@@ -303,9 +305,20 @@ def _threshold(y, proba):
     return float(min(thresholds[best], 1.0))
 
 
-def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None):
-    lgg = for_recipe(found, recipe)["lgg_flair_dev"]
+def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
+            replay=False):
+    view = for_recipe(found, recipe)
+    lgg = view["lgg_flair_dev"]
+    # The base model's own training images (the other collections), for the replay start.
+    source = [view[n] for n in view if n != "lgg_flair_dev"]
+    source_X = np.concatenate([b.data for b in source])
+    source_y = np.concatenate([b.target for b in source])
     patients = np.unique(lgg.groups)
+    starts = [("shipped-without-lgg", {"init_from": base, "max_epochs": 10, "lr": 3e-4}),
+              ("own-data-only", {})]
+    if replay:
+        starts.insert(1, ("shipped-without-lgg + replay",
+                          {"init_from": base, "max_epochs": 10, "lr": 3e-4}))
     for k in ks:
         for r in range(repeats):
             rng = np.random.RandomState(1000 * k + r)
@@ -314,11 +327,16 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             test = ~train
             if len(np.unique(lgg.target[train])) < 2:
                 continue
-            for start, kwargs in (("shipped-without-lgg", {"init_from": base,
-                                                            "max_epochs": 10, "lr": 3e-4}),
-                                  ("own-data-only", {})):
+            for start, kwargs in starts:
+                X, y = lgg.data[train], lgg.target[train]
+                if start.endswith("replay"):
+                    # As many images of the base's own collections as the new site gives,
+                    # drawn anew per repeat, so the fine-tune does not forget them.
+                    pick = np.random.RandomState(r).choice(len(source_y), size=len(y),
+                                                           replace=False)
+                    X, y = np.concatenate([X, source_X[pick]]), np.concatenate([y, source_y[pick]])
                 model = estimator(recipe, extra, random_state=r, **kwargs)
-                model.fit(lgg.data[train], lgg.target[train])
+                model.fit(X, y)
                 threshold = _threshold(lgg.target[train],
                                        model.predict_proba(lgg.data[train])[:, 1])
                 proba = model.predict_proba(lgg.data[test])[:, 1]
@@ -574,6 +592,14 @@ def main(argv=None):
     parser.add_argument("--few-from", default="lite0-recipe",
                         help='a recipe, or "auto": the final recipe')
     parser.add_argument("--few-repeats", type=int, default=2)
+    parser.add_argument("--few-ks", default="2,5,10,20",
+                        help="the few part's numbers of labelled LGG-dev patients")
+    parser.add_argument("--few-replay", action="store_true",
+                        help="the few part also fine-tunes with as many images of the base's "
+                             "own training collections mixed in (replay)")
+    parser.add_argument("--load-base", default=None,
+                        help="the few part starts from this saved model (a --save-base file) "
+                             "instead of training it")
     parser.add_argument("--final", default="lite0-recipe",
                         help='a recipe, or "auto": the best of the loco part by mean ROC AUC')
     parser.add_argument("--save", default=None, help="where the final model is saved")
@@ -641,6 +667,11 @@ def main(argv=None):
                       [int(s) for s in args.seeds.split(",")], results, threshold,
                       specialists=not args.split_union_only)
         elif part == "few":
+            if args.load_base:
+                from skbrain.persistence import load_model
+
+                # A --save-base file is the resizer and the model: the arrays are resized.
+                models.setdefault(few_from, {})["lgg_flair_dev"] = load_model(args.load_base)[-1]
             if "lgg_flair_dev" not in models.get(few_from, {}):
                 # Only the fold the few-label part starts from: trained without LGG-dev.
                 run_loco(found, [few_from], extra, args.seed, results, models,
@@ -649,7 +680,8 @@ def main(argv=None):
             if args.save_base:
                 save_pipeline(base, found, args.save_base, resizer_params(few_from))
             run_few(found, base, few_from, extra, args.few_repeats, results,
-                    done=lambda: write(args.output, results, info))
+                    ks=[int(k) for k in args.few_ks.split(",")],
+                    done=lambda: write(args.output, results, info), replay=args.few_replay)
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

@@ -179,6 +179,35 @@ def test_bench_sites_runs_a_recipe_with_its_resizer_and_class_balance(tmp_path):
     assert resizer.size == 32
 
 
+def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    _site_arrays(tmp_path / "sites.npz")
+    base = tmp_path / "base.skbrain"
+    common = ["--arrays", str(tmp_path / "sites.npz"), "--few-from", "compact-recipe",
+              "--few-replay", "--few-ks", "2,5", "--few-repeats", "1", "--set", "max_epochs=1"]
+    result = run("bench_sites.py", *common, "--parts", "loco,few", "--recipes", "compact-recipe",
+                 "--held-out", "lgg_flair_dev", "--save-base", str(base), tmp_path=tmp_path)
+    # Each held-out image's probability, in the arrays' order: the row's AUC comes back.
+    scores = np.load(tmp_path / "result_loco_scores.npz")
+    proba = scores["compact-recipe/lgg_flair_dev/seed0"]
+    assert proba.shape == (24,) and ((0 <= proba) & (proba <= 1)).all()
+    truth = np.load(tmp_path / "sites.npz")["lgg_flair_dev.target"]
+    (row,) = [r for r in result["loco"] if r["subset"] == "all"]
+    assert roc_auc_score(truth, proba) == pytest.approx(row["roc_auc"])
+    few = {(r["k"], r["start"]): r for r in result["few"]}
+    assert {start for _, start in few} == {"shipped-without-lgg", "shipped-without-lgg + replay",
+                                          "own-data-only"}
+    for k in {k for k, _ in few}:
+        # The replay changes the training images only: the same patients are scored.
+        assert few[(k, "shipped-without-lgg + replay")]["n"] == few[(k, "own-data-only")]["n"]
+    # Started from the saved base instead of training it: the same fine-tunes come out.
+    again = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
+                tmp_path=tmp_path)
+    assert {(r["k"], r["start"]): r["roc_auc"] for r in again["few"]} == pytest.approx(
+        {key: r["roc_auc"] for key, r in few.items()})
+
+
 def _default_detector():
     """train_detector.py's default recipe and the name it ships under."""
     import importlib.util
