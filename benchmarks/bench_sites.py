@@ -247,11 +247,10 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
         results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
         models[recipe] = out.models
         if scores is not None:
-            # Each held-out image's probability, so that runs of several seeds can be pooled
-            # (a seed ensemble) or re-scored later without training again.
-            for name, model in out.models.items():
-                scores[f"{recipe}/{name}/seed{seed}"] = model.predict_proba(
-                    view[name].data)[:, 1].astype(np.float32)
+            # Kept so that runs of several seeds can be pooled (a seed ensemble) or re-scored
+            # later without training again.
+            for name, proba in out.proba.items():
+                scores[f"{recipe}/{name}/seed{seed}"] = proba.astype(np.float32)
 
 
 def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=True):
@@ -309,16 +308,16 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             replay=False):
     view = for_recipe(found, recipe)
     lgg = view["lgg_flair_dev"]
-    # The base model's own training images (the other collections), for the replay start.
-    source = [view[n] for n in view if n != "lgg_flair_dev"]
-    source_X = np.concatenate([b.data for b in source])
-    source_y = np.concatenate([b.target for b in source])
     patients = np.unique(lgg.groups)
-    starts = [("shipped-without-lgg", {"init_from": base, "max_epochs": 10, "lr": 3e-4}),
-              ("own-data-only", {})]
+    fine_tune = {"init_from": base, "max_epochs": 10, "lr": 3e-4}
+    # (name, estimator parameters, whether the base's own training images are mixed in)
+    starts = [("shipped-without-lgg", fine_tune, False), ("own-data-only", {}, False)]
     if replay:
-        starts.insert(1, ("shipped-without-lgg + replay",
-                          {"init_from": base, "max_epochs": 10, "lr": 3e-4}))
+        starts.insert(1, ("shipped-without-lgg + replay", fine_tune, True))
+        # The base model's own training images (the other collections).
+        source = [view[n] for n in view if n != "lgg_flair_dev"]
+        source_X = np.concatenate([b.data for b in source])
+        source_y = np.concatenate([b.target for b in source])
     for k in ks:
         for r in range(repeats):
             rng = np.random.RandomState(1000 * k + r)
@@ -327,9 +326,9 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             test = ~train
             if len(np.unique(lgg.target[train])) < 2:
                 continue
-            for start, kwargs in starts:
+            for start, kwargs, with_replay in starts:
                 X, y = lgg.data[train], lgg.target[train]
-                if start.endswith("replay"):
+                if with_replay:
                     # As many images of the base's own collections as the new site gives,
                     # drawn anew per repeat, so the fine-tune does not forget them.
                     pick = np.random.RandomState(r).choice(len(source_y), size=len(y),

@@ -268,7 +268,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         ``records`` (one dict per held-out collection and subset, with
         :func:`site_scores`' keys, ``held_out``, ``subset``, ``n_train`` and
         ``fit_seconds``), ``table`` (a :class:`~skbrain.tables.ResultsTable`
-        with one row per held-out collection and subset) and, with
+        with one row per held-out collection and subset), ``proba``
+        (held-out name -> each of its images' probability of tumor, in the
+        collection's order, NaN for a near-copy left out) and, with
         ``return_models``, ``models`` (held-out name -> fitted model).
 
     Raises
@@ -297,7 +299,7 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
             if len(mask) != len(collections[name].target):
                 raise ValueError(f"subsets[{name!r}][{label!r}] has {len(mask)} entries; "
                                  f"the collection has {len(collections[name].target)} images")
-    records, models = [], {}
+    records, models, probabilities = [], {}, {}
     folds = [n for n in names if held_out is None or n in held_out]
     for left_out in folds:
         # The seed of a fold does not depend on which folds run.
@@ -320,6 +322,8 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         for label, mask in subsets.get(left_out, {}).items():
             rows[label] = keep & np.asarray(mask, dtype=bool)
         y_pred, proba = predict_with_proba(model, _take(test.data, np.flatnonzero(keep)))
+        probabilities[left_out] = np.full(len(keep), np.nan)
+        probabilities[left_out][keep] = proba
         pos = np.full(len(keep), -1)
         pos[keep] = np.arange(int(keep.sum()))
         for label, mask in rows.items():
@@ -344,7 +348,7 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         if return_models:
             models[left_out] = model
     table = ResultsTable(records, metrics=list(SITE_METRICS) + ["fit_seconds"])
-    result = Bunch(records=records, table=table)
+    result = Bunch(records=records, table=table, proba=probabilities)
     if return_models:
         result.models = models
     return result

@@ -104,6 +104,10 @@ def test_leave_one_collection_out_trains_on_the_others_and_scores_the_one_left_o
         assert r["roc_auc"] > 0.8
         assert r["roc_auc_low"] <= r["roc_auc"] <= r["roc_auc_high"]
     assert "c (first half)" in str(out.table)
+    # Each held-out image's probability, as the fold's model gives it.
+    for name, model in out.models.items():
+        np.testing.assert_allclose(out.proba[name],
+                                   model.predict_proba(collections[name].data)[:, 1])
 
 
 def test_leave_one_collection_out_holds_out_only_the_named_collections():
@@ -186,3 +190,6 @@ def test_leave_one_collection_out_with_a_real_network_and_near_copies_dropped():
     by_name = {r["held_out"]: r for r in out.records}
     assert by_name["z"]["n"] == 11 and by_name["z"]["n_near_copies_dropped"] == 1
     assert by_name["x"]["n"] == 11 and by_name["y"]["n"] == 12
+    # The copy has no probability where it was left out; every other image has one.
+    assert np.isnan(out.proba["z"][0]) and np.isfinite(out.proba["z"][1:]).all()
+    assert np.isnan(out.proba["x"][0]) and np.isfinite(out.proba["y"]).all()
