@@ -10,6 +10,8 @@ default 0.5 decision and at the chosen threshold. ``skbrain train --min-recall``
 is these two calls.
 """
 
+import numbers
+
 import numpy as np
 
 __all__ = [
@@ -136,8 +138,10 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
         Duplicate-group ids; each group stays in one fold.
     min_recall : float
         The recall floor, in (0, 1].
-    cv : int, default=3
-        Folds of :class:`~sklearn.model_selection.StratifiedGroupKFold`.
+    cv : int or iterable of (train, test) index arrays, default=3
+        Folds of :class:`~sklearn.model_selection.StratifiedGroupKFold`, or
+        the splits themselves (``groups`` and ``random_state`` then unused),
+        e.g. to keep images out of every test part.
     random_state : int, default=0
         Seeds the fold shuffle.
     pos_label : int or str, default=1
@@ -167,8 +171,11 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
     from .model_selection import grouped_cv
 
     _check_two_classes(y, "min_recall")
-    folds = grouped_cv(cv, random_state=random_state)
-    splits = list(folds.split(X, y, groups if groups is not None else np.arange(len(y))))
+    if isinstance(cv, numbers.Integral):
+        folds = grouped_cv(cv, random_state=random_state)
+        splits = list(folds.split(X, y, groups if groups is not None else np.arange(len(y))))
+    else:
+        splits = list(cv)
     scorer = make_scorer(min_recall_score, min_recall=min_recall, pos_label=pos_label)
     tuned = TunedThresholdClassifierCV(estimator, scoring=scorer, thresholds=thresholds,
                                        response_method="predict_proba", cv=splits, refit=True)
@@ -182,7 +189,7 @@ def tune_threshold_for_recall(estimator, X, y, groups=None, *, min_recall, cv=3,
         raise
     threshold = float(tuned.best_threshold_)
     fixed = decide_at(tuned.estimator_, threshold, pos_label=pos_label)
-    summary = {"min_recall": min_recall, "threshold": threshold, "cv": cv,
+    summary = {"min_recall": min_recall, "threshold": threshold, "cv": len(splits),
                "cv_reaches_min_recall": bool(tuned.best_score_ >= 1.0),
                "method": "TunedThresholdClassifierCV, grouped StratifiedGroupKFold on the "
                          "training images; the highest threshold whose recall >= min_recall"}

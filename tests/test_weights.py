@@ -233,6 +233,42 @@ def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipp
         adapt_pretrained(paths, y, "tiny", groups=(y == 1).astype(int))
 
 
+def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped, tmp_path,
+                                                                          monkeypatch):
+    import sklearn.model_selection
+
+    paths, y = _write_images(tmp_path / "site", 12, seed=3)
+    source, source_y = _write_images(tmp_path / "source", 30, seed=4)
+    y, groups = np.asarray(y), np.arange(12)
+    seen = {}
+
+    class Recording(sklearn.model_selection.TunedThresholdClassifierCV):
+        def fit(self, X, y, **params):
+            seen["X"], seen["cv"] = X, self.cv
+            return super().fit(X, y, **params)
+
+    monkeypatch.setattr(sklearn.model_selection, "TunedThresholdClassifierCV", Recording)
+    model = adapt_pretrained(paths, y, "tiny", groups=groups, params={"max_epochs": 1}, cv=2,
+                             replay=(source, source_y), random_state=5)
+    # As many source images as the site gives, in every fold's training part, never scored.
+    assert len(seen["X"]) == 24
+    for train, test in seen["cv"]:
+        assert set(range(12, 24)) <= set(train) and test.max() < 12
+    resized = ImageResizer(32).fit_transform(source)
+    drawn = [next(i for i, r in enumerate(resized) if np.array_equal(r, x))
+             for x in seen["X"][12:]]
+    assert len(set(drawn)) == 12
+    # The model that decides was fine-tuned on the site's and the drawn images.
+    history = model[-1].estimator_.estimator.net_.history
+    assert sum(history[-1, "batches", :, "train_batch_size"]) == 24
+    with pytest.raises(ValueError, match=r"replay: labels \['tumor'\] are not among y's"):
+        adapt_pretrained(paths, y, "tiny", replay=(source, ["tumor"] * 30))
+    with pytest.raises(ValueError, match="replay: the images and labels have different"):
+        adapt_pretrained(paths, y, "tiny", replay=(source, source_y[:3]))
+    with pytest.raises(ValueError, match="replay: expected a pair"):
+        adapt_pretrained(paths, y, "tiny", replay=source)
+
+
 def test_add_to_distribution_replaces_an_entry_and_keeps_one_default(built, tmp_path):
     dist = tmp_path / "dist"
     shutil.copytree(built["dist"], dist)
