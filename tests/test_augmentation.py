@@ -67,6 +67,16 @@ def test_synthetic_lesions_paint_one_region_inside_the_head_only():
     torch.testing.assert_close(out[:, 0] - x[:, 0], out[:, 1] - x[:, 1])
 
 
+def test_synthetic_lesions_are_bright_unless_dark_ones_are_asked_for():
+    x = _heads(8)
+    torch.manual_seed(1)
+    bright, _ = synthetic_lesions(x)
+    dark, _ = synthetic_lesions(x, dark_fraction=1.0)
+    # The painted change summed over each image: bright blobs raise it, dark ones lower it.
+    assert ((bright - x).flatten(1).sum(1) > 0).all()
+    assert ((dark - x).flatten(1).sum(1) < 0).all()
+
+
 def test_synthetic_lesions_any_range_repeatable_and_empty_images_left_alone():
     x = _heads(4)
     x[3] = 0  # no head to paint into
