@@ -293,7 +293,8 @@ def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
     if len(extra_y):
         # Replay images join every fold's training part, never its scored part.
         extra = np.arange(len(y), len(y) + len(extra_y))
-        folds = folds and [(np.concatenate([train, extra]), test) for train, test in folds]
+        if folds is not None:
+            folds = [(np.concatenate([train, extra]), test) for train, test in folds]
         X = np.concatenate([X, resizer.transform(extra_images)])
         y = np.concatenate([y, extra_y])
     if min_recall is not None:

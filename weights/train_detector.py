@@ -21,6 +21,7 @@ already trained with the same recipe, instead of training again.
 """
 
 import argparse
+import inspect
 import json
 import re
 import sys
@@ -35,6 +36,7 @@ import numpy as np  # noqa: E402
 
 from skbrain import ImageResizer  # noqa: E402
 from skbrain._unwrap import unwrap  # noqa: E402
+from skbrain.augmentation import synthetic_lesions  # noqa: E402
 from skbrain.model_card import COLLECTIONS, detector_card  # noqa: E402
 from skbrain.persistence import load_model  # noqa: E402
 from skbrain.thresholds import decide_at  # noqa: E402
@@ -149,10 +151,13 @@ def main(argv=None):
         "seed": args.seed,
     }
     if params.get("augment_lesions"):
+        # The estimators paint with synthetic_lesions' own default, so the card reads it there.
+        dark = inspect.signature(synthetic_lesions).parameters["dark_fraction"].default
         training["synthetic lesions"] = (
             f"painted into {params['augment_lesions']:.0%} of the tumor-free training images of "
-            "each batch and trained on as tumor: bright blobs only "
-            "(skbrain.augmentation.synthetic_lesions, dark_fraction=0.0)")
+            "each batch and trained on as tumor: "
+            + ("bright blobs only" if not dark else f"{dark:.0%} of the blobs dark")
+            + f" (skbrain.augmentation.synthetic_lesions, dark_fraction={dark})")
     if seconds is not None:
         training["fit time"] = f"{seconds / 60:.0f} min on this machine"
     elif args.fit_note:
