@@ -33,7 +33,7 @@ SCORE_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "
 ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 # Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
-            "min_recall", "output", "json"}
+            "min_recall", "output", "json", "replay"}
 _print = functools.partial(print, flush=True)
 
 
@@ -206,6 +206,19 @@ def _fine_tune(args):
     return name, sets, estimator, resizer
 
 
+def _load_replay(folders, data, negative, quiet, estimator, search):
+    """--replay's folders as one (image paths, labels) pair, paired with --data's classes."""
+    from .weights import _check_replay, load_replay
+
+    _ask(_check_replay, None, estimator, data.multiclass, search)
+    images, labels, names = _ask(load_replay, "--replay", *folders, negative=negative)
+    for folder, pair in zip(folders, names, strict=True) if not quiet else ():
+        _print(f"replay: {folder} ("
+               + ", ".join(f"{a} as {b}" for a, b in zip(pair, data.target_names, strict=True))
+               + ")")
+    return images, labels
+
+
 def _accelerator(device):
     """The ``accelerate.Accelerator`` of this process (``accelerate launch`` configures it)."""
     try:
@@ -241,6 +254,8 @@ def _cmd_train(args):
     data = _load_data(args.data, negative=args.negative)
     test_data = args.test_data and _load_data(args.test_data, negative=args.negative,
                                               option="--test-data")
+    replay = args.replay and _load_replay(args.replay, data, args.negative, quiet,
+                                          estimators[name], args.search)
     try:  # a two-class option asked of more classes stops here, before any training
         check_binary_options(data.target, data.target_names, **{"--min-recall": args.min_recall})
     except ValueError as exc:
@@ -251,7 +266,8 @@ def _cmd_train(args):
                   test_size=args.test_size, image_size=_image_size(args, resizer),
                   resizer=resizer, search=args.search,
                   cv=args.cv, min_recall=args.min_recall, random_state=args.seed,
-                  keep_near_copies=args.keep_near_copies, verbose=0 if quiet else 1,
+                  keep_near_copies=args.keep_near_copies, replay=replay or None,
+                  verbose=0 if quiet else 1,
                   log=_print if not quiet or not args.accelerate else (lambda *_: None))
     if not result.files:  # a process of an accelerate launch other than the main one
         return 0
@@ -539,6 +555,10 @@ def build_parser():
         "NAME, the shipped detector's architecture by default")
     add("--init-from", metavar="NAME", help="fine-tune: start from a shipped detector (see "
         "'skbrain pretrained') or a saved model file, with its image preparation")
+    add("--replay", metavar="DIR", action="append", help="with --init-from: a folder of the "
+        "images the detector was trained on (two classes, or more joined by --negative); as "
+        "many of them as there are training images are mixed into the fine-tune so that it "
+        "does not forget them, never scored (repeatable)")
     add("--split-file", metavar="FILE", help="JSON/CSV/text list of the test images (relative "
         "to the data folder); replaces --test-size. A metrics JSON works too")
     add("--search", type=_positive_int, metavar="N", help="tune first: a randomized search of N "

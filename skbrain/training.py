@@ -183,8 +183,9 @@ def fit_and_test(estimator, X_train, y_train, X_test, y_test, *, groups=None, se
     search : int, default=None
         Candidates of a randomized search over the default space first
         (:func:`skbrain.search.search_best_estimator`); ``None``: no search.
-    cv : int, default=3
-        Folds of the search and of the threshold choice.
+    cv : int or iterable of (train, test) index arrays, default=3
+        Folds of the search and of the threshold choice; the threshold also
+        takes the splits themselves.
     fixed : iterable of str, default=()
         Parameters the search leaves alone.
     min_recall : float, default=None
@@ -419,7 +420,7 @@ def _training_info(data, train, test, split_info, image_size, seed, threshold_in
 def train_and_save(name, data, output, *, estimator=None, params=None, test_data=None,
                    split_file=None, test_size=0.25, image_size=150, search=None, cv=3,
                    min_recall=None, keep_near_copies=False, random_state=0, verbose=0,
-                   log=print, resizer=None):
+                   log=print, resizer=None, replay=None):
     """Split, train, test and save one model, with its metrics JSON, figures and model card.
 
     What ``skbrain train`` does, step by step: the test images are a
@@ -468,6 +469,15 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         Prepare the images as this one does, at ``image_size`` (e.g. the
         resizer of the model ``init_from`` fine-tunes); default: an
         ``ImageResizer`` at its defaults.
+    replay : tuple (images, labels), default=None
+        Two classes only, and only when ``estimator`` fine-tunes a model
+        (``init_from``): image paths and labels of the collections that model
+        was trained on, as many of them as there are training images drawn
+        at random (``random_state``) and mixed into the training, so that a
+        few images of one site do not make it forget the rest (as
+        :func:`skbrain.weights.adapt_pretrained`). They are never scored:
+        with ``min_recall`` they join every threshold fold's training part.
+        Not with ``search``.
 
     Returns
     -------
@@ -485,7 +495,8 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     ValueError
         Before any training, for a bad argument; its message starts with
         the argument's name (``output``, ``test_data``, ``split_file``,
-        ``test_size``, ``cv``; ``search`` or ``min_recall`` from the fit).
+        ``test_size``, ``cv``, ``replay``; ``search`` or ``min_recall`` from
+        the fit).
     """
     from sklearn.model_selection import StratifiedGroupKFold
     from sklearn.pipeline import Pipeline
@@ -506,6 +517,10 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     check_train_arguments(output, cv=cv, search=search, min_recall=min_recall,
                           test_data=test_data, split_file=split_file)
     check_binary_options(data.target, data.target_names, min_recall=min_recall)
+    if replay is not None:
+        from .weights import _check_replay
+
+        _check_replay(estimator, data.multiclass, search)
     output = Path(output)
     check_output(output, data.root, *([test_data.root] if test_data is not None else []))
     say(f"data: {describe_images(data)} in {data.root}")
@@ -543,9 +558,15 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     if search is not None or min_recall is not None:  # folds checked before fitting
         _prefixed("cv", lambda: next(StratifiedGroupKFold(cv).split(X[train], y[train],
                                                                     groups[train])))
+    X_fit, y_fit, folds, replayed = X[train], y[train], cv, None
+    if replay is not None:
+        from .weights import _with_replay
+
+        X_fit, y_fit, folds, replayed = _with_replay(replay, X_fit, y_fit, groups[train], cv,
+                                                    resizer, random_state, log=say)
     try:
-        result = fit_and_test(estimator, X[train], y[train], X_test, y_test,
-                              groups=groups[train], search=search, cv=cv, fixed=params,
+        result = fit_and_test(estimator, X_fit, y_fit, X_test, y_test,
+                              groups=groups[train], search=search, cv=folds, fixed=params,
                               min_recall=min_recall, random_state=random_state,
                               verbose=int(verbose))
     except ValueError as exc:
@@ -581,6 +602,7 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         "data": {"path": str(data.root), "n_images": len(data.data), **counts},
         "split": {**split_info, "train": [data.relpaths[i] for i in train],
                   "test": [test_data.relpaths[i] for i in test]},
+        "replay": replayed,
         "set": params, "params": estimator.get_params(deep=False), "search": result.search,
         "threshold": result.threshold, "class_names": names,
         "timings": {"load_seconds": load_seconds, "fit_seconds": result.fit_seconds,
@@ -606,6 +628,10 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     # The saved pipeline reads the test files itself, as it will in use.
     info = _training_info(data, train, test, split_info, image_size, random_state,
                           result.threshold)
+    if replayed is not None:
+        info["replay"] = (f"{replayed['n_images']} images of the fine-tuned model's own "
+                          "training collections mixed into the training (drawn at random, "
+                          "never scored)")
     model_card(model, test_paths, y_test, files["model_card"],
                class_names=names, training_info=info)
     report["timings"]["total_seconds"] = time.perf_counter() - started

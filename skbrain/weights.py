@@ -12,12 +12,13 @@ checked before it is loaded.
   ``predict_proba`` on image paths (JPEG, PNG, DICOM, NIfTI slice references);
 * ``init_from="<name>"`` (every skbrain estimator) and :func:`adapt_pretrained`
   fine-tune one on local images, the latter choosing the decision threshold on
-  those few labelled images too;
+  those few labelled images too, with :func:`load_replay`'s images of the
+  detector's own collections mixed in if given;
 * :func:`add_to_distribution` writes a fitted model, its card and its entry in
   the manifest into the distribution's folder (for the script that trains them).
 
 On the command line: ``skbrain pretrained``, ``skbrain predict --model NAME
-FILES...`` and ``skbrain train --init-from NAME``.
+FILES...`` and ``skbrain train --init-from NAME [--replay DIR]``.
 """
 
 import json
@@ -36,6 +37,7 @@ __all__ = [
     "fine_tune_parts",
     "list_pretrained",
     "load_pretrained",
+    "load_replay",
 ]
 
 DECISIONS = ("balanced_accuracy", "f1", "none")
@@ -199,6 +201,89 @@ def _replay_draw(replay, y, random_state):
     pick = np.random.RandomState(random_state).choice(
         len(labels), size=min(len(y), len(labels)), replace=False)
     return [images[i] for i in pick], labels[pick]
+
+
+def load_replay(*folders, negative=None):
+    """Image folders of a detector's own training collections, as ``replay=`` takes them.
+
+    Each folder's two classes are taken in sorted order (no tumor, tumor:
+    ``no``/``yes`` and ``notumor``/``tumor`` alike), labels 0 and 1, as
+    :func:`skbrain.datasets.load_images` reads a two-class folder.
+
+    Parameters
+    ----------
+    *folders : str or path-like
+        Folders with one subfolder per class.
+    negative : str, default=None
+        The tumor-free class of a folder with more classes (e.g. ``notumor``
+        for the four-class collection); the others are joined as tumor.
+        Folders without that class are read as they are.
+
+    Returns
+    -------
+    images : list of str
+    labels : ndarray of int
+    class_names : list of tuple
+        Each folder's two class names, (no tumor, tumor).
+
+    Raises
+    ------
+    ValueError
+        A folder that :func:`~skbrain.datasets.load_images` cannot read, or
+        one of more than two classes once ``negative`` is applied (the
+        message names it).
+    """
+    from .datasets import load_images
+
+    if not folders:
+        raise ValueError("replay: give at least one folder")
+    images, labels, names = [], [], []
+    for folder in folders:
+        found = load_images(folder, negative=negative)
+        if found.multiclass:
+            raise ValueError(f"replay: {folder} has {len(found.target_names)} classes "
+                             f"({', '.join(map(str, found.target_names))}); give a two-class "
+                             "folder, or negative=NAME (--negative) for its tumor-free class")
+        images += [str(p) for p in found.data]
+        labels.append(np.asarray(found.target))
+        names.append(tuple(str(n) for n in found.target_names))
+    return images, np.concatenate(labels), names
+
+
+def _check_replay(estimator, multiclass, search=None):
+    """``replay``'s checks for ``skbrain train`` that need no images, done first."""
+    from ._unwrap import unwrap
+
+    if multiclass:
+        raise ValueError("replay: for two classes (tumor / no tumor); join the data's classes "
+                         "with negative=NAME (--negative)")
+    if getattr(unwrap(estimator, fitted=False).estimator, "init_from", None) is None:
+        raise ValueError("replay: mixes in the images a model was trained on, so it needs a "
+                         "fine-tune (init_from, --init-from NAME)")
+    if search is not None:
+        raise ValueError("replay: not with search (the search's folds would score replayed "
+                         "images)")
+
+
+def _with_replay(replay, X, y, groups, cv, resizer, random_state, *, log=None):
+    """Resized training images with the replay draw appended, the folds, a summary.
+
+    For ``skbrain train``: the folds are the training images' own grouped
+    folds (``cv`` of them), each training part extended by every replayed
+    image, so that no threshold is chosen on them.
+    """
+    from .model_selection import grouped_cv
+
+    images, labels = _replay_draw(replay, y, random_state)
+    if log is not None:
+        log(f"replay: {len(labels)} images of the model's own training collections")
+    extra = np.arange(len(y), len(y) + len(labels))
+    folds = [(np.concatenate([train, extra]), test) for train, test in
+             grouped_cv(cv, random_state=random_state).split(X, y, groups)]
+    summary = {"n_images": len(labels), "class_counts": {
+        str(c): int((labels == c).sum()) for c in np.unique(labels)}}
+    return (np.concatenate([X, resizer.transform(images)]), np.concatenate([y, labels]), folds,
+            summary)
 
 
 def adapt_pretrained(images, y, name=None, *, groups=None, params=None,

@@ -269,6 +269,64 @@ def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped
         adapt_pretrained(paths, y, "tiny", replay=source)
 
 
+def test_train_init_from_replays_a_folder_outside_the_scored_folds(shipped, tmp_path, capsys,
+                                                                    monkeypatch):
+    import sklearn.model_selection
+
+    site, source = tmp_path / "site", tmp_path / "source"
+    _write_images(site, 16, seed=6)
+    paths, labels = _write_images(source, 30, seed=7)
+    for path, label in zip(paths, labels, strict=True):  # other names for the same two classes
+        moved = source / ("tumor" if label else "notumor") / Path(path).name
+        moved.parent.mkdir(exist_ok=True)
+        Path(path).rename(moved)
+    for name in ("yes", "no"):
+        (source / name).rmdir()
+    seen = {}
+
+    class Recording(sklearn.model_selection.TunedThresholdClassifierCV):
+        def fit(self, X, y, **params):
+            seen["X"], seen["cv"] = X, self.cv
+            return super().fit(X, y, **params)
+
+    monkeypatch.setattr(sklearn.model_selection, "TunedThresholdClassifierCV", Recording)
+    output = tmp_path / "tuned.skbrain"
+    code = main(["train", "--init-from", "tiny", "--data", str(site), "--replay", str(source),
+                 "--min-recall", "0.5", "--cv", "2", "--set", "max_epochs=1", "--set",
+                 "verbose=0", "--output", str(output)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert f"replay: {source} (notumor as no, tumor as yes)" in out
+    metrics = json.loads(output.with_name("tuned.metrics.json").read_text())
+    n_train = metrics["n_train"]
+    assert metrics["replay"]["n_images"] == n_train == len(metrics["split"]["train"])
+    # The threshold's folds score the site's training images only.
+    assert len(seen["X"]) == 2 * n_train
+    for train, test in seen["cv"]:
+        assert set(range(n_train, 2 * n_train)) <= set(train) and test.max() < n_train
+    history = load_model(output)[-1].estimator_.estimator.net_.history
+    assert sum(history[-1, "batches", :, "train_batch_size"]) == 2 * n_train
+    card = output.with_name("tuned.model_card.md").read_text()
+    assert f"{n_train} images of the fine-tuned model's own training collections" in card
+    assert main(["train", "--model", "simple", "--data", str(site), "--replay", str(source),
+                 "--output", str(tmp_path / "x.skbrain")]) == 2
+    assert "--replay: mixes in the images a model was trained on" in capsys.readouterr().err
+    from skbrain.datasets import load_images
+    from skbrain.training import train_and_save
+
+    with pytest.raises(ValueError, match=r"replay: mixes in .* needs a fine-tune \(init_from"):
+        train_and_save("simple", load_images(site), tmp_path / "y.skbrain",
+                       replay=(paths, labels))
+    assert not (tmp_path / "y.skbrain").exists()
+    four = tmp_path / "four"
+    for k, name in enumerate(("glioma", "notumor", "pituitary")):
+        shutil.copytree(site / ("yes" if k != 1 else "no"), four / name)
+    assert main(["train", "--init-from", "tiny", "--data", str(site), "--replay", str(four),
+                 "--output", str(tmp_path / "x.skbrain")]) == 2
+    assert (f"--replay: {four} has 3 classes (glioma, notumor, pituitary)"
+            in capsys.readouterr().err)
+
+
 def test_add_to_distribution_replaces_an_entry_and_keeps_one_default(built, tmp_path):
     dist = tmp_path / "dist"
     shutil.copytree(built["dist"], dist)
