@@ -330,11 +330,11 @@ def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
     replay : tuple (images, y), default=None
         Image paths and labels (the same labels as ``y``) of the detector's
         own training collections, e.g. the ``data`` and ``target`` of
-        :func:`skbrain.load_brain_mri`. Fine-tuned from the detector's recipe
-        trained on the 1,794 and the 253 only, five labelled LGG-dev patients
-        with replay ranked the other patients at ROC AUC 0.83 against 0.80
-        without (``benchmarks/README.md``, "With replay"); at twenty patients
-        it made no difference.
+        :func:`skbrain.load_brain_mri`, or :func:`load_replay`'s folders.
+        Fine-tuned from the default detector's recipe trained on the 1,794 and
+        the 253 only, five labelled LGG-dev patients with replay ranked the
+        other patients at ROC AUC 0.86 against 0.81 without (two draws;
+        ``benchmarks/README.md``, "v2's recipe left without LGG-dev").
     random_state : int, default=0
         Seeds the folds and the replay draw.
 
