@@ -26,7 +26,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     each), threshold chosen on those patients' images, scored on the other
     patients; beside it the same recipe trained on the k patients alone
     (``--few-replay``: also the fine-tune with as many of the base's own
-    training images mixed in; ``--load-base``: start from a saved base).
+    training images mixed in; ``--load-base``: start from a saved base;
+    ``--few-fine-tune``: other fine-tuning parameters than 10 epochs at lr
+    3e-4; ``--few-starts``: only these starts).
 ``threshold``
     the decision threshold of the ``--final`` recipe trained on all three
     collections, chosen by grouped 3-fold cross-validation on their union:
@@ -304,12 +306,15 @@ def _threshold(y, proba):
     return float(min(thresholds[best], 1.0))
 
 
+FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
+
+
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
-            replay=False):
+            replay=False, fine_tune=None, only=None):
     view = for_recipe(found, recipe)
     lgg = view["lgg_flair_dev"]
     patients = np.unique(lgg.groups)
-    fine_tune = {"init_from": base, "max_epochs": 10, "lr": 3e-4}
+    fine_tune = {**(FEW_FINE_TUNE if fine_tune is None else fine_tune), "init_from": base}
     # (name, estimator parameters, whether the base's own training images are mixed in)
     starts = [("shipped-without-lgg", fine_tune, False), ("own-data-only", {}, False)]
     if replay:
@@ -318,6 +323,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
         source = [view[n] for n in view if n != "lgg_flair_dev"]
         source_X = np.concatenate([b.data for b in source])
         source_y = np.concatenate([b.target for b in source])
+    if only is not None:
+        starts = [s for s in starts if s[0] in only]
     for k in ks:
         for r in range(repeats):
             rng = np.random.RandomState(1000 * k + r)
@@ -343,7 +350,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                                      lgg.groups[test], random_state=r)
                 results["few"].append({"model": f"k={k} {start}", "recipe": recipe, "k": k,
                                        "repeat": r, "start": start, "threshold": threshold,
-                                       **scores})
+                                       "fine_tune": {k_: v for k_, v in kwargs.items()
+                                                     if k_ != "init_from"}, **scores})
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
                       f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}",
                       flush=True)
@@ -596,6 +604,12 @@ def main(argv=None):
     parser.add_argument("--few-replay", action="store_true",
                         help="the few part also fine-tunes with as many images of the base's "
                              "own training collections mixed in (replay)")
+    parser.add_argument("--few-fine-tune", nargs="*", default=None, metavar="KEY=VALUE",
+                        help="the few part's fine-tuning parameters (default: "
+                             + " ".join(f"{k}={v}" for k, v in FEW_FINE_TUNE.items()) + ")")
+    parser.add_argument("--few-starts", default=None,
+                        help="comma-separated starts of the few part to run (default: all of "
+                             "shipped-without-lgg, shipped-without-lgg + replay, own-data-only)")
     parser.add_argument("--load-base", default=None,
                         help="the few part starts from this saved model (a --save-base file) "
                              "instead of training it")
@@ -680,7 +694,10 @@ def main(argv=None):
                 save_pipeline(base, found, args.save_base, resizer_params(few_from))
             run_few(found, base, few_from, extra, args.few_repeats, results,
                     ks=[int(k) for k in args.few_ks.split(",")],
-                    done=lambda: write(args.output, results, info), replay=args.few_replay)
+                    done=lambda: write(args.output, results, info), replay=args.few_replay,
+                    fine_tune=(None if args.few_fine_tune is None
+                               else parse_set(args.few_fine_tune)),
+                    only=args.few_starts and args.few_starts.split(","))
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

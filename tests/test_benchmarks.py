@@ -206,6 +206,15 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
                 tmp_path=tmp_path)
     assert {(r["k"], r["start"]): r["roc_auc"] for r in again["few"]} == pytest.approx(
         {key: r["roc_auc"] for key, r in few.items()})
+    assert all(r["fine_tune"] == {"max_epochs": 10, "lr": 3e-4} for r in again["few"]
+               if r["start"] != "own-data-only")
+    # Another fine-tuning schedule, for one start only.
+    other = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
+                "--few-fine-tune", "max_epochs=2", "lr=0.01", "--few-starts",
+                "shipped-without-lgg + replay", tmp_path=tmp_path)
+    assert [(r["k"], r["start"]) for r in other["few"]] == [
+        (2, "shipped-without-lgg + replay"), (5, "shipped-without-lgg + replay")]
+    assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} for r in other["few"])
 
 
 def _default_detector():
