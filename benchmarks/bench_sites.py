@@ -310,7 +310,9 @@ FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
 
 
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
-            replay=False, fine_tune=None, only=None):
+            replay=False, fine_tune=None, only=None, score_sources=False):
+    from sklearn.metrics import roc_auc_score
+
     view = for_recipe(found, recipe)
     lgg = view["lgg_flair_dev"]
     patients = np.unique(lgg.groups)
@@ -348,12 +350,21 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 proba = model.predict_proba(lgg.data[test])[:, 1]
                 scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
                                      lgg.groups[test], random_state=r)
+                if score_sources:
+                    # What the fine-tune kept of the collections the base was trained on
+                    # (the base saw them all: a retention check, not a new site).
+                    for name in (n for n in view if n != "lgg_flair_dev"):
+                        source_proba = model.predict_proba(view[name].data)[:, 1]
+                        scores[f"roc_auc_{name}"] = float(roc_auc_score(view[name].target,
+                                                                        source_proba))
                 results["few"].append({"model": f"k={k} {start}", "recipe": recipe, "k": k,
                                        "repeat": r, "start": start, "threshold": threshold,
                                        "fine_tune": {k_: v for k_, v in kwargs.items()
                                                      if k_ != "init_from"}, **scores})
+                kept = "".join(f", {key[8:]} {v:.3f}" for key, v in scores.items()
+                               if key.startswith("roc_auc_") and key[8:] in view)
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
-                      f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}",
+                      f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}{kept}",
                       flush=True)
         if done is not None:
             done()
@@ -610,6 +621,9 @@ def main(argv=None):
     parser.add_argument("--few-starts", default=None,
                         help="comma-separated starts of the few part to run (default: all of "
                              "shipped-without-lgg, shipped-without-lgg + replay, own-data-only)")
+    parser.add_argument("--few-score-sources", action="store_true",
+                        help="the few part also scores each fine-tuned model on the collections "
+                             "its base was trained on (what it kept of them)")
     parser.add_argument("--load-base", default=None,
                         help="the few part starts from this saved model (a --save-base file) "
                              "instead of training it")
@@ -697,7 +711,8 @@ def main(argv=None):
                     done=lambda: write(args.output, results, info), replay=args.few_replay,
                     fine_tune=(None if args.few_fine_tune is None
                                else parse_set(args.few_fine_tune)),
-                    only=args.few_starts and args.few_starts.split(","))
+                    only=args.few_starts and args.few_starts.split(","),
+                    score_sources=args.few_score_sources)
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

@@ -211,10 +211,14 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     # Another fine-tuning schedule, for one start only.
     other = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
                 "--few-fine-tune", "max_epochs=2", "lr=0.01", "--few-starts",
-                "shipped-without-lgg + replay", tmp_path=tmp_path)
+                "shipped-without-lgg + replay", "--few-score-sources", tmp_path=tmp_path)
     assert [(r["k"], r["start"]) for r in other["few"]] == [
         (2, "shipped-without-lgg + replay"), (5, "shipped-without-lgg + replay")]
     assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} for r in other["few"])
+    # What each fine-tune kept of the base's own collections, scored on all of their images.
+    for r in other["few"]:
+        assert 0 <= r["roc_auc_brain_mri"] <= 1 and 0 <= r["roc_auc_tumor_mri_1794"] <= 1
+        assert "roc_auc_lgg_flair_dev" not in r
 
 
 def _default_detector():
