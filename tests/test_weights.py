@@ -233,13 +233,11 @@ def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipp
         adapt_pretrained(paths, y, "tiny", groups=(y == 1).astype(int))
 
 
-def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped, tmp_path,
-                                                                          monkeypatch):
+@pytest.fixture
+def recorded_threshold_cv(monkeypatch):
+    """What each ``TunedThresholdClassifierCV`` fit sees: its images (``X``) and folds (``cv``)."""
     import sklearn.model_selection
 
-    paths, y = _write_images(tmp_path / "site", 12, seed=3)
-    source, source_y = _write_images(tmp_path / "source", 30, seed=4)
-    y, groups = np.asarray(y), np.arange(12)
     seen = {}
 
     class Recording(sklearn.model_selection.TunedThresholdClassifierCV):
@@ -248,6 +246,15 @@ def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped
             return super().fit(X, y, **params)
 
     monkeypatch.setattr(sklearn.model_selection, "TunedThresholdClassifierCV", Recording)
+    return seen
+
+
+def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped, tmp_path,
+                                                                          recorded_threshold_cv):
+    paths, y = _write_images(tmp_path / "site", 12, seed=3)
+    source, source_y = _write_images(tmp_path / "source", 30, seed=4)
+    y, groups = np.asarray(y), np.arange(12)
+    seen = recorded_threshold_cv
     model = adapt_pretrained(paths, y, "tiny", groups=groups, params={"max_epochs": 1}, cv=2,
                              replay=(source, source_y), random_state=5)
     # As many source images as the site gives, in every fold's training part, never scored.
@@ -270,9 +277,7 @@ def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped
 
 
 def test_train_init_from_replays_a_folder_outside_the_scored_folds(shipped, tmp_path, capsys,
-                                                                    monkeypatch):
-    import sklearn.model_selection
-
+                                                                    recorded_threshold_cv):
     site, source = tmp_path / "site", tmp_path / "source"
     _write_images(site, 16, seed=6)
     paths, labels = _write_images(source, 30, seed=7)
@@ -282,14 +287,7 @@ def test_train_init_from_replays_a_folder_outside_the_scored_folds(shipped, tmp_
         Path(path).rename(moved)
     for name in ("yes", "no"):
         (source / name).rmdir()
-    seen = {}
-
-    class Recording(sklearn.model_selection.TunedThresholdClassifierCV):
-        def fit(self, X, y, **params):
-            seen["X"], seen["cv"] = X, self.cv
-            return super().fit(X, y, **params)
-
-    monkeypatch.setattr(sklearn.model_selection, "TunedThresholdClassifierCV", Recording)
+    seen = recorded_threshold_cv
     output = tmp_path / "tuned.skbrain"
     code = main(["train", "--init-from", "tiny", "--data", str(site), "--replay", str(source),
                  "--min-recall", "0.5", "--cv", "2", "--set", "max_epochs=1", "--set",
