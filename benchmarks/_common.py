@@ -75,13 +75,27 @@ def parse_set(pairs):
     return params
 
 
+def scratch_name(path):
+    """``path`` as a result file records it: an absolute one outside the repository as
+    ``SCRATCH/<name>``, any other as given.
+
+    A scratch file or folder (a saved model) is named by its file name alone: a
+    machine-specific path would only mislead whoever reruns the command.
+    """
+    path = str(path)
+    if os.path.isabs(path) and not Path(path).resolve().is_relative_to(REPO_ROOT):
+        return f"SCRATCH/{Path(path).name}"
+    return path
+
+
 def recorded_command(argv):
     """The command line that made a result file, for rerunning it from the repository root.
 
     An ``--output`` outside the repository (a GPU machine's output folder, a scratch
     folder) is left out: the file is copied into ``benchmarks/results/`` afterwards, and a
     machine-specific path would only mislead whoever reruns the command. Other absolute
-    paths outside the repository (saved models) become ``SCRATCH/<name>``.
+    paths outside the repository (saved models), alone or as the value of ``KEY=PATH``,
+    become ``SCRATCH/<name>`` (:func:`scratch_name`).
     """
     args = [os.path.relpath(argv[0], REPO_ROOT) if os.path.isabs(argv[0]) else argv[0]]
     rest = list(argv[1:])
@@ -94,9 +108,10 @@ def recorded_command(argv):
             if output.is_relative_to(REPO_ROOT):
                 args.append(f"--output {output.relative_to(REPO_ROOT)}")
             continue
-        if os.path.isabs(arg) and not Path(arg).resolve().is_relative_to(REPO_ROOT):
-            # A scratch file or folder (saved models): its name says what it was.
-            arg = f"SCRATCH/{Path(arg).name}"
+        if os.path.isabs(arg):
+            arg = scratch_name(arg)
+        elif eq:  # e.g. --model-file LABEL=/scratch/model.skbrain
+            arg = f"{name}={scratch_name(value)}"
         args.append(arg)
     return "python " + " ".join(args)
 

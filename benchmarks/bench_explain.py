@@ -47,7 +47,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import REPO_ROOT, data_dir, env_data_dir, machine, recorded_command  # noqa: E402
+from _common import (  # noqa: E402
+    REPO_ROOT,
+    data_dir,
+    env_data_dir,
+    machine,
+    recorded_command,
+    scratch_name,
+)
 
 from skbrain.explain import METHODS, localization_scores  # noqa: E402
 
@@ -245,7 +252,7 @@ def main(argv=None):
         label, _, path = item.partition("=")
         if not path:
             parser.error(f"--model-file: expected LABEL=PATH, got {item!r}")
-        info[f"model_file {label}"] = str(path)
+        info[f"model_file {label}"] = scratch_name(path)
         print(HEADER)
         rows += score(label, load_model(path), paths, masks, methods)
         write(args.output, rows, info)

@@ -131,6 +131,12 @@ def test_result_files_record_a_command_that_reruns_from_the_repository(tmp_path)
     inside = str(repo / "benchmarks/results/x.json")
     assert recorded_command(["benchmarks/cv_defaults.py", "--output", inside, "--set", "lr=1"]) \
         == "python benchmarks/cv_defaults.py --output benchmarks/results/x.json --set lr=1"
+    # A scratch model outside the repository, alone or as a LABEL=PATH value, by its name.
+    scratch = str(tmp_path / "base.skbrain")
+    assert recorded_command(["benchmarks/bench_explain.py", "--load-base", scratch,
+                             "--model-file", f"base={scratch}"]) \
+        == ("python benchmarks/bench_explain.py --load-base SCRATCH/base.skbrain "
+            "--model-file base=SCRATCH/base.skbrain")
 
 
 def test_bench_predict_folder_runs_the_command_on_a_terminal(tmp_path):
