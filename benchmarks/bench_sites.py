@@ -350,22 +350,19 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 proba = model.predict_proba(lgg.data[test])[:, 1]
                 scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
                                      lgg.groups[test], random_state=r)
-                if score_sources:
-                    # What the fine-tune kept of the collections the base was trained on
-                    # (the base saw them all: a retention check, not a new site).
-                    for name in (n for n in view if n != "lgg_flair_dev"):
-                        source_proba = model.predict_proba(view[name].data)[:, 1]
-                        scores[f"roc_auc_{name}"] = float(roc_auc_score(view[name].target,
-                                                                        source_proba))
+                # What the fine-tune kept of the collections the base was trained on
+                # (the base saw them all: a retention check, not a new site).
+                kept = {name: float(roc_auc_score(view[name].target,
+                                                  model.predict_proba(view[name].data)[:, 1]))
+                        for name in view if score_sources and name != "lgg_flair_dev"}
+                scores.update({f"roc_auc_{name}": v for name, v in kept.items()})
                 results["few"].append({"model": f"k={k} {start}", "recipe": recipe, "k": k,
                                        "repeat": r, "start": start, "threshold": threshold,
                                        "fine_tune": {k_: v for k_, v in kwargs.items()
                                                      if k_ != "init_from"}, **scores})
-                kept = "".join(f", {key[8:]} {v:.3f}" for key, v in scores.items()
-                               if key.startswith("roc_auc_") and key[8:] in view)
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
-                      f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}{kept}",
-                      flush=True)
+                      f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}"
+                      + "".join(f", {name} {v:.3f}" for name, v in kept.items()), flush=True)
         if done is not None:
             done()
 

@@ -265,25 +265,37 @@ def _check_replay(estimator, multiclass, search=None):
                          "images)")
 
 
-def _with_replay(replay, X, y, groups, cv, resizer, random_state, *, log=None):
-    """Resized training images with the replay draw appended, the folds, a summary.
+def _append_replay(X, y, folds, drawn, resizer):
+    """``X``, ``y`` with the drawn replay images (resized) appended, and the folds.
 
-    For ``skbrain train``: the folds are the training images' own grouped
-    folds (``cv`` of them), each training part extended by every replayed
-    image, so that no threshold is chosen on them.
+    Every fold's training part gets every replayed image, its scored part
+    none, so that no threshold is chosen on them; ``folds`` may be None.
+    """
+    images, labels = drawn
+    if not len(labels):
+        return X, y, folds
+    extra = np.arange(len(y), len(y) + len(labels))
+    if folds is not None:
+        folds = [(np.concatenate([train, extra]), test) for train, test in folds]
+    return (np.concatenate([X, resizer.transform(images)]), np.concatenate([y, labels]),
+            folds)
+
+
+def _with_replay(replay, X, y, groups, cv, resizer, random_state, *, log=None):
+    """For ``skbrain train``: the replay drawn and appended, the folds, a summary.
+
+    The folds are the training images' own grouped folds (``cv`` of them, as
+    the threshold would make them), extended by :func:`_append_replay`.
     """
     from .model_selection import grouped_cv
 
-    images, labels = _replay_draw(replay, y, random_state)
+    drawn = _replay_draw(replay, y, random_state)
     if log is not None:
-        log(f"replay: {len(labels)} images of the model's own training collections")
-    extra = np.arange(len(y), len(y) + len(labels))
-    folds = [(np.concatenate([train, extra]), test) for train, test in
-             grouped_cv(cv, random_state=random_state).split(X, y, groups)]
-    summary = {"n_images": len(labels), "class_counts": {
-        str(c): int((labels == c).sum()) for c in np.unique(labels)}}
-    return (np.concatenate([X, resizer.transform(images)]), np.concatenate([y, labels]), folds,
-            summary)
+        log(f"replay: {len(drawn[1])} images of the model's own training collections")
+    folds = list(grouped_cv(cv, random_state=random_state).split(X, y, groups))
+    summary = {"n_images": len(drawn[1]), "class_counts": {
+        str(c): int((drawn[1] == c).sum()) for c in np.unique(drawn[1])}}
+    return (*_append_replay(X, y, folds, drawn, resizer), summary)
 
 
 def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
@@ -374,19 +386,12 @@ def adapt_pretrained(images, y, name=None, *, groups=None, params=None,
                          f"{np.unique(y).tolist()}")
     tune = min_recall is not None or decision != "none"
     folds = _threshold_folds(y, groups, cv, random_state) if tune else None
-    extra_images, extra_y = _replay_draw(replay, y, random_state)
+    drawn = _replay_draw(replay, y, random_state)
     resizer, estimator = fine_tune_parts(name, params)
     if resizer is None:
         raise ValueError("name: the model takes arrays, not image paths (no ImageResizer in "
                          "front); adapt_pretrained needs one that reads images")
-    X = resizer.fit_transform(images)
-    if len(extra_y):
-        # Replay images join every fold's training part, never its scored part.
-        extra = np.arange(len(y), len(y) + len(extra_y))
-        if folds is not None:
-            folds = [(np.concatenate([train, extra]), test) for train, test in folds]
-        X = np.concatenate([X, resizer.transform(extra_images)])
-        y = np.concatenate([y, extra_y])
+    X, y, folds = _append_replay(resizer.fit_transform(images), y, folds, drawn, resizer)
     if min_recall is not None:
         model, _ = tune_threshold_for_recall(estimator, X, y, min_recall=min_recall, cv=folds)
     elif decision == "none":
