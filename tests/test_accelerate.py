@@ -56,7 +56,9 @@ def data():
 
 
 def _launch(*args, n=2):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.getcwd()}
+    path = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH")) if p)
+    # CPU processes even where a GPU is visible (rank 1 would ask for a second GPU).
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path, "CUDA_VISIBLE_DEVICES": ""}
     # torchrun (what accelerate launch runs on GPUs) on a free local port; accelerate
     # reads its environment and joins the processes with gloo on the CPU.
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",

@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from skbrain import ResNetClassifier, SimpleCNNClassifier
-from skbrain._device import resolve_device
+from skbrain._device import DEVICE_DEFAULTS, resolve_device
 
 FAST = {"max_epochs": 1, "batch_size": 8, "random_state": 0}
 
@@ -127,7 +127,6 @@ def test_optimizer_class_and_sgd_without_weight_decay(synthetic_images):
     ResNetClassifier(18, pretrained=False, device="cpu", **FAST),
 ], ids=["hand-made", "backbone"])
 def test_channels_last_follows_the_device_table_unless_set(estimator, synthetic_images):
-    from skbrain._device import DEVICE_DEFAULTS
 
     X, y = synthetic_images
     fitted = clone(estimator).fit(X[:16], y[:16])
@@ -150,13 +149,14 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUD
 
 
 @needs_cuda
-def test_cuda_is_picked_by_default_with_mixed_precision(synthetic_images):
+def test_cuda_is_picked_by_default_at_the_device_tables_precision(synthetic_images):
     X, y = synthetic_images
     clf = SimpleCNNClassifier(**FAST).fit((X * 255).astype(np.uint8), y)
     assert clf.device_ == "cuda"
     assert next(clf.net_.module_.parameters()).device.type == "cuda"
-    assert clf.net_.amp and clf.net_.scaler_ is not None
-    assert not clf.net_.module_.channels_last
+    # amp="auto" follows the device table (float32 on CUDA until mixed precision pays).
+    assert bool(clf.net_.amp) == (DEVICE_DEFAULTS["cuda"]["amp"] is not None)
+    assert clf.net_.module_.channels_last == DEVICE_DEFAULTS["cuda"]["channels_last"]
     assert np.isfinite(clf.history_[:, "train_loss"]).all()
     proba = clf.predict_proba((X * 255).astype(np.uint8))
     assert proba.dtype == np.float64

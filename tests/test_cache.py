@@ -130,13 +130,15 @@ def test_a_classifier_fits_and_predicts_from_the_memory_map(folder, tmp_path, mo
     real_getitem = base._FileRowsDataset.__getitem__
     monkeypatch.setattr(base._FileRowsDataset, "__getitem__",
                         lambda self, i: rows_read.append(i) or real_getitem(self, i))
-    clf = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0).fit(X, y)
+    # On the CPU the rows are read in this process (on CUDA, in DataLoader workers).
+    clf = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0, device="cpu")
+    clf.fit(X, y)
     proba = clf.predict_proba(X)
     assert sorted(rows_read) == sorted(list(range(12)) * 2)
     in_memory = np.array(X)
     np.testing.assert_allclose(proba, clf.predict_proba(in_memory))
     np.testing.assert_allclose(clf.predict_proba(X[3:9]), proba[3:9])
-    reference = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0)
+    reference = SimpleCNNClassifier(max_epochs=1, batch_size=4, random_state=0, device="cpu")
     np.testing.assert_allclose(reference.fit(in_memory, y).predict_proba(in_memory), proba,
                                atol=1e-6)
 

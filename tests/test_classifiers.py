@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.metrics import f1_score
 from sklearn.model_selection import RandomizedSearchCV, StratifiedGroupKFold
@@ -46,7 +47,7 @@ def test_fit_predict_shapes_labels_and_probabilities(Estimator, synthetic_images
     pred = clf.predict(X)
     assert pred.dtype == labels.dtype and set(pred) <= {"no", "yes"}
     assert clf.n_features_in_ == 3 and clf.image_shape_ == (3, 32, 32)
-    assert clf.device_ == "cpu"
+    assert clf.device_ == ("cuda" if torch.cuda.is_available() else "cpu")
     assert len(clf.history_) == FAST["max_epochs"]
 
 
@@ -132,10 +133,10 @@ def test_class_weight_balanced_and_dict_reach_the_loss(synthetic_images):
     clf = SimpleCNNClassifier(class_weight="balanced", **FAST).fit(X, y)
     weight = clf.net_.criterion_.weight
     counts = np.bincount(y)
-    np.testing.assert_allclose(weight.numpy(), len(y) / (2 * counts), rtol=1e-6)
+    np.testing.assert_allclose(weight.cpu().numpy(), len(y) / (2 * counts), rtol=1e-6)
     labels = np.where(y == 1, "yes", "no")
     clf = SimpleCNNClassifier(class_weight={"yes": 3.0}, **FAST).fit(X, labels)
-    np.testing.assert_allclose(clf.net_.criterion_.weight.numpy(), [1.0, 3.0])
+    np.testing.assert_allclose(clf.net_.criterion_.weight.cpu().numpy(), [1.0, 3.0])
     with pytest.raises(ValueError, match="class_weight names labels"):
         SimpleCNNClassifier(class_weight={"maybe": 2.0}, **FAST).fit(X, labels)
 

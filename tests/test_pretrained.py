@@ -223,7 +223,7 @@ def test_weights_file_is_used_by_the_estimator(tmp_path, tiny_images):
     start = StateAtStart()
     ResNetClassifier(18, weights=str(tmp_path / "r18.pth"), freeze="backbone", max_epochs=1,
                      callbacks=[start], random_state=0).fit(X, y)
-    torch.testing.assert_close(start.state_["backbone.layer4.1.conv2.weight"],
+    torch.testing.assert_close(start.state_["backbone.layer4.1.conv2.weight"].cpu(),
                                reference.layer4[1].conv2.weight.detach())
 
 

