@@ -10,6 +10,7 @@ header (:func:`hub_readme`). :func:`push_to_hub` uploads one in one commit;
 """
 
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -40,8 +41,18 @@ def _hub_folder(address):
                          f"'hf://owner/name@revision'; got {address!r}")
     hub = _import_hub()
     try:
-        folder = hub.snapshot_download(repo_id, revision=revision or None,
-                                       allow_patterns=_HUB_FILES)
+        folder = None
+        if re.fullmatch(r"[0-9a-f]{40}", revision):
+            # A commit never changes: its cached snapshot is used without asking the server
+            # (huggingface_hub 1.x lists the commit's files first, which fails offline).
+            try:
+                folder = hub.snapshot_download(repo_id, revision=revision,
+                                               allow_patterns=_HUB_FILES, local_files_only=True)
+            except Exception:  # not cached: download below
+                folder = None
+        if folder is None:
+            folder = hub.snapshot_download(repo_id, revision=revision or None,
+                                           allow_patterns=_HUB_FILES)
     except Exception as exc:  # network, offline-and-not-cached, unknown repository
         raise ModelFileError(f"{address}: could not get the model from the Hugging Face Hub "
                              f"({type(exc).__name__}: {exc})") from None
