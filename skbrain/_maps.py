@@ -458,14 +458,22 @@ def _input_maps(module, method, X, targets, device, batch_size):
 
 
 def _scale(raw):
-    """Positive part, each map scaled to [0, 1] on its own (an all-zero map stays zero)."""
+    """Positive part, each map scaled to [0, 1] on its own (an all-zero map stays zero).
+
+    A positive map that is flat, its values apart by no more than float32 rounding (a layer
+    of one pixel, upsampled), is uniform: all ones, on every device. Min-max scaling would
+    stretch the CPU's rounding noise to a full-range map, and give CUDA's exact constant zero.
+    """
     cam = np.maximum(np.nan_to_num(raw, nan=0.0), 0).astype(np.float32)
     flat = cam.reshape(len(cam), -1)
     low, high = flat.min(axis=1), flat.max(axis=1)
-    span = (high - low)[:, None, None]
+    span = high - low
+    uniform = (high > 0) & (span <= 1e-5 * high)
+    span = np.where(uniform, 0, span)[:, None, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = np.where(span > 0, (cam - low[:, None, None]) / np.where(span > 0, span, 1),
                           0)
+    scaled[uniform] = 1
     return np.clip(scaled, 0, 1).astype(np.float32)
 
 

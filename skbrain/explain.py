@@ -53,7 +53,8 @@ same net with random weights, failing the sanity check of Adebayo et al.
 Every method explains the same score, the target class's logit minus the
 mean of the others (the log-odds for two classes), keeps its positive part
 (evidence *for* the class; negative evidence, for the other class, is the
-other class's map) and scales each map to [0, 1] on its own. A map with no
+other class's map) and scales each map to [0, 1] on its own (a flat positive
+map, as from a layer of one pixel, is uniform: all ones). A map with no
 positive value is reported, not hidden: :attr:`Explainer.empty_` flags it
 and the figures say so.
 
