@@ -77,7 +77,8 @@ PARAMETER_DOCS = {
                     "Train through Hugging Face accelerate (data-parallel over the processes "
                     "of ``accelerate launch``); see the distributed training guide. Set it to "
                     "None before saving the model."),
-    "deterministic": ("bool", "Deterministic algorithms in torch and cuDNN during ``fit``."),
+    "deterministic": ("bool", "Deterministic algorithms in torch and cuDNN during ``fit``: on "
+                      "CUDA, what makes ``random_state`` repeat a fit bit for bit."),
     "callbacks": ("list of skorch callbacks",
                   "Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``."),
     "device": ("str", '``"auto"`` picks CUDA, then MPS, then the CPU; or ``"cpu"``, '
@@ -254,7 +255,8 @@ class CNNClassifier(BaseCNNClassifier):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -447,7 +449,8 @@ class SimpleCNNClassifier(NamedCNNClassifier, architecture="simple"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -589,7 +592,8 @@ class TwoConvCNNClassifier(NamedCNNClassifier, architecture="two-conv"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -734,7 +738,8 @@ class WideCNNClassifier(NamedCNNClassifier, architecture="wide"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -874,7 +879,8 @@ class DeepCNNClassifier(NamedCNNClassifier, architecture="deep"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -1014,7 +1020,8 @@ class PyramidCNNClassifier(NamedCNNClassifier, architecture="pyramid"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -1160,7 +1167,8 @@ class CompactCNNClassifier(NamedCNNClassifier, architecture="compact"):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"

@@ -251,7 +251,8 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -427,7 +428,8 @@ class ResNetClassifier(_PretrainedCNNClassifier):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -611,7 +613,8 @@ class VGGClassifier(_PretrainedCNNClassifier):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
@@ -797,7 +800,8 @@ class TimmClassifier(_PretrainedCNNClassifier):
         precision is measured to pay); off on the CPU. The precision used is
         ``amp_``.
     deterministic : bool, default=False
-        Deterministic algorithms in torch and cuDNN during ``fit``.
+        Deterministic algorithms in torch and cuDNN during ``fit``: on CUDA,
+        what makes ``random_state`` repeat a fit bit for bit.
     callbacks : list of skorch callbacks, default=None
         Extra skorch callbacks, e.g. ``skorch.callbacks.TensorBoard``.
     device : str, default="auto"
