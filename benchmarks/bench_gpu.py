@@ -292,8 +292,8 @@ def main(argv=None):
     parser.add_argument("--batches", default="16,auto")
     parser.add_argument("--no-fp16", action="store_true")
     parser.add_argument("--other-layout", action="store_true",
-                        help="after every row at the table's memory order, rows at the "
-                        "automatic batch in fp32 and bf16 with the other order")
+                        help="after every row at the table's memory order, rows at each "
+                        "batch of --batches in fp32 and bf16 with the other order")
     parser.add_argument("--compile", default="",
                         help='comma-separated torch.compile modes ("default", '
                         '"reduce-overhead": CUDA graphs, "max-autotune"): after the other rows, '
@@ -327,7 +327,7 @@ def main(argv=None):
         plan = [(m, b, p, None) for m in models for b in batches for p in precisions]
         if args.other_layout:
             other = not _table_channels_last(args.device)
-            plan += [(m, "auto", p, other) for m in models for p in ("fp32", "bf16")]
+            plan += [(m, b, p, other) for m in models for b in batches for p in ("fp32", "bf16")]
         plan = [(m, b, p, layout, None) for m, b, p, layout in plan]
         default_precision = _table_precision(args.device)
         plan += [(m, "auto", default_precision, None, mode) for mode in compile_modes

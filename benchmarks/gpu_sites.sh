@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The GPU run prepared for issue 26 (2026-12-05; not yet run: no GPU was lent since 2026-12-04).
+# The GPU runs prepared for issue 26. On 2026-12-05 an H100 ran compact-lesions at 96 px from the
+# arrays of bench_sites.py --prepare --image-size 96 (seeds 2, 3, 4 at batch 16, seed 3 at the
+# automatic batch; results/sites_h100.*), not this script's modes.
 #   bash .gpu/run.sh seeds   more seeds of compact-lesions and compact-recipe, leaving one
 #                            collection out (96 px), with each held-out image's probability
 #   bash .gpu/run.sh lite1   lite1-recipe and lite1-lesions, leaving one collection out (150 px)

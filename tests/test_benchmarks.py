@@ -97,11 +97,14 @@ def test_bench_gpu_dry_run_on_the_cpu_writes_every_row(tmp_path):
                     "--compile-models", "simple", "--output", str(tmp_path)],
                    check=True, capture_output=True, text=True, timeout=600)
     rows = json.loads((tmp_path / "bench_gpu.json").read_text())["rows"]
-    # 2 models x 2 batches x 2 precisions, 2 x 2 in the other memory order, simple compiled,
-    # the CPU row and the CPU row compiled.
-    assert len(rows) == 8 + 4 + 1 + 2
-    assert [r["note"].endswith("compiled (default)") for r in rows] == [False] * 12 + [
+    # 2 models x 2 batches x 2 precisions, as many in the other memory order, simple
+    # compiled, the CPU row and the CPU row compiled.
+    assert len(rows) == 8 + 8 + 1 + 2
+    assert [r["note"].endswith("compiled (default)") for r in rows] == [False] * 16 + [
         True, False, True]
+    other = rows[8:16]
+    assert {r["batch"] for r in other} == {r["batch"] for r in rows[:8]}
+    assert all(r["channels_last"] != rows[0]["channels_last"] for r in other)
     assert all(r["skbrain_img_s"] > 0 and r["raw_img_s"] > 0 for r in rows)
     assert {r["channels_last"] for r in rows} == {True, False}
     assert rows[-1]["model"] == "wide" and rows[-1]["cpu_time_ratio"] > 0
