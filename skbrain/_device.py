@@ -62,10 +62,13 @@ DEVICE_DEFAULTS = {
         "lr_scaling": "sqrt",
         # Off until bench_gpu.py shows bf16 paying: on an H200 at 150 px, bf16 autocast
         # made a raw Lite0 loop slower at batch 16 (502 vs 639 img/s) and at 64 (1,975 vs
-        # 2,124), and float16 slowed every hand-made net (issue 29, gpu_check_nhwc.md).
+        # 2,124), and float16 slowed every hand-made net (issue 29, gpu_check_nhwc.md); on an
+        # H100 at batch 128, bf16 was 0.95x / 1.07x / 0.82x of float32 for Lite0 / compact /
+        # wide (bench_gpu_h100.md).
         "amp": None,
         # NCHW: channels_last made EfficientNet-b0 2.5x slower there at batch 16
-        # (gpu_check_nchw_b0.json against gpu_check_nhwc.md).
+        # (gpu_check_nchw_b0.json against gpu_check_nhwc.md). At batch 128 on an H100 it was
+        # 1.30x / 1.57x / 1.03x faster (bench_gpu_h100.md); batch 16 is not measured there yet.
         "channels_last": False,
         "num_workers": 4,
         "pin_memory": True,
