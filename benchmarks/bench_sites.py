@@ -28,7 +28,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     (``--few-replay``: also the fine-tune with as many of the base's own
     training images mixed in; ``--load-base``: start from a saved base;
     ``--few-fine-tune``: other fine-tuning parameters than 10 epochs at lr
-    3e-4; ``--few-starts``: only these starts).
+    3e-4; ``--few-starts``: only these starts; ``--few-threshold-cv``: also the
+    threshold ``adapt_pretrained`` chooses, on out-of-fold probabilities of
+    grouped folds of the k patients, and the scores at it).
 ``threshold``
     the decision threshold of the ``--final`` recipe trained on all three
     collections, chosen by grouped 3-fold cross-validation on their union:
@@ -71,6 +73,7 @@ import argparse
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +98,9 @@ MID_BRAIN = 0.4
 THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
                           for m in ("balanced_accuracy", "recall", "specificity")) + (
     "balanced_accuracy_nested", "nested_gain", "nested_gain_low", "nested_gain_high")
+#: The few part's scores at the threshold chosen out of fold (``--few-threshold-cv``).
+FEW_CV_METRICS = ("threshold_cv", "balanced_accuracy_at_cv", "recall_at_cv",
+                  "specificity_at_cv")
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -309,9 +315,27 @@ def _threshold(y, proba):
 FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
 
 
+def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
+    """The threshold :func:`skbrain.weights.adapt_pretrained` chooses, on arrays.
+
+    Its grouped folds of the k patients: each fold fine-tuned on the other
+    patients (and the replayed images, never scored), balanced accuracy
+    maximised on the out-of-fold probabilities.
+    """
+    from skbrain.weights import _threshold_folds
+
+    proba = np.empty(len(y))
+    for fit, held in _threshold_folds(y, groups, 3, seed):
+        X_fit, y_fit = X[fit], y[fit]
+        if more_X is not None:
+            X_fit, y_fit = np.concatenate([X_fit, more_X]), np.concatenate([y_fit, more_y])
+        proba[held] = make().fit(X_fit, y_fit).predict_proba(X[held])[:, 1]
+    return _threshold(y, proba)
+
+
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
-            replay=False, fine_tune=None, only=None, score_sources=False):
-    from sklearn.metrics import roc_auc_score
+            replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False):
+    from sklearn.metrics import recall_score, roc_auc_score
 
     view = for_recipe(found, recipe)
     lgg = view["lgg_flair_dev"]
@@ -337,12 +361,14 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 continue
             for start, kwargs, with_replay in starts:
                 X, y = lgg.data[train], lgg.target[train]
+                more = (None, None)
                 if with_replay:
                     # As many images of the base's own collections as the new site gives,
                     # drawn anew per repeat, so the fine-tune does not forget them.
                     pick = np.random.RandomState(r).choice(len(source_y), size=len(y),
                                                            replace=False)
-                    X, y = np.concatenate([X, source_X[pick]]), np.concatenate([y, source_y[pick]])
+                    more = source_X[pick], source_y[pick]
+                    X, y = np.concatenate([X, more[0]]), np.concatenate([y, more[1]])
                 model = estimator(recipe, extra, random_state=r, **kwargs)
                 model.fit(X, y)
                 threshold = _threshold(lgg.target[train],
@@ -350,6 +376,17 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 proba = model.predict_proba(lgg.data[test])[:, 1]
                 scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
                                      lgg.groups[test], random_state=r)
+                if threshold_cv:
+                    t = _cv_threshold(
+                        partial(estimator, recipe, extra, random_state=r, **kwargs),
+                        lgg.data[train], lgg.target[train], lgg.groups[train], r, *more)
+                    at = (proba >= t).astype(int)
+                    truth = lgg.target[test]
+                    recall = float(recall_score(truth, at))
+                    specificity = float(recall_score(truth, at, pos_label=0))
+                    scores.update({"threshold_cv": t, "recall_at_cv": recall,
+                                   "specificity_at_cv": specificity,
+                                   "balanced_accuracy_at_cv": (recall + specificity) / 2})
                 # What the fine-tune kept of the collections the base was trained on
                 # (the base saw them all: a retention check, not a new site).
                 kept = {name: float(roc_auc_score(view[name].target,
@@ -362,6 +399,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                                                      if k_ != "init_from"}, **scores})
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
                       f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}"
+                      + (f", {scores['balanced_accuracy_at_cv']:.3f} at "
+                         f"{scores['threshold_cv']:.2f} (out of fold)" if threshold_cv else "")
                       + "".join(f", {name} {v:.3f}" for name, v in kept.items()), flush=True)
         if done is not None:
             done()
@@ -580,7 +619,8 @@ def write(output, results, info):
     for part, records in results.items():
         if not records:
             continue
-        metrics = [m for m in SITE_METRICS + THRESHOLD_METRICS if m in records[0]]
+        metrics = [m for m in SITE_METRICS + THRESHOLD_METRICS + FEW_CV_METRICS
+                   if m in records[0]]
         rows = [{**r, "model": f"{r.get('recipe', '')}: {r['model']}"} for r in records]
         table = ResultsTable(rows, metrics=metrics)
         stem = output.with_name(f"{output.stem}_{part}")
@@ -621,6 +661,10 @@ def main(argv=None):
     parser.add_argument("--few-score-sources", action="store_true",
                         help="the few part also scores each fine-tuned model on the collections "
                              "its base was trained on (what it kept of them)")
+    parser.add_argument("--few-threshold-cv", action="store_true",
+                        help="the few part also chooses the threshold as adapt_pretrained "
+                             "does (grouped folds of the k patients, out of fold) and scores "
+                             "at it")
     parser.add_argument("--load-base", default=None,
                         help="the few part starts from this saved model (a --save-base file) "
                              "instead of training it")
@@ -709,7 +753,7 @@ def main(argv=None):
                     fine_tune=(None if args.few_fine_tune is None
                                else parse_set(args.few_fine_tune)),
                     only=args.few_starts and args.few_starts.split(","),
-                    score_sources=args.few_score_sources)
+                    score_sources=args.few_score_sources, threshold_cv=args.few_threshold_cv)
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

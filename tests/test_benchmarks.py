@@ -220,7 +220,8 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     # Another fine-tuning schedule, for one start only.
     other = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
                 "--few-fine-tune", "max_epochs=2", "lr=0.01", "--few-starts",
-                "shipped-without-lgg + replay", "--few-score-sources", tmp_path=tmp_path)
+                "shipped-without-lgg + replay", "--few-score-sources", "--few-threshold-cv",
+                tmp_path=tmp_path)
     assert [(r["k"], r["start"]) for r in other["few"]] == [
         (2, "shipped-without-lgg + replay"), (5, "shipped-without-lgg + replay")]
     assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} for r in other["few"])
@@ -228,6 +229,42 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     for r in other["few"]:
         assert 0 <= r["roc_auc_brain_mri"] <= 1 and 0 <= r["roc_auc_tumor_mri_1794"] <= 1
         assert "roc_auc_lgg_flair_dev" not in r
+        # The threshold adapt_pretrained would choose, beside the in-sample one.
+        assert 0 <= r["threshold_cv"] <= 1 and 0 <= r["threshold"] <= 1
+        assert r["balanced_accuracy_at_cv"] == pytest.approx(
+            (r["recall_at_cv"] + r["specificity_at_cv"]) / 2)
+    assert "balanced_accuracy_at_cv" in (tmp_path / "result_few.md").read_text()
+
+
+def test_the_few_parts_threshold_is_chosen_out_of_fold_with_replay_only_fitted():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_sites import _cv_threshold
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    fitted, scored = [], []
+
+    class Recorder:
+        def fit(self, X, y):
+            fitted.append(set(X[:, 0].tolist()))
+            return self
+
+        def predict_proba(self, X):
+            scored.append(set(X[:, 0].tolist()))
+            return np.column_stack([1 - X[:, 1], X[:, 1]])
+
+    # Six patients of four slices, the tumor slices scored higher; ids in column 0.
+    y = np.tile([0, 0, 1, 1], 6)
+    X = np.column_stack([np.arange(24), 0.2 + 0.6 * y])
+    groups = np.repeat(np.arange(6), 4)
+    replay = np.column_stack([100 + np.arange(4), [0.1, 0.1, 0.9, 0.9]])
+    t = _cv_threshold(Recorder, X, y, groups, 0, replay, np.array([0, 0, 1, 1]))
+    assert 0.2 < t <= 0.8
+    assert sorted(i for s in scored for i in s) == list(range(24))
+    for fit, held in zip(fitted, scored, strict=True):
+        assert not fit & held and {100, 101, 102, 103} <= fit
+        patients = [set(groups[[int(i) for i in part if i < 100]]) for part in (fit, held)]
+        assert not patients[0] & patients[1]
 
 
 def _default_detector():
