@@ -315,6 +315,16 @@ def _threshold(y, proba):
 FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
 
 
+def _at_threshold(y, proba, t, label):
+    """Balanced accuracy, recall and specificity deciding at ``t``, keyed ``*_at_<label>``."""
+    from sklearn.metrics import balanced_accuracy_score, recall_score
+
+    decided = proba >= t
+    return {f"balanced_accuracy_at_{label}": balanced_accuracy_score(y, decided),
+            f"recall_at_{label}": recall_score(y, decided),
+            f"specificity_at_{label}": recall_score(y, decided, pos_label=0)}
+
+
 def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
     """The threshold :func:`skbrain.weights.adapt_pretrained` chooses, on arrays.
 
@@ -335,7 +345,7 @@ def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
 
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
             replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False):
-    from sklearn.metrics import recall_score, roc_auc_score
+    from sklearn.metrics import roc_auc_score
 
     view = for_recipe(found, recipe)
     lgg = view["lgg_flair_dev"]
@@ -380,13 +390,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                     t = _cv_threshold(
                         partial(estimator, recipe, extra, random_state=r, **kwargs),
                         lgg.data[train], lgg.target[train], lgg.groups[train], r, *more)
-                    at = (proba >= t).astype(int)
-                    truth = lgg.target[test]
-                    recall = float(recall_score(truth, at))
-                    specificity = float(recall_score(truth, at, pos_label=0))
-                    scores.update({"threshold_cv": t, "recall_at_cv": recall,
-                                   "specificity_at_cv": specificity,
-                                   "balanced_accuracy_at_cv": (recall + specificity) / 2})
+                    scores.update({"threshold_cv": t,
+                                   **_at_threshold(lgg.target[test], proba, t, "cv")})
                 # What the fine-tune kept of the collections the base was trained on
                 # (the base saw them all: a retention check, not a new site).
                 kept = {name: float(roc_auc_score(view[name].target,
@@ -451,7 +456,7 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
 
     Returns the threshold and the out-of-fold probabilities (in :func:`stacked` order).
     """
-    from sklearn.metrics import balanced_accuracy_score, recall_score, roc_auc_score
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     found = for_recipe(found, recipe)
     names, collection, X, y = stacked(found)
@@ -489,9 +494,7 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
                "balanced_accuracy_nested": balanced_accuracy_score(y[m], nested[m]),
                "nested_thresholds": fold_thresholds}
         for label, t in (("0.5", 0.5), ("chosen", chosen)):
-            row[f"balanced_accuracy_at_{label}"] = balanced_accuracy_score(y[m], proba[m] >= t)
-            row[f"recall_at_{label}"] = recall_score(y[m], proba[m] >= t)
-            row[f"specificity_at_{label}"] = recall_score(y[m], proba[m] >= t, pos_label=0)
+            row.update(_at_threshold(y[m], proba[m], t, label))
         results["threshold"].append(row)
         print(f"  {name}: ROC AUC {row['roc_auc']:.3f}; balanced accuracy "
               f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
