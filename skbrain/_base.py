@@ -39,7 +39,13 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._device import _deterministic_algorithms, _seeded, resolve_device, training_defaults
+from ._device import (
+    REFERENCE_BATCH_SIZE,
+    _deterministic_algorithms,
+    _seeded,
+    resolve_device,
+    training_defaults,
+)
 from ._inputs import check_images
 from ._malloc import tune_malloc
 from ._net import (  # noqa: F401  (moved; re-exported for the old import path)
@@ -85,11 +91,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
     max_epochs : int
         Passes over the training images.
     batch_size : int or "auto"
-        Images per optimisation step. ``"auto"`` is 16 on the CPU and, on CUDA,
-        about 128 images of 150 x 150 pixels (fewer for larger images, at
-        least 8 steps an epoch, never below 16), with ``lr`` scaled by the
-        square root of the batch's ratio to 16 (``skbrain._device``). The
-        values used are ``batch_size_`` and ``lr_``.
+        Images per optimisation step. ``"auto"`` is the net's reference batch
+        on the CPU (16; 8 for the wide net, :meth:`_reference_batch_size`)
+        and, on CUDA, about 128 images of 150 x 150 pixels (fewer for larger
+        images, at least 8 steps an epoch, never below the reference), with
+        ``lr`` scaled by the square root of the batch's ratio to the reference
+        (``skbrain._device``). The values used are ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class
         The optimizer; its other arguments go through ``optimizer__*``.
     weight_decay : float
@@ -419,7 +426,12 @@ class BaseCNNClassifier(ClassifierMixin, BaseEstimator):
             n_train = n_samples - math.ceil(n_samples * self.validation_fraction)
         shape = getattr(self, "image_shape_", None) or (1, 150, 150)
         return training_defaults(device, shape, batch_size=self.batch_size, lr=self.lr,
-                                 amp=self.amp, n_train=n_train)
+                                 amp=self.amp, n_train=n_train,
+                                 reference_batch_size=self._reference_batch_size())
+
+    def _reference_batch_size(self):
+        """The batch this net's defaults were chosen at: ``batch_size="auto"`` on the CPU."""
+        return REFERENCE_BATCH_SIZE
 
     def _module_kwargs(self, in_channels, n_classes, channels_last):
         """``(module class, kwargs)`` of the network, before the ``module__*`` parameters."""

@@ -27,22 +27,23 @@ __all__ = [
     "training_defaults",
 ]
 
-#: The batch size the learning-rate defaults were tuned at (on the CPU). With
+#: The batch size the learning-rate defaults were tuned at (on the CPU), unless a
+#: net says otherwise (the wide net: 8, ``ArchitectureSpec.batch_size``). With
 #: ``batch_size="auto"`` the learning rate is scaled from it (:func:`training_defaults`).
 REFERENCE_BATCH_SIZE = 16
 
 #: Per device type. ``batch_pixels``: pixels per batch that ``batch_size="auto"``
-#: aims for (None keeps :data:`REFERENCE_BATCH_SIZE`); ``max_batch_size``: its
-#: cap; ``min_steps_per_epoch``: ``"auto"`` never gives fewer optimizer steps an
-#: epoch than this (small collections keep small batches); ``lr_scaling``: how
-#: the learning rate follows an automatic batch size (``"sqrt"``, ``"linear"`` or
-#: None); ``amp``: what ``amp="auto"`` means (``"bfloat16"``: bf16 autocast
-#: without a gradient scaler where the GPU supports bf16, else float16 with a
-#: scaler; None: float32); ``channels_last``: the networks' memory order;
-#: ``num_workers``/``pin_memory``: DataLoader settings for images read from
-#: files (memory-mapped collections); ``resident_fraction``: in-memory training
-#: images are copied to the device once, as stored (uint8), when they take at
-#: most this share of its free memory (0: batch by batch).
+#: aims for (None keeps the reference batch); ``max_batch_size``: its cap (the
+#: reference where that is larger); ``min_steps_per_epoch``: ``"auto"`` never gives
+#: fewer optimizer steps an epoch than this (small collections keep small batches);
+#: ``lr_scaling``: how the learning rate follows an automatic batch size
+#: (``"sqrt"``, ``"linear"`` or None); ``amp``: what ``amp="auto"`` means
+#: (``"bfloat16"``: bf16 autocast without a gradient scaler where the GPU supports
+#: bf16, else float16 with a scaler; None: float32); ``channels_last``: the
+#: networks' memory order; ``num_workers``/``pin_memory``: DataLoader settings for
+#: images read from files (memory-mapped collections); ``resident_fraction``:
+#: in-memory training images are copied to the device once, as stored (uint8), when
+#: they take at most this share of its free memory (0: batch by batch).
 DEVICE_DEFAULTS = {
     "cpu": {
         "batch_pixels": None,
@@ -93,12 +94,13 @@ def _rules(device):
     return DEVICE_DEFAULTS.get(kind, DEVICE_DEFAULTS["cpu"])
 
 
-def auto_batch_size(device, image_shape, n_train=None):
+def auto_batch_size(device, image_shape, n_train=None, reference=REFERENCE_BATCH_SIZE):
     """The batch size ``batch_size="auto"`` picks.
 
     ``batch_pixels / (height * width)`` rounded down to a power of two, between
-    :data:`REFERENCE_BATCH_SIZE` and the device's ``max_batch_size``, and no
-    larger than ``n_train / min_steps_per_epoch`` (but never below the reference).
+    ``reference`` and the device's ``max_batch_size``, and no larger than
+    ``n_train / min_steps_per_epoch`` (but never below the reference); the
+    reference itself where the device has no ``batch_pixels``.
 
     Parameters
     ----------
@@ -108,6 +110,8 @@ def auto_batch_size(device, image_shape, n_train=None):
         ``(channels, height, width)`` of the training images.
     n_train : int, default=None
         Training images per epoch, when known.
+    reference : int, default=REFERENCE_BATCH_SIZE
+        The batch the net's defaults were chosen at.
 
     Returns
     -------
@@ -117,16 +121,20 @@ def auto_batch_size(device, image_shape, n_train=None):
     --------
     >>> auto_batch_size("cpu", (1, 150, 150))
     16
+    >>> auto_batch_size("cpu", (1, 150, 150), reference=8)
+    8
     """
     rules = _rules(device)
+    reference = int(reference)
     if rules["batch_pixels"] is None:
-        return REFERENCE_BATCH_SIZE
+        return reference
     pixels = max(1, int(image_shape[-1]) * int(image_shape[-2]))
     size = min(rules["max_batch_size"], max(1, rules["batch_pixels"] // pixels))
     if n_train is not None:
         size = min(size, max(1, n_train // rules["min_steps_per_epoch"]))
-    size = max(REFERENCE_BATCH_SIZE, size)
-    return 2 ** int(math.floor(math.log2(size)))
+    size = max(reference, size)
+    # A power of two, but never below the reference when that is not one.
+    return max(reference, 2 ** int(math.floor(math.log2(size))))
 
 
 def _amp_dtype(device, amp):
@@ -141,7 +149,8 @@ def _amp_dtype(device, amp):
     return choice
 
 
-def training_defaults(device, image_shape, *, batch_size, lr, amp, n_train=None):
+def training_defaults(device, image_shape, *, batch_size, lr, amp, n_train=None,
+                      reference_batch_size=REFERENCE_BATCH_SIZE):
     """Resolve the device-dependent training settings of one ``fit``.
 
     Parameters
@@ -153,13 +162,17 @@ def training_defaults(device, image_shape, *, batch_size, lr, amp, n_train=None)
     batch_size : int or "auto"
         The estimator's parameter.
     lr : float
-        The estimator's learning rate, meant at :data:`REFERENCE_BATCH_SIZE`
-        when ``batch_size="auto"``.
+        The estimator's learning rate, meant at ``reference_batch_size`` when
+        ``batch_size="auto"``.
     amp : "auto", bool, "bfloat16" or "float16"
         The estimator's parameter. ``True`` is bfloat16 where the GPU supports
         it, else float16; mixed precision is CUDA-only.
     n_train : int, default=None
         Training images per epoch.
+    reference_batch_size : int, default=REFERENCE_BATCH_SIZE
+        The batch the net's defaults were chosen at (the wide net's: 8):
+        ``batch_size="auto"`` on the CPU, and what a CUDA batch and its
+        learning rate are scaled from.
 
     Returns
     -------
@@ -177,8 +190,8 @@ def training_defaults(device, image_shape, *, batch_size, lr, amp, n_train=None)
     rules = _rules(device)
     factor = 1.0
     if batch_size == "auto":
-        batch_size = auto_batch_size(device, image_shape, n_train)
-        ratio = batch_size / REFERENCE_BATCH_SIZE
+        batch_size = auto_batch_size(device, image_shape, n_train, reference_batch_size)
+        ratio = batch_size / reference_batch_size
         factor = {"sqrt": math.sqrt(ratio), "linear": ratio}.get(rules["lr_scaling"], 1.0)
     workers = rules["num_workers"]
     if workers:

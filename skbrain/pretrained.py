@@ -220,10 +220,12 @@ class EfficientNetClassifier(_PretrainedCNNClassifier):
     max_epochs : int, default=10
         Passes over the training images.
     batch_size : int or "auto", default="auto"
-        Images per optimisation step. ``"auto"``: 16 on the CPU; on CUDA about
-        128 images of 150 x 150 pixels (fewer for larger images, at least 8
-        steps an epoch, never below 16) with ``lr`` scaled by the square root
-        of the batch over 16. The values used are ``batch_size_`` and ``lr_``.
+        Images per optimisation step. ``"auto"``: the net's reference batch on
+        the CPU, 16 (8 for the wide net, where cross-validation chose it); on
+        CUDA about 128 images of 150 x 150 pixels (fewer for larger images, at
+        least 8 steps an epoch, never below the reference) with ``lr`` scaled
+        by the square root of the batch over the reference. The values used are
+        ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or optimizer class, default="adamw"
         The torch optimizer; further arguments go through ``optimizer__*``.
     weight_decay : float, default=0.0001
@@ -397,10 +399,12 @@ class ResNetClassifier(_PretrainedCNNClassifier):
     max_epochs : int, default=10
         Passes over the training images.
     batch_size : int or "auto", default="auto"
-        Images per optimisation step. ``"auto"``: 16 on the CPU; on CUDA about
-        128 images of 150 x 150 pixels (fewer for larger images, at least 8
-        steps an epoch, never below 16) with ``lr`` scaled by the square root
-        of the batch over 16. The values used are ``batch_size_`` and ``lr_``.
+        Images per optimisation step. ``"auto"``: the net's reference batch on
+        the CPU, 16 (8 for the wide net, where cross-validation chose it); on
+        CUDA about 128 images of 150 x 150 pixels (fewer for larger images, at
+        least 8 steps an epoch, never below the reference) with ``lr`` scaled
+        by the square root of the batch over the reference. The values used are
+        ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or optimizer class, default="adamw"
         The torch optimizer; further arguments go through ``optimizer__*``.
     weight_decay : float, default=0.0001
@@ -582,10 +586,12 @@ class VGGClassifier(_PretrainedCNNClassifier):
     max_epochs : int, default=10
         Passes over the training images.
     batch_size : int or "auto", default="auto"
-        Images per optimisation step. ``"auto"``: 16 on the CPU; on CUDA about
-        128 images of 150 x 150 pixels (fewer for larger images, at least 8
-        steps an epoch, never below 16) with ``lr`` scaled by the square root
-        of the batch over 16. The values used are ``batch_size_`` and ``lr_``.
+        Images per optimisation step. ``"auto"``: the net's reference batch on
+        the CPU, 16 (8 for the wide net, where cross-validation chose it); on
+        CUDA about 128 images of 150 x 150 pixels (fewer for larger images, at
+        least 8 steps an epoch, never below the reference) with ``lr`` scaled
+        by the square root of the batch over the reference. The values used are
+        ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or optimizer class, default="adamw"
         The torch optimizer; further arguments go through ``optimizer__*``.
     weight_decay : float, default=0.0001
@@ -769,10 +775,12 @@ class TimmClassifier(_PretrainedCNNClassifier):
     max_epochs : int, default=10
         Passes over the training images.
     batch_size : int or "auto", default="auto"
-        Images per optimisation step. ``"auto"``: 16 on the CPU; on CUDA about
-        128 images of 150 x 150 pixels (fewer for larger images, at least 8
-        steps an epoch, never below 16) with ``lr`` scaled by the square root
-        of the batch over 16. The values used are ``batch_size_`` and ``lr_``.
+        Images per optimisation step. ``"auto"``: the net's reference batch on
+        the CPU, 16 (8 for the wide net, where cross-validation chose it); on
+        CUDA about 128 images of 150 x 150 pixels (fewer for larger images, at
+        least 8 steps an epoch, never below the reference) with ``lr`` scaled
+        by the square root of the batch over the reference. The values used are
+        ``batch_size_`` and ``lr_``.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or optimizer class, default="adamw"
         The torch optimizer; further arguments go through ``optimizer__*``.
     weight_decay : float, default=0.0001

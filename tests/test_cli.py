@@ -218,7 +218,7 @@ def test_models_lists_every_name_with_parameter_counts(capsys):
     for name in ("simple", "two-conv", "wide", "deep", "pyramid", "compact", "efficientnet-b7",
                  "resnet152", "vgg19", "vgg11-bn", "timm:<name>"):
         assert name in rows
-    assert "WideCNNClassifier" in rows["wide"] and "6,122" in rows["wide"]
+    assert "WideCNNClassifier" in rows["wide"] and "14,762" in rows["wide"]
 
 
 @pytest.mark.parametrize(

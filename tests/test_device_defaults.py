@@ -82,6 +82,31 @@ def test_described_cuda_net_gets_the_auto_batch_scaled_lr_and_no_amp_without_cud
         "cuda", (1, 150, 150), batch_size=16, lr=1, amp=False)["num_workers"]
 
 
+def test_auto_means_each_nets_own_reference_batch_and_scales_from_it(images):
+    from skbrain import CNNClassifier, CompactCNNClassifier, WideCNNClassifier
+    from skbrain.networks import ARCHITECTURE_SPECS
+
+    # The wide net's kernels and batch were chosen together by CV: 8 on the CPU.
+    assert ARCHITECTURE_SPECS["wide"].batch_size == 8
+    assert auto_batch_size("cpu", (1, 150, 150), reference=8) == 8
+    assert auto_batch_size("cuda", (1, 150, 150), 60, reference=8) == 8
+    assert auto_batch_size("cuda", (1, 150, 150), 100_000, reference=8) == 128
+    # A reference that is no power of two is still the floor.
+    assert auto_batch_size("cuda", (1, 150, 150), 60, reference=12) == 12
+    settings = training_defaults("cuda", (1, 150, 150), batch_size="auto", lr=1e-2, amp=False,
+                                 n_train=100_000, reference_batch_size=8)
+    assert settings["lr_factor"] == pytest.approx(math.sqrt(128 / 8))
+    X, y = images
+    wide = WideCNNClassifier(**FAST).fit(X, y)
+    assert wide.get_params()["batch_size"] == "auto" and wide.batch_size_ == 8
+    assert wide.lr_ == wide.lr
+    same = WideCNNClassifier(**FAST, batch_size=8).fit(X, y)
+    np.testing.assert_array_equal(wide.predict_proba(X), same.predict_proba(X))
+    assert CNNClassifier(architecture="wide")._reference_batch_size() == 8
+    assert CNNClassifier(architecture="compact")._reference_batch_size() == 16
+    assert CompactCNNClassifier()._reference_batch_size() == 16
+
+
 def test_parameters_are_validated_before_work(images):
     X, y = images
     for bad in ({"batch_size": "big"}, {"amp": "fp8"}, {"compile": "yes"},
