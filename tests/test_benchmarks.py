@@ -364,3 +364,61 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     images = np.stack([np.full((3, 32, 32), v, dtype=np.uint8) for v in (0, 128, 255)])
     proba = repackaged.predict_proba(images)[:, 1]
     assert np.array_equal(repackaged.predict(images), (proba >= 0.7).astype(int))
+
+
+def _screen(name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"screen_{name}",
+                                                  BENCHMARKS / "screens" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves"])
+def test_a_screen_runs_bench_sites_with_its_change_and_patches_nothing_on_import(tmp_path, name):
+    from skbrain import _net, networks
+
+    forward, augment = networks.ConvNet.forward, _net.scanner_augment
+    _screen(name)
+    assert (networks.ConvNet.forward, _net.scanner_augment) == (forward, augment)
+    _site_arrays(tmp_path / "sites.npz")
+    result = run(f"screens/{name}.py", "--arrays", str(tmp_path / "sites.npz"), "--parts", "loco",
+                 "--recipes", "compact-lesions", "--held-out", "lgg_flair_dev", "--set",
+                 "max_epochs=1", tmp_path=tmp_path)
+    assert [(r["held_out"], r["subset"]) for r in result["loco"]] == [
+        ("lgg_flair_dev", "all"), ("lgg_flair_dev", "mid-brain")]
+
+
+def test_mixstyle_mixes_statistics_within_the_batch_in_training_only(monkeypatch):
+    from skbrain.networks import ConvNet
+
+    screen = _screen("mixstyle")
+    monkeypatch.setattr(screen, "P", 1.0)
+    torch.manual_seed(0)
+    x = torch.randn(8, 4, 6, 6) * torch.arange(1, 9.0).view(8, 1, 1, 1) + torch.arange(8.0).view(
+        8, 1, 1, 1)
+    mixed = screen.mixstyle(x)
+    means, new = x.mean(dim=(2, 3)), mixed.mean(dim=(2, 3))
+    assert not torch.allclose(mixed, x)
+    # Each image's new channel means are a convex mixture of two images' of the batch.
+    assert bool(((new >= means.amin(0) - 1e-4) & (new <= means.amax(0) + 1e-4)).all())
+    assert torch.equal(screen.mixstyle(x[:1]), x[:1])
+    net = ConvNet(in_channels=4, channels=[4, 8, 8, 8], kernel_size=3, pool_size=2,
+                  convs_per_block=2, first_block_convs=1, channels_last=False).eval()
+    assert torch.equal(screen.forward(net, x), net(x))
+
+
+def test_intensity_curves_keep_the_range_and_the_background(monkeypatch):
+    screen = _screen("intensity_curves")
+    monkeypatch.setattr(screen, "P", 1.0)
+    torch.manual_seed(0)
+    x = torch.rand(6, 1, 16, 16)
+    x[:, :, :4] = 0  # background
+    curved = screen.remap(x)
+    assert curved.shape == x.shape and not torch.allclose(curved, x)
+    assert bool((curved[:, :, :4] == 0).all())
+    assert float(curved.min()) >= 0 and float(curved.max()) <= float(x.max()) + 1e-6
+    monkeypatch.setattr(screen, "P", 0.0)
+    assert torch.allclose(screen.remap(x), x, atol=1e-6)
