@@ -132,8 +132,7 @@ def auto_batch_size(device, image_shape, n_train=None, reference=REFERENCE_BATCH
     size = min(rules["max_batch_size"], max(1, rules["batch_pixels"] // pixels))
     if n_train is not None:
         size = min(size, max(1, n_train // rules["min_steps_per_epoch"]))
-    size = max(reference, size)
-    # A power of two, but never below the reference when that is not one.
+    # A power of two, but never below the reference (which need not be one).
     return max(reference, 2 ** int(math.floor(math.log2(size))))
 
 
