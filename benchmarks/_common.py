@@ -46,12 +46,15 @@ def machine():
     return f"{cpu}, {os.cpu_count()} cores, {gpu}, torch {torch.__version__}"
 
 
-def load_real_images(image_size):
-    """The real images as uint8 ``(n, 3, size, size)``, with the loader's Bunch."""
+def load_real_images(image_size, **resize):
+    """The real images as uint8 ``(n, 3, size, size)``, with the loader's Bunch.
+
+    ``resize`` are ``ImageResizer`` options (its defaults where not given).
+    """
     from skbrain import ImageResizer, load_brain_mri
 
     data = load_brain_mri(data_dir())
-    return ImageResizer(image_size, dtype="uint8").transform(data.data), data
+    return ImageResizer(image_size, dtype="uint8", **resize).transform(data.data), data
 
 
 def grouped_split(y, groups, seed):

@@ -16,6 +16,13 @@ Usage::
     python benchmarks/bench_quality.py --models wide,compact --image-size 128
     python benchmarks/bench_quality.py --models timm:efficientnet_lite0 --set max_epochs=20
     python benchmarks/bench_quality.py --models wide --update  # rerun one, keep the others
+    python benchmarks/bench_quality.py --models two-conv --seed-offset 100 \
+        --set resize.crop_foreground=False resize.standardize=None  # other seeds, plain resize
+
+``--set`` keys that start with ``resize.`` are ``ImageResizer`` options, as in
+``cv_defaults.py``. ``--seed-offset`` changes the networks' seeds (``random_state`` is the
+offset plus the split's index), never the splits, so two offsets measure the seed-to-seed
+spread on the same test images.
 """
 
 import argparse
@@ -50,35 +57,43 @@ def main(argv=None):
     parser.add_argument("--image-size", type=int, default=150)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--seed-offset", type=int, default=0,
+                        help="random_state = this plus the split's index (the splits stay)")
     parser.add_argument("--output", default="benchmarks/results/quality.json")
     parser.add_argument("--update", action="store_true",
                         help="keep the runs of models in --output that this run does not repeat")
     args = parser.parse_args(argv)
 
-    X, data = load_real_images(args.image_size)
-    y, groups = data.target, data.groups
     params = parse_set(args.set)
+    resize = {k.removeprefix("resize."): params.pop(k) for k in list(params)
+              if k.startswith("resize.")}
+    X, data = load_real_images(args.image_size, **resize)
+    y, groups = data.target, data.groups
+    recorded = {**params, **{f"resize.{k}": v for k, v in resize.items()}}
+    if args.seed_offset:
+        recorded["seed_offset"] = args.seed_offset
     study = study_split(data.filenames)
     splits = [grouped_split(y, groups, seed) for seed in range(args.repeats)]
 
     raw = {}
     if args.update and Path(args.output).exists():
         previous = json.loads(Path(args.output).read_text())
-        if previous["image_size"] != args.image_size or previous["params"] != params:
+        if previous["image_size"] != args.image_size or previous["params"] != recorded:
             parser.error(f"--update: {args.output} was measured with other settings")
         raw = previous["runs"]
     for model in args.models.split(","):
         print(f"== {model}", flush=True)
-        study_scores = run(model, X, y, *study, params, seed=0)
+        study_scores = run(model, X, y, *study, params, seed=args.seed_offset)
         print(f"  study split: F1 {study_scores['f1']:.3f} ({study_scores['fit_seconds']:.0f} s)")
         split_scores = []
         for seed, (train, test) in enumerate(splits):
-            split_scores.append(run(model, X, y, train, test, params, seed=seed))
+            split_scores.append(run(model, X, y, train, test, params,
+                                    seed=args.seed_offset + seed))
             print(f"  split {seed}: F1 {split_scores[-1]['f1']:.3f} "
                   f"({split_scores[-1]['fit_seconds']:.0f} s)", flush=True)
         raw[model] = {"study_split": study_scores, "splits": split_scores}
         # Written after every model, so a long run cut short keeps what it measured.
-        table = write_results(args, params, raw)
+        table = write_results(args, recorded, raw)
 
     print()
     print(table)

@@ -65,6 +65,23 @@ def test_bench_quality_update_reruns_one_model_and_keeps_the_others(tmp_path, re
         "deep (study split)", "deep (grouped splits)"]
 
 
+def test_bench_quality_records_its_seed_offset_and_resize_and_updates_only_alike(tmp_path,
+                                                                                real_data):
+    tiny = ("--models", "simple", "--image-size", "32", "--repeats", "1")
+    plain = ("max_epochs=1", "resize.crop_foreground=False", "resize.standardize=None")
+    result = run("bench_quality.py", *tiny, "--seed-offset", "5", "--set", *plain,
+                 tmp_path=tmp_path)
+    assert result["params"] == {"max_epochs": 1, "resize.crop_foreground": False,
+                                "resize.standardize": None, "seed_offset": 5}
+    assert 0 <= result["runs"]["simple"]["splits"][0]["f1"] <= 1
+    # The same file cannot be extended by a run at other seeds or another resize.
+    other = subprocess.run([sys.executable, str(BENCHMARKS / "bench_quality.py"), *tiny,
+                            "--set", *plain, "--update", "--output",
+                            str(tmp_path / "result.json")],
+                           capture_output=True, text=True, timeout=300)
+    assert other.returncode == 2 and "measured with other settings" in other.stderr
+
+
 def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_path, real_data):
     result = run("cv_defaults.py", "--model", "simple", "--image-size", "32", "--folds", "2",
                  "--outer-splits", "2", "--set", "max_epochs=1", "--grid", "lr=1e-2,1e-3",
