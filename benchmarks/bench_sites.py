@@ -30,7 +30,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     ``--few-fine-tune``: other fine-tuning parameters than 10 epochs at lr
     3e-4; ``--few-starts``: only these starts; ``--few-threshold-cv``: also the
     threshold ``adapt_pretrained`` chooses, on out-of-fold probabilities of
-    grouped folds of the k patients, and the scores at it).
+    grouped folds of the k patients, the scores at it and the k patients'
+    own out-of-fold ROC AUC; ``--few-tta``: also every ROC AUC with a flipped
+    view averaged in).
 ``threshold``
     the decision threshold of the ``--final`` recipe trained on all three
     collections, chosen by grouped 3-fold cross-validation on their union:
@@ -100,7 +102,7 @@ THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
     "balanced_accuracy_nested", "nested_gain", "nested_gain_low", "nested_gain_high")
 #: The few part's scores at the threshold chosen out of fold (``--few-threshold-cv``).
 FEW_CV_METRICS = ("threshold_cv", "balanced_accuracy_at_cv", "recall_at_cv",
-                  "specificity_at_cv")
+                  "specificity_at_cv", "roc_auc_inner_cv", "roc_auc_tta", "roc_auc_inner_cv_tta")
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -325,6 +327,27 @@ def _at_threshold(y, proba, t, label):
             f"specificity_at_{label}": recall_score(y, decided, pos_label=0)}
 
 
+def _cv_oof(make, X, y, groups, seed, more_X=None, more_y=None, ttas=(0,)):
+    """Out-of-fold probabilities of the grouped folds :func:`_cv_threshold` uses, per ``tta``.
+
+    Each fold's model is fitted once and scored with every number of extra
+    test-time views in ``ttas``.
+    """
+    from skbrain.weights import _threshold_folds
+
+    proba = {t: np.empty(len(y)) for t in ttas}
+    for fit, held in _threshold_folds(y, groups, 3, seed):
+        X_fit, y_fit = X[fit], y[fit]
+        if more_X is not None:
+            X_fit, y_fit = np.concatenate([X_fit, more_X]), np.concatenate([y_fit, more_y])
+        model = make().fit(X_fit, y_fit)
+        for t in ttas:
+            if ttas != (0,):
+                model.set_params(tta=t)
+            proba[t][held] = model.predict_proba(X[held])[:, 1]
+    return proba
+
+
 def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
     """The threshold :func:`skbrain.weights.adapt_pretrained` chooses, on arrays.
 
@@ -332,19 +355,12 @@ def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
     patients (and the replayed images, never scored), balanced accuracy
     maximised on the out-of-fold probabilities.
     """
-    from skbrain.weights import _threshold_folds
-
-    proba = np.empty(len(y))
-    for fit, held in _threshold_folds(y, groups, 3, seed):
-        X_fit, y_fit = X[fit], y[fit]
-        if more_X is not None:
-            X_fit, y_fit = np.concatenate([X_fit, more_X]), np.concatenate([y_fit, more_y])
-        proba[held] = make().fit(X_fit, y_fit).predict_proba(X[held])[:, 1]
-    return _threshold(y, proba)
+    return _threshold(y, _cv_oof(make, X, y, groups, seed, more_X, more_y)[0])
 
 
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
-            replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False):
+            replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False,
+            tta=False):
     from sklearn.metrics import roc_auc_score
 
     view = for_recipe(found, recipe)
@@ -386,11 +402,23 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 proba = model.predict_proba(lgg.data[test])[:, 1]
                 scores = site_scores(lgg.target[test], proba, (proba >= threshold).astype(int),
                                      lgg.groups[test], random_state=r)
+                ttas = (0, 1) if tta else (0,)
+                if tta:
+                    # The same model with a horizontally flipped view averaged in.
+                    scores["roc_auc_tta"] = float(roc_auc_score(
+                        lgg.target[test], model.set_params(tta=1).predict_proba(
+                            lgg.data[test])[:, 1]))
+                    model.set_params(tta=0)
                 if threshold_cv:
-                    t = _cv_threshold(
-                        partial(estimator, recipe, extra, random_state=r, **kwargs),
-                        lgg.data[train], lgg.target[train], lgg.groups[train], r, *more)
-                    scores.update({"threshold_cv": t,
+                    oof = _cv_oof(partial(estimator, recipe, extra, random_state=r, **kwargs),
+                                  lgg.data[train], lgg.target[train], lgg.groups[train], r,
+                                  *more, ttas=ttas)
+                    t = _threshold(lgg.target[train], oof[0])
+                    # How the k patients themselves rank out of fold: a figure that can choose
+                    # between fine-tunes without looking at the other patients.
+                    inner = {("roc_auc_inner_cv" + ("_tta" if v else "")):
+                             float(roc_auc_score(lgg.target[train], oof[v])) for v in ttas}
+                    scores.update({"threshold_cv": t, **inner,
                                    **_at_threshold(lgg.target[test], proba, t, "cv")})
                 # What the fine-tune kept of the collections the base was trained on
                 # (the base saw them all: a retention check, not a new site).
@@ -406,7 +434,9 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                       f"accuracy {scores['balanced_accuracy']:.3f} at {threshold:.2f}"
                       + (f", {scores['balanced_accuracy_at_cv']:.3f} at "
                          f"{scores['threshold_cv']:.2f} (out of fold)" if threshold_cv else "")
-                      + "".join(f", {name} {v:.3f}" for name, v in kept.items()), flush=True)
+                      + "".join(f", {name} {v:.3f}" for name, v in kept.items())
+                      + "".join(f", {m} {scores[m]:.3f}" for m in FEW_CV_METRICS[4:]
+                                if m in scores), flush=True)
         if done is not None:
             done()
 
@@ -668,6 +698,10 @@ def main(argv=None):
                         help="the few part also chooses the threshold as adapt_pretrained "
                              "does (grouped folds of the k patients, out of fold) and scores "
                              "at it")
+    parser.add_argument("--few-tta", action="store_true",
+                        help="the few part also scores each fine-tune with a horizontally "
+                             "flipped view averaged in (tta=1), out of fold too with "
+                             "--few-threshold-cv")
     parser.add_argument("--load-base", default=None,
                         help="the few part starts from this saved model (a --save-base file) "
                              "instead of training it")
@@ -756,7 +790,8 @@ def main(argv=None):
                     fine_tune=(None if args.few_fine_tune is None
                                else parse_set(args.few_fine_tune)),
                     only=args.few_starts and args.few_starts.split(","),
-                    score_sources=args.few_score_sources, threshold_cv=args.few_threshold_cv)
+                    score_sources=args.few_score_sources, threshold_cv=args.few_threshold_cv,
+                    tta=args.few_tta)
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

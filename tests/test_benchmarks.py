@@ -238,7 +238,7 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     other = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
                 "--few-fine-tune", "max_epochs=2", "lr=0.01", "--few-starts",
                 "shipped-without-lgg + replay", "--few-score-sources", "--few-threshold-cv",
-                tmp_path=tmp_path)
+                "--few-tta", tmp_path=tmp_path)
     assert [(r["k"], r["start"]) for r in other["few"]] == [
         (2, "shipped-without-lgg + replay"), (5, "shipped-without-lgg + replay")]
     assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} for r in other["few"])
@@ -250,6 +250,9 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
         assert 0 <= r["threshold_cv"] <= 1 and 0 <= r["threshold"] <= 1
         assert r["balanced_accuracy_at_cv"] == pytest.approx(
             (r["recall_at_cv"] + r["specificity_at_cv"]) / 2)
+        # The k patients' own out-of-fold ranking, and every ranking with a flipped view.
+        assert all(0 <= r[m] <= 1 for m in ("roc_auc_inner_cv", "roc_auc_inner_cv_tta",
+                                             "roc_auc_tta"))
     assert "balanced_accuracy_at_cv" in (tmp_path / "result_few.md").read_text()
 
 
@@ -282,6 +285,37 @@ def test_the_few_parts_threshold_is_chosen_out_of_fold_with_replay_only_fitted()
         assert not fit & held and {100, 101, 102, 103} <= fit
         patients = [set(groups[[int(i) for i in part if i < 100]]) for part in (fit, held)]
         assert not patients[0] & patients[1]
+
+
+def test_the_few_parts_out_of_fold_scores_fit_each_fold_once_for_every_tta():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_sites import _cv_oof
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    fits = []
+
+    class Flippable:
+        tta = 0
+
+        def fit(self, X, y):
+            fits.append(len(y))
+            return self
+
+        def set_params(self, tta):
+            self.tta = tta
+            return self
+
+        def predict_proba(self, X):
+            p = X[:, 1] + 0.01 * self.tta
+            return np.column_stack([1 - p, p])
+
+    y = np.tile([0, 0, 1, 1], 6)
+    X = np.column_stack([np.arange(24), 0.2 + 0.6 * y])
+    groups = np.repeat(np.arange(6), 4)
+    proba = _cv_oof(Flippable, X, y, groups, 0, ttas=(0, 1))
+    assert len(fits) == 3 and sum(fits) == 2 * 24  # three folds, each patient held out once
+    assert proba[0] == pytest.approx(X[:, 1]) and proba[1] == pytest.approx(X[:, 1] + 0.01)
 
 
 def _default_detector():
