@@ -82,6 +82,31 @@ def test_bench_quality_records_its_seed_offset_and_resize_and_updates_only_alike
     assert other.returncode == 2 and "measured with other settings" in other.stderr
 
 
+def test_compare_quality_pairs_seed_sets_and_splits_and_gives_the_seed_spread(tmp_path):
+    def result(offset, f1s):
+        params = {"seed_offset": offset} if offset else {}
+        runs = {"two-conv": {"splits": [{"f1": v} for v in f1s]}}
+        path = tmp_path / f"{len(list(tmp_path.iterdir()))}.json"
+        path.write_text(json.dumps({"params": params, "runs": runs}))
+        return str(path)
+
+    # Given out of order: files pair by seed offset, not by position.
+    a = [result(100, [0.8, 0.9]), result(0, [0.7, 0.9])]
+    b = [result(0, [0.8, 0.8]), result(100, [0.8, 0.8])]
+    out = tmp_path / "summary.json"
+    subprocess.run([sys.executable, str(BENCHMARKS / "compare_quality.py"), "--a", *a,
+                    "--b", *b, "--output", str(out)], check=True, capture_output=True, timeout=120)
+    (row,) = [r for r in json.loads(out.read_text())["rows"] if r["metric"] == "f1"]
+    assert row["seed_offsets"] == [0, 100]
+    assert row["a_means"] == pytest.approx([0.8, 0.85]) and row["b_means"] == [0.8, 0.8]
+    assert row["a_seed_sd"] == pytest.approx(np.std([0.8, 0.85], ddof=1))
+    # Pairs (0.7-0.8, 0.9-0.8, 0.8-0.8, 0.9-0.8): mean +0.025, two of four higher.
+    assert row["difference"] == pytest.approx(0.025) and row["pairs_higher"] == 2
+    assert row["difference_se"] == pytest.approx(np.std([-0.1, 0.1, 0, 0.1], ddof=1) / 2)
+    assert "-0.029" not in (tmp_path / "summary.md").read_text()
+    assert "+0.025 ± " in (tmp_path / "summary.md").read_text()
+
+
 def test_cv_defaults_pools_folds_of_several_training_parts_and_pairs_them(tmp_path, real_data):
     result = run("cv_defaults.py", "--model", "simple", "--image-size", "32", "--folds", "2",
                  "--outer-splits", "2", "--set", "max_epochs=1", "--grid", "lr=1e-2,1e-3",
