@@ -102,7 +102,10 @@ THRESHOLD_METRICS = tuple(f"{m}_at_{t}" for t in ("0.5", "chosen")
     "balanced_accuracy_nested", "nested_gain", "nested_gain_low", "nested_gain_high")
 #: The few part's scores at the threshold chosen out of fold (``--few-threshold-cv``).
 FEW_CV_METRICS = ("threshold_cv", "balanced_accuracy_at_cv", "recall_at_cv",
-                  "specificity_at_cv", "roc_auc_inner_cv", "roc_auc_tta", "roc_auc_inner_cv_tta")
+                  "specificity_at_cv")
+#: The few part's other rankings: the k patients' own out-of-fold ROC AUC
+#: (``--few-threshold-cv``) and each ROC AUC with a flipped view (``--few-tta``).
+FEW_RANK_METRICS = ("roc_auc_inner_cv", "roc_auc_tta", "roc_auc_inner_cv_tta")
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
 #: leave_one_collection_out takes it)[, ImageResizer parameters])
@@ -435,7 +438,7 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                       + (f", {scores['balanced_accuracy_at_cv']:.3f} at "
                          f"{scores['threshold_cv']:.2f} (out of fold)" if threshold_cv else "")
                       + "".join(f", {name} {v:.3f}" for name, v in kept.items())
-                      + "".join(f", {m} {scores[m]:.3f}" for m in FEW_CV_METRICS[4:]
+                      + "".join(f", {m} {scores[m]:.3f}" for m in FEW_RANK_METRICS
                                 if m in scores), flush=True)
         if done is not None:
             done()
@@ -653,7 +656,7 @@ def write(output, results, info):
         if not records:
             continue
         metrics = [m for m in SITE_METRICS + THRESHOLD_METRICS + FEW_CV_METRICS
-                   if m in records[0]]
+                   + FEW_RANK_METRICS if m in records[0]]
         rows = [{**r, "model": f"{r.get('recipe', '')}: {r['model']}"} for r in records]
         table = ResultsTable(rows, metrics=metrics)
         stem = output.with_name(f"{output.stem}_{part}")
