@@ -78,6 +78,16 @@ def parse_set(pairs):
     return params
 
 
+def pop_resize(params):
+    """Take the ``resize.*`` keys out of ``params``: ``ImageResizer`` options, by name.
+
+    ``{"lr": 0.01, "resize.standardize": None}`` leaves ``{"lr": 0.01}`` and
+    returns ``{"standardize": None}``.
+    """
+    return {k.removeprefix("resize."): params.pop(k) for k in list(params)
+            if k.startswith("resize.")}
+
+
 def scratch_name(path):
     """``path`` as a result file records it: an absolute one outside the repository as
     ``SCRATCH/<name>``, any other as given.

@@ -32,7 +32,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import grouped_split, load_real_images, parse_set, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    grouped_split,
+    load_real_images,
+    parse_set,
+    pop_resize,
+    write_json,
+)
 
 from skbrain import get_estimator  # noqa: E402
 from skbrain.evaluation import ResultsTable, classification_scores, study_split  # noqa: E402
@@ -65,8 +71,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     params = parse_set(args.set)
-    resize = {k.removeprefix("resize."): params.pop(k) for k in list(params)
-              if k.startswith("resize.")}
+    resize = pop_resize(params)
     X, data = load_real_images(args.image_size, **resize)
     y, groups = data.target, data.groups
     recorded = {**params, **{f"resize.{k}": v for k, v in resize.items()}}

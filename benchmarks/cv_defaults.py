@@ -31,7 +31,13 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import grouped_split, load_real_images, parse_set, write_json  # noqa: E402
+from _common import (  # noqa: E402
+    grouped_split,
+    load_real_images,
+    parse_set,
+    pop_resize,
+    write_json,
+)
 
 from skbrain import ImageResizer, get_estimator  # noqa: E402
 from skbrain.evaluation import classification_scores  # noqa: E402
@@ -76,8 +82,7 @@ def main(argv=None):
     resized = {(): X}
     for combo in itertools.product(*values) if values else [()]:
         params = {**fixed, **dict(zip(names, combo, strict=True))}
-        resize = tuple((k.removeprefix("resize."), params.pop(k)) for k in list(params)
-                       if k.startswith("resize."))
+        resize = tuple(pop_resize(params).items())
         if resize not in resized:
             resized[resize] = ImageResizer(args.image_size, dtype="uint8",
                                            **dict(resize)).transform(data.data)
