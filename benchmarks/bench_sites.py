@@ -407,11 +407,13 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                                      lgg.groups[test], random_state=r)
                 ttas = (0, 1) if tta else (0,)
                 if tta:
-                    # The same model with a horizontally flipped view averaged in.
+                    # The same model with a horizontally flipped view averaged in, then its
+                    # own setting back for what is scored after.
+                    own = model.tta
                     scores["roc_auc_tta"] = float(roc_auc_score(
                         lgg.target[test], model.set_params(tta=1).predict_proba(
                             lgg.data[test])[:, 1]))
-                    model.set_params(tta=0)
+                    model.set_params(tta=own)
                 if threshold_cv:
                     oof = _cv_oof(partial(estimator, recipe, extra, random_state=r, **kwargs),
                                   lgg.data[train], lgg.target[train], lgg.groups[train], r,
