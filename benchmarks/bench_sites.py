@@ -32,7 +32,8 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     threshold ``adapt_pretrained`` chooses, on out-of-fold probabilities of
     grouped folds of the k patients, the scores at it and the k patients'
     own out-of-fold ROC AUC; ``--few-tta``: also every ROC AUC with a flipped
-    view averaged in).
+    view averaged in; ``--few-ensemble N``: every fine-tune a soft vote of N
+    seeds).
 ``threshold``
     the decision threshold of the ``--final`` recipe trained on all three
     collections, chosen by grouped 3-fold cross-validation on their union:
@@ -320,6 +321,26 @@ def _threshold(y, proba):
 FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
 
 
+def few_model(recipe, extra, random_state, ensemble=1, **params):
+    """One fine-tune, or the soft vote of ``ensemble`` fine-tunes of seeds
+    ``random_state``, ``+ 100``, ``+ 200``... (the first is the single one)."""
+    if ensemble == 1:
+        return estimator(recipe, extra, random_state=random_state, **params)
+    from sklearn.ensemble import VotingClassifier
+
+    return VotingClassifier(
+        [(f"seed{random_state + 100 * j}",
+          estimator(recipe, extra, random_state=random_state + 100 * j, **params))
+         for j in range(ensemble)], voting="soft")
+
+
+def _set_tta(model, tta):
+    """``tta`` of a fitted fine-tune, or of each fitted member of a vote."""
+    for member in getattr(model, "estimators_", [model]):
+        member.set_params(tta=tta)
+    return model
+
+
 def _at_threshold(y, proba, t, label):
     """Balanced accuracy, recall and specificity deciding at ``t``, keyed ``*_at_<label>``."""
     from sklearn.metrics import balanced_accuracy_score, recall_score
@@ -346,7 +367,7 @@ def _cv_oof(make, X, y, groups, seed, more_X=None, more_y=None, ttas=(0,)):
         model = make().fit(X_fit, y_fit)
         for t in ttas:
             if ttas != (0,):
-                model.set_params(tta=t)
+                _set_tta(model, t)
             proba[t][held] = model.predict_proba(X[held])[:, 1]
     return proba
 
@@ -363,7 +384,7 @@ def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
 
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
             replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False,
-            tta=False):
+            tta=False, ensemble=1):
     from sklearn.metrics import roc_auc_score
 
     view = for_recipe(found, recipe)
@@ -398,8 +419,9 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                                                            replace=False)
                     more = source_X[pick], source_y[pick]
                     X, y = np.concatenate([X, more[0]]), np.concatenate([y, more[1]])
-                model = estimator(recipe, extra, random_state=r, **kwargs)
-                model.fit(X, y)
+                make = partial(few_model, recipe, extra, r,
+                               ensemble=ensemble if start != "own-data-only" else 1, **kwargs)
+                model = make().fit(X, y)
                 threshold = _threshold(lgg.target[train],
                                        model.predict_proba(lgg.data[train])[:, 1])
                 proba = model.predict_proba(lgg.data[test])[:, 1]
@@ -409,14 +431,13 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 if tta:
                     # The same model with a horizontally flipped view averaged in, then its
                     # own setting back for what is scored after.
-                    own = model.tta
+                    own = getattr(model, "estimators_", [model])[0].tta
                     scores["roc_auc_tta"] = float(roc_auc_score(
-                        lgg.target[test], model.set_params(tta=1).predict_proba(
+                        lgg.target[test], _set_tta(model, 1).predict_proba(
                             lgg.data[test])[:, 1]))
-                    model.set_params(tta=own)
+                    _set_tta(model, own)
                 if threshold_cv:
-                    oof = _cv_oof(partial(estimator, recipe, extra, random_state=r, **kwargs),
-                                  lgg.data[train], lgg.target[train], lgg.groups[train], r,
+                    oof = _cv_oof(make, lgg.data[train], lgg.target[train], lgg.groups[train], r,
                                   *more, ttas=ttas)
                     t = _threshold(lgg.target[train], oof[0])
                     # How the k patients themselves rank out of fold: a figure that can choose
@@ -433,6 +454,8 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 scores.update({f"roc_auc_{name}": v for name, v in kept.items()})
                 results["few"].append({"model": f"k={k} {start}", "recipe": recipe, "k": k,
                                        "repeat": r, "start": start, "threshold": threshold,
+                                       **({"ensemble": ensemble}
+                                          if ensemble > 1 and start != "own-data-only" else {}),
                                        "fine_tune": {k_: v for k_, v in kwargs.items()
                                                      if k_ != "init_from"}, **scores})
                 print(f"  k={k} repeat {r} {start}: ROC AUC {scores['roc_auc']:.3f}, balanced "
@@ -707,6 +730,9 @@ def main(argv=None):
                         help="the few part also scores each fine-tune with a horizontally "
                              "flipped view averaged in (tta=1), out of fold too with "
                              "--few-threshold-cv")
+    parser.add_argument("--few-ensemble", type=int, default=1, metavar="N",
+                        help="the few part's fine-tunes (and each threshold fold's) are soft "
+                             "votes of N fine-tunes of other seeds")
     parser.add_argument("--load-base", default=None,
                         help="the few part starts from this saved model (a --save-base file) "
                              "instead of training it")
@@ -796,7 +822,7 @@ def main(argv=None):
                                else parse_set(args.few_fine_tune)),
                     only=args.few_starts and args.few_starts.split(","),
                     score_sources=args.few_score_sources, threshold_cv=args.few_threshold_cv,
-                    tta=args.few_tta)
+                    tta=args.few_tta, ensemble=args.few_ensemble)
         elif part == "threshold":
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen

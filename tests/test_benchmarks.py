@@ -263,10 +263,11 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     other = run("bench_sites.py", *common, "--parts", "few", "--load-base", str(base),
                 "--few-fine-tune", "max_epochs=2", "lr=0.01", "--few-starts",
                 "shipped-without-lgg + replay", "--few-score-sources", "--few-threshold-cv",
-                "--few-tta", tmp_path=tmp_path)
+                "--few-tta", "--few-ensemble", "2", tmp_path=tmp_path)
     assert [(r["k"], r["start"]) for r in other["few"]] == [
         (2, "shipped-without-lgg + replay"), (5, "shipped-without-lgg + replay")]
-    assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} for r in other["few"])
+    assert all(r["fine_tune"] == {"max_epochs": 2, "lr": 0.01} and r["ensemble"] == 2
+               for r in other["few"])
     # What each fine-tune kept of the base's own collections, scored on all of their images.
     for r in other["few"]:
         assert 0 <= r["roc_auc_brain_mri"] <= 1 and 0 <= r["roc_auc_tumor_mri_1794"] <= 1
@@ -342,6 +343,29 @@ def test_the_few_parts_out_of_fold_scores_fit_each_fold_once_for_every_tta():
     proba = _cv_oof(Flippable, X, y, groups, 0, ttas=(0, 1))
     assert len(fits) == 3 and sum(fits) == 2 * 24  # three folds, each patient held out once
     assert proba[0] == pytest.approx(X[:, 1]) and proba[1] == pytest.approx(X[:, 1] + 0.01)
+
+
+def test_the_few_parts_ensemble_is_a_soft_vote_of_seeds_the_single_fine_tune_among_them():
+    from sklearn.base import clone
+
+    from skbrain.datasets import make_synthetic_mri
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from bench_sites import _set_tta, few_model
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    data = make_synthetic_mri(24, image_size=24, random_state=0)
+    X = data.data[:, None]
+    vote = few_model("compact-recipe", {"max_epochs": 1}, 3, ensemble=3).fit(X, data.target)
+    assert [m.random_state for m in vote.estimators_] == [3, 103, 203]
+    members = np.stack([m.predict_proba(X) for m in vote.estimators_])
+    assert vote.predict_proba(X) == pytest.approx(members.mean(axis=0))
+    # Its first member is the single fine-tune of the same seed, fitted alike.
+    single = few_model("compact-recipe", {"max_epochs": 1}, 3).fit(X, data.target)
+    assert single.predict_proba(X) == pytest.approx(members[0], abs=1e-5)
+    assert {m.tta for m in _set_tta(vote, 1).estimators_} == {1}
+    assert clone(vote).get_params()["seed103__random_state"] == 103
 
 
 def _default_detector():
