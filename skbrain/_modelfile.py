@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 FORMAT_MAGIC = "skbrain-model"
-FORMAT_VERSION = (2, 0)
+FORMAT_VERSION = (2, 1)  # 2.1: a VotingClassifier of networks
 #: The joblib-pickle format of skbrain 0.x, read only with ``allow_pickle=True``.
 PICKLE_FORMAT_VERSION = (1, 0)
 CONFIG_NAME = "config.json"
@@ -306,11 +306,12 @@ def read_config(path):
 def estimator_node(tree):
     """The skbrain estimator's node in a config's model tree, and the wrappers around it.
 
-    Follows a Pipeline's last step and the ``estimator`` of
-    ``FixedThresholdClassifier`` and ``FrozenEstimator``: the wrappers a model
-    file holds (a tuned threshold is saved as a fixed one, a search as its
-    best estimator, and calibration is not saved). Returns ``(None, wrappers)``
-    when there is none.
+    Follows a Pipeline's last step, the ``estimator`` of
+    ``FixedThresholdClassifier`` and ``FrozenEstimator`` and a
+    ``VotingClassifier``'s first member: the wrappers a model file holds (a
+    tuned threshold is saved as a fixed one, a search as its best estimator,
+    and calibration is not saved). Returns ``(None, wrappers)`` when there is
+    none.
     """
     node, wrappers = tree, []
     for _ in range(_MAX_DEPTH):
@@ -321,6 +322,8 @@ def estimator_node(tree):
         wrappers.append(str(node.get("class", "")).rsplit(".", 1)[-1])
         if node.get("steps"):
             node = node["steps"][-1][1]
+        elif node.get("estimators"):
+            node = node["estimators"][0][1]
         else:
             node = node.get("estimator")
     return None, tuple(wrappers)
@@ -403,7 +406,8 @@ def read_estimator_state(path):
     (its last step), :class:`~sklearn.model_selection.FixedThresholdClassifier`
     (a saved ``TunedThresholdClassifierCV`` is one) and
     :class:`~sklearn.frozen.FrozenEstimator`, nested in any order (a saved
-    search is its ``best_estimator_``; calibration wrappers are not saved).
+    search is its ``best_estimator_``; calibration wrappers are not saved); of
+    a :class:`~sklearn.ensemble.VotingClassifier`, its first member.
 
     Parameters
     ----------
@@ -449,13 +453,18 @@ def read_estimator_state(path):
         module_kwargs = decode_value(fitted.get("module_kwargs") or {}, f"{where}.module")
         image_shape = tuple(int(v) for v in fitted.get("image_shape_") or ())
         aliases = dict(fitted.get("tensor_aliases") or {})
+        prefix = str(fitted.get("tensor_prefix") or "")
         class_name = str(node["class"]).rsplit(".", 1)[-1]
     except ModelFileError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
         raise ModelFileError(f"{name}: {CONFIG_NAME} is malformed ({type(exc).__name__}: "
                              f"{exc})") from None
-    tensors = with_aliases(read_tensors(weights, name), aliases)
+    tensors = read_tensors(weights, name)
+    if prefix:  # a vote's member: its own tensors only
+        tensors = {key[len(prefix):]: value for key, value in tensors.items()
+                   if key.startswith(prefix)}
+    tensors = with_aliases(tensors, aliases)
     metadata = config.get("metadata")
     return EstimatorState(tensors, classes, class_name, params, module_kwargs, image_shape,
                           wrappers, metadata if isinstance(metadata, dict) else {})

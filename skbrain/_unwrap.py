@@ -6,8 +6,11 @@ walking wrappers itself, so each tool takes the same models: a bare estimator,
 a :class:`~sklearn.pipeline.Pipeline` ending in one, threshold wrappers
 (:class:`~sklearn.model_selection.FixedThresholdClassifier`,
 :class:`~sklearn.model_selection.TunedThresholdClassifierCV`), calibration
-(:class:`~sklearn.calibration.CalibratedClassifierCV`), ``FrozenEstimator`` and
-fitted searches (``best_estimator_``), nested in any order.
+(:class:`~sklearn.calibration.CalibratedClassifierCV`), ``FrozenEstimator``,
+fitted searches (``best_estimator_``) and a
+:class:`~sklearn.ensemble.VotingClassifier` of skbrain estimators (its first
+member stands for the others, as calibration's first fold does), nested in
+any order.
 """
 
 from dataclasses import dataclass, field
@@ -39,6 +42,8 @@ class Unwrapped:
         The calibration wrapper, if one was met.
     wrappers : tuple of str
         Class names of everything met on the way, outermost first.
+    vote : estimator or None
+        The VotingClassifier, if one was met (``estimator`` is its first member).
     """
 
     estimator: object
@@ -47,6 +52,7 @@ class Unwrapped:
     threshold_source: str | None = None
     calibration: object | None = None
     wrappers: tuple = ()
+    vote: object | None = None
 
     def transform(self, X):
         """Apply the steps before the estimator to ``X``."""
@@ -76,7 +82,8 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
     export : bool, default=False
         The caller exports the network alone (ONNX): refuse a calibrated
         model, whose probabilities come from a calibration map (averaged over
-        one network per fold) that the network does not hold.
+        one network per fold) that the network does not hold, and a vote of
+        several networks.
 
     Returns
     -------
@@ -89,7 +96,7 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
     sklearn.exceptions.NotFittedError
         If ``fitted`` and the estimator is not fitted.
     ValueError
-        If ``export`` and a calibration wrapper is met.
+        If ``export`` and a calibration wrapper or a vote is met.
 
     Examples
     --------
@@ -104,7 +111,7 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
     from sklearn.utils.validation import check_is_fitted
 
     steps, wrappers = [], []
-    threshold = source = calibration = None
+    threshold = source = calibration = vote = None
     current = model
     for _ in range(_MAX_DEPTH):
         if _is_skbrain(current):
@@ -129,6 +136,10 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             threshold = 0.5 if value == "auto" else float(value)
             source = f"fixed ({name})"
             current = getattr(current, "estimator_", current.estimator)
+        elif hasattr(current, "voting") and hasattr(current, "estimators"):
+            vote = current
+            current = (current.estimators_[0] if hasattr(current, "estimators_")
+                       else current.estimators[0][1])
         elif hasattr(current, "calibrated_classifiers_"):
             calibration = current
             current = current.calibrated_classifiers_[0].estimator
@@ -157,4 +168,11 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             "uncalibrated. Export the model before calibration, or one fold on purpose: "
             "calibrated_classifiers_[0].estimator"
         )
-    return Unwrapped(current, steps, threshold, source, calibration, tuple(wrappers))
+    if export and vote is not None:
+        raise ValueError(
+            f"{caller} exports one network, and {type(model).__name__} holds a "
+            f"VotingClassifier of {len(vote.estimators)} networks (their probabilities "
+            "averaged): the export would be its first member's alone. Export a member on "
+            "purpose: estimators_[i]"
+        )
+    return Unwrapped(current, steps, threshold, source, calibration, tuple(wrappers), vote)

@@ -71,7 +71,12 @@ def _unwrap(model):
         cal = found.calibration
         calibration = (f"{type(cal).__name__}(method={cal.method!r}, cv={cal.cv!r}), "
                        f"{len(cal.calibrated_classifiers_)} calibrated copies")
-    return found.estimator, steps, threshold, calibration
+    vote = None
+    if found.vote is not None:
+        vote = (f"the probabilities of {len(found.vote.estimators)} networks like the one "
+                f"described (each its own seed) averaged ({type(found.vote).__name__}, "
+                f"voting={found.vote.voting!r}); the hyperparameters are the first one's")
+    return found.estimator, steps, threshold, calibration, vote
 
 
 def _short_repr(obj, limit=120):
@@ -160,7 +165,7 @@ def _table(header, rows):
 
 
 # ----------------------------------------------------------------------- parts
-def _architecture(estimator, steps):
+def _architecture(estimator, steps, vote=None):
     module = estimator.module_
     total = count_parameters(module)
     trainable = count_parameters(module, trainable_only=True)
@@ -180,6 +185,8 @@ def _architecture(estimator, steps):
     ]
     if steps:
         lines.append("* **Preprocessing:** " + "; ".join(steps))
+    if vote:
+        lines.append(f"* **Vote:** {vote}")
     if getattr(estimator, "tta", 0):
         lines.append(f"* **Test-time augmentation:** {estimator.tta} extra views averaged")
     params = {k: v for k, v in estimator.get_params(deep=False).items()
@@ -386,7 +393,7 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         raise ValueError(f"threshold must be a probability in [0, 1] or None; got "
                          f"{threshold!r}")
     check_is_fitted(fitted_pipeline)
-    estimator, steps, wrapped_threshold, calibration = _unwrap(fitted_pipeline)
+    estimator, steps, wrapped_threshold, calibration, vote = _unwrap(fitted_pipeline)
 
     y_test = np.asarray(y_test).ravel()
     if len(y_test) != len(X_test):
@@ -399,7 +406,7 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
                              f"{classes.tolist()}")
         evaluation = _multiclass_evaluation(fitted_pipeline, X_test, y_test, classes,
                                             class_names, n_bootstrap, random_state)
-        return _write(_parts(estimator, steps, training_info, evaluation), path)
+        return _write(_parts(estimator, steps, training_info, evaluation, vote), path)
     pos_label = positive_label(classes)
     neg_label = classes[classes != pos_label][0]
     proba = np.asarray(fitted_pipeline.predict_proba(X_test))[
@@ -466,10 +473,10 @@ def model_card(fitted_pipeline, X_test, y_test, path=None, *, threshold=None,
         f"Calibration step: {calibration}." if calibration else
         "No calibration step: the probabilities are the network's softmax outputs.",
     ])
-    return _write(_parts(estimator, steps, training_info, evaluation), path)
+    return _write(_parts(estimator, steps, training_info, evaluation, vote), path)
 
 
-def _parts(estimator, steps, training_info, evaluation):
+def _parts(estimator, steps, training_info, evaluation, vote=None):
     versions = _versions()
     created = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     return [
@@ -482,7 +489,7 @@ def _parts(estimator, steps, training_info, evaluation):
         "",
         "## Model",
         "",
-        _architecture(estimator, steps),
+        _architecture(estimator, steps, vote),
         "",
         "## Training data",
         "",
@@ -702,7 +709,7 @@ def detector_card(model, name, *, collections, sites, terms, description=None,
     """
     if not isinstance(terms, str) or not terms.strip():
         raise ValueError("terms: state the terms the weights are offered under")
-    estimator, steps, threshold, calibration = _unwrap(model)
+    estimator, steps, threshold, calibration, vote = _unwrap(model)
     rows = []
     for item in collections:
         c = _collection(item)
@@ -731,7 +738,7 @@ def detector_card(model, name, *, collections, sites, terms, description=None,
         "",
         "## Model",
         "",
-        _architecture(estimator, steps),
+        _architecture(estimator, steps, vote),
         f"* **Decision:** {decision}",
         *([f"* **Calibration:** {type(calibration).__name__}"] if calibration is not None
           else []),

@@ -7,7 +7,7 @@ A model is saved as a zip file (by convention ``*.skbrain``) or, with
 serves). Either holds two members:
 
 ``config.json``
-    The format name and version (``"skbrain-model"``, ``[2, 0]``), when it was
+    The format name and version (``"skbrain-model"``, ``[2, 1]``), when it was
     written and with which versions of skbrain, torch, scikit-learn, skorch
     and numpy, free-form ``metadata`` (split, metrics...) and the model as a
     tree of nodes: each node names its class and its parameters (plain JSON
@@ -18,13 +18,15 @@ serves). Either holds two members:
     The network's tensors (parameters and buffers such as batch-norm running
     statistics), each stored once, in the `safetensors
     <https://huggingface.co/docs/safetensors>`_ format, which holds numbers
-    only.
+    only. A :class:`~sklearn.ensemble.VotingClassifier` of skbrain estimators
+    (format 2.1) keeps each member's tensors under the prefix ``vote.<i>.``.
 
 Loading never unpickles: it rebuilds objects only from an allow-list (the
 skbrain estimators, :class:`~skbrain.ImageResizer`,
 :class:`~sklearn.pipeline.Pipeline`,
-:class:`~sklearn.model_selection.FixedThresholdClassifier` and
-:class:`~sklearn.frozen.FrozenEstimator`) and refuses any other class name
+:class:`~sklearn.model_selection.FixedThresholdClassifier`,
+:class:`~sklearn.frozen.FrozenEstimator` and
+:class:`~sklearn.ensemble.VotingClassifier`) and refuses any other class name
 before importing anything. The skbrain estimator is constructed with its
 saved parameters, its network is built again without training and without
 downloading pretrained weights, and the saved tensors are loaded into it
@@ -132,7 +134,12 @@ _SKLEARN_CLASSES = {
     "sklearn.model_selection.FixedThresholdClassifier": (
         "sklearn.model_selection", "FixedThresholdClassifier"),
     "sklearn.frozen.FrozenEstimator": ("sklearn.frozen", "FrozenEstimator"),
+    "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
 }
+
+#: The safetensors key prefix of a vote's member ``i``'s tensors (a file of one
+#: network has none, as before votes could be saved).
+VOTE_PREFIX = "vote.{}."
 
 
 def _allowed_classes():
@@ -178,6 +185,8 @@ class _Encoder:
         self.table = _allowed_classes()
         self.tensors = None
         self.saved_as = []
+        self.prefix = ""  # set while a vote's member is encoded
+        self.in_vote = False
 
     def node(self, obj, where):
         from ._unwrap import _is_skbrain
@@ -197,6 +206,8 @@ class _Encoder:
             return {"class": name, "params": _params(obj, ("steps",), where), "steps": steps}
         if name == "sklearn.frozen.FrozenEstimator":
             return {"class": name, "estimator": self.node(obj.estimator, f"{where}.estimator")}
+        if name == "sklearn.ensemble.VotingClassifier":
+            return self.vote(obj, name, where)
         if name == "sklearn.model_selection.FixedThresholdClassifier":
             inner = getattr(obj, "estimator_", obj.estimator)
             return {"class": name, "params": _params(obj, ("estimator",), where),
@@ -221,16 +232,46 @@ class _Encoder:
             "best_estimator_, TunedThresholdClassifierCV as FixedThresholdClassifier)"
         )
 
+    def vote(self, obj, name, where):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(obj)
+        if self.prefix or self.tensors is not None:
+            raise TypeError(f"cannot save {where}: a model file holds one network or one "
+                            "VotingClassifier of networks, not more")
+        named = list(obj.estimators)
+        if any(est is None or est == "drop" for _, est in named):
+            raise TypeError(f"cannot save {where}: a VotingClassifier with 'drop' members")
+        members = []
+        self.in_vote = True
+        for i, ((member, _), fitted) in enumerate(zip(named, obj.estimators_, strict=True)):
+            self.prefix = VOTE_PREFIX.format(i)
+            child = self.node(fitted, f"{where}.estimators_[{i}]")
+            if "fitted" not in child:
+                raise TypeError(f"cannot save {where}: its member {member!r} is a "
+                                f"{type(fitted).__name__}; a saved vote holds skbrain "
+                                "estimators only")
+            members.append([member, child])
+        self.prefix = ""
+        return {"class": name, "params": _params(obj, ("estimators",), where),
+                "estimators": members,
+                "classes_": encode_value(obj.classes_, f"{where}.classes_")}
+
     def estimator(self, est, name, where):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(est)
-        if self.tensors is not None:
+        if self.tensors is not None and not (self.in_vote and self.prefix):
             raise TypeError(f"cannot save {where}: the model holds more than one skbrain "
-                            "estimator, and a model file holds one network")
+                            "estimator, and a model file holds one network (or one "
+                            "VotingClassifier of networks)")
         net = est.net_
         module = net.module_
-        self.tensors, aliases = state_tensors(module)
+        tensors, aliases = state_tensors(module)
+        # A vote's members share one safetensors file, each under its own prefix;
+        # the aliases stay the member's own names.
+        self.tensors = {**(self.tensors or {}),
+                        **{self.prefix + key: value for key, value in tensors.items()}}
         module_kwargs = {key[len("module__"):]: value for key, value in net.get_params().items()
                          if key.startswith("module__")}
         weights_source = getattr(module, "weights_source", None)
@@ -254,6 +295,8 @@ class _Encoder:
             "tensor_aliases": aliases,
             "history": history,
         }
+        if self.prefix:
+            fitted["tensor_prefix"] = self.prefix
         return {"class": name, "params": _params(est, (), where), "fitted": fitted}
 
 
@@ -272,6 +315,7 @@ class _Decoder:
         self.table = _allowed_classes()
         self.tensors = tensors
         self.name = name
+        self.voting = False
 
     def error(self, message):
         return ModelFileError(f"{self.name}: {message}")
@@ -323,9 +367,45 @@ class _Decoder:
             model = self.build(cls, {**self.params(node, where), "estimator": inner}, where)
             model.estimator_ = inner
             return model
+        if name == "sklearn.ensemble.VotingClassifier":
+            return self.vote(cls, node, where)
         if _is_skbrain(cls):
             return self.estimator(cls, node, where)
         return self.build(cls, self.params(node, where), where)
+
+    def vote(self, cls, node, where):
+        from sklearn.preprocessing import LabelEncoder
+        from sklearn.utils import Bunch
+
+        entries = node.get("estimators")
+        if self.voting or not isinstance(entries, list) or not entries:
+            raise self.error(f"config.json: {where} is a vote without members, or inside "
+                             "another vote")
+        self.voting = True
+        members = []
+        for i, entry in enumerate(entries):
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], dict) and "fitted" in entry[1]):
+                raise self.error(f"config.json: member {i} of {where} is not a "
+                                 "[name, skbrain estimator] pair")
+            prefix = entry[1]["fitted"].get("tensor_prefix")
+            if prefix != VOTE_PREFIX.format(i):
+                raise self.error(f"config.json: member {i} of {where} has the tensor prefix "
+                                 f"{prefix!r}, not {VOTE_PREFIX.format(i)!r}")
+            members.append((entry[0], self.node(entry[1], f"{where}.estimators_[{i}]")))
+        leftover = sorted(self.tensors)
+        if leftover:
+            raise self.error(f"{WEIGHTS_NAME} holds tensors no member of {where} takes: "
+                             f"{leftover[:5]}")
+        self.tensors = None
+        model = self.build(cls, {**self.params(node, where), "estimators": members}, where)
+        # VotingClassifier's fitted state, as its fit leaves it.
+        model.estimators_ = [member for _, member in members]
+        model.named_estimators_ = Bunch(**dict(members))
+        model.le_ = LabelEncoder().fit(
+            np.asarray(decode_value(node.get("classes_"), f"{where}.classes_")))
+        model.classes_ = model.le_.classes_
+        return model
 
     def estimator(self, cls, node, where):
         import torch
@@ -366,7 +446,8 @@ class _Decoder:
             net.set_params(criterion__weight=torch.tensor(fitted["criterion_weight"],
                                                           dtype=torch.float32))
         net.initialize()
-        self.load_tensors(net.module_, fitted.get("tensor_aliases") or {})
+        self.load_tensors(net.module_, fitted.get("tensor_aliases") or {},
+                          fitted.get("tensor_prefix") or "")
         if hasattr(net.module_, "weights_source"):
             net.module_.weights_source = fitted.get("weights_source")
         net.history_ = History(fitted.get("history") or [])
@@ -374,11 +455,18 @@ class _Decoder:
         est.device_ = device
         return est
 
-    def load_tensors(self, module, aliases):
-        if self.tensors is None:
-            raise self.error(f"{WEIGHTS_NAME} was read twice; a model holds one network")
-        tensors, self.tensors = with_aliases(self.tensors, aliases), None
-        load_into(module, tensors, self.name)
+    def load_tensors(self, module, aliases, prefix=""):
+        if self.tensors is None or bool(prefix) != self.voting:
+            raise self.error(f"{WEIGHTS_NAME} was read twice, or a tensor prefix outside a "
+                             "vote; a model holds one network or one vote of networks")
+        if prefix:
+            own = {key[len(prefix):]: value for key, value in self.tensors.items()
+                   if key.startswith(prefix)}
+            self.tensors = {key: value for key, value in self.tensors.items()
+                            if not key.startswith(prefix)}
+        else:
+            own, self.tensors = self.tensors, None
+        load_into(module, with_aliases(own, aliases), self.name)
 
 
 # --------------------------------------------------------------- save / load
@@ -423,7 +511,9 @@ def save_model(model, path, *, metadata=None, folder=False, model_card=None):
         A skbrain estimator, or a Pipeline of :class:`~skbrain.ImageResizer` and
         one, possibly inside :class:`~sklearn.model_selection.FixedThresholdClassifier`,
         a fitted ``TunedThresholdClassifierCV`` or a fitted search (see the
-        module notes for how those are kept). Every parameter must be a plain
+        module notes for how those are kept); the one may also be a
+        :class:`~sklearn.ensemble.VotingClassifier` of skbrain estimators (what
+        :func:`skbrain.weights.adapt_pretrained` returns). Every parameter must be a plain
         value (no callables, callbacks or classes).
     path : str or path-like
         The file to write (by convention ``*.skbrain``; its folder must exist,
@@ -465,7 +555,7 @@ def save_model(model, path, *, metadata=None, folder=False, model_card=None):
     ...                   metadata={"note": "demo"})
     >>> model, info = load_model(path, return_info=True)
     >>> type(model).__name__, info["metadata"]["note"], info["format_version"]
-    ('SimpleCNNClassifier', 'demo', (2, 0))
+    ('SimpleCNNClassifier', 'demo', (2, 1))
     """
     import safetensors.torch
 

@@ -115,6 +115,19 @@ def test_calibration_wrapper_is_reported(fitted):
     assert "# Model card: SimpleCNNClassifier" in card
 
 
+def test_a_vote_of_networks_is_reported(fitted):
+    from sklearn.ensemble import VotingClassifier
+
+    pipe, X_test, y_test = fitted
+    vote = VotingClassifier([(f"s{i}", FrozenEstimator(pipe[-1])) for i in range(2)],
+                            voting="soft").fit(pipe[0].transform(X_test[:4]), y_test[:4])
+    card = model_card(Pipeline([("resize", pipe[0]), ("vote", vote)]), X_test, y_test,
+                      n_bootstrap=50)
+    assert ("* **Vote:** the probabilities of 2 networks like the one described (each its own "
+            "seed) averaged (VotingClassifier, voting='soft')") in card
+    assert "* **Vote:**" not in model_card(pipe, X_test, y_test, n_bootstrap=50)
+
+
 def test_bad_arguments_are_named(fitted):
     pipe, X_test, y_test = fitted
     with pytest.raises(ValueError, match="threshold must be"):

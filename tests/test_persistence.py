@@ -62,7 +62,7 @@ def test_round_trip_keeps_predictions_metadata_and_versions(fitted_pipeline, tmp
     model, info = load_model(path, return_info=True)
     np.testing.assert_array_equal(model.predict_proba(images), pipe.predict_proba(images))
     assert info["metadata"] == {"split": {"test": ["a"]}, "f1": 0.5}
-    assert info["format_version"] == FORMAT_VERSION == (2, 0)
+    assert info["format_version"] == FORMAT_VERSION == (2, 1)
     assert {"skbrain", "torch", "sklearn", "skorch", "numpy", "python",
             "safetensors"} <= set(info["versions"])
     assert info["versions"]["torch"] == torch.__version__
@@ -87,7 +87,7 @@ def test_the_file_is_a_zip_of_config_and_safetensors_each_tensor_once(fitted_pip
         assert sorted(archive.namelist()) == ["config.json", "model.safetensors"]
         config = json.loads(archive.read("config.json"))
         tensors = load(archive.read("model.safetensors"))
-    assert config["format"] == "skbrain-model" and config["format_version"] == [2, 0]
+    assert config["format"] == "skbrain-model" and config["format_version"] == [2, 1]
     tree = config["model"]
     assert tree["class"] == "sklearn.pipeline.Pipeline"
     assert [step[0] for step in tree["steps"]] == ["resize", "cnn"]
@@ -223,6 +223,71 @@ def test_threshold_wrappers_and_searches_round_trip(synthetic_images, tmp_path):
     assert info["saved_as"] == ["model: GridSearchCV as its best_estimator_"]
     loaded = load_model(save_model(tuned, tmp_path / "t.skbrain"))
     assert loaded.threshold == tuned.best_threshold_
+
+
+def _vote(X, y, n=3):
+    from sklearn.ensemble import VotingClassifier
+
+    return VotingClassifier(
+        [(f"s{i}", SimpleCNNClassifier(n_kernels=4, max_epochs=1, batch_size=8, random_state=i,
+                                       device="cpu")) for i in range(n)],
+        voting="soft").fit(X[:16], y[:16])
+
+
+def test_a_vote_of_networks_round_trips_each_member_under_its_own_prefix(synthetic_images,
+                                                                        tmp_path):
+    from skbrain._modelfile import read_estimator_state
+
+    X, y = synthetic_images
+    labels = np.where(y == 1, "tumor", "none")
+    vote = _vote(X, labels)
+    model = FixedThresholdClassifier(vote, threshold=0.3, pos_label="tumor").fit(X[:16],
+                                                                                labels[:16])
+    path = save_model(model, tmp_path / "vote.skbrain")
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.estimator_.classes_.tolist() == ["none", "tumor"]
+    for ours, theirs in zip(loaded.estimator_.estimators_, vote.estimators_, strict=True):
+        assert ours.random_state == theirs.random_state
+        _same_tensors(ours.module_.state_dict(), theirs.module_)
+    with zipfile.ZipFile(path) as archive:
+        keys = json.loads(archive.read("model.safetensors")[8:8 + int.from_bytes(
+            archive.read("model.safetensors")[:8], "little")])
+    assert {key.split(".")[1] for key in keys if key != "__metadata__"} == {"0", "1", "2"}
+    # What init_from=<path> reads: the first member, its own tensors only.
+    state = read_estimator_state(path)
+    assert state.wrappers == ("FixedThresholdClassifier", "VotingClassifier")
+    _same_tensors(state.state_dict, vote.estimators_[0].module_)
+
+
+def test_votes_that_a_file_cannot_hold_are_refused(synthetic_images, tmp_path):
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = synthetic_images
+    mixed = VotingClassifier([("cnn", SimpleCNNClassifier(n_kernels=2, max_epochs=1,
+                                                          device="cpu")),
+                              ("lr", LogisticRegression())], voting="soft")
+    mixed.estimators_ = [_tiny(X, y, SimpleCNNClassifier(n_kernels=2)),
+                         LogisticRegression().fit(X[:16].reshape(16, -1), y[:16])]
+    with pytest.raises(TypeError, match=r"LogisticRegression is not one of"):
+        save_model(mixed, tmp_path / "m.skbrain")
+    two = Pipeline([("a", _vote(X, y, 2)), ("b", _vote(X, y, 2))])
+    with pytest.raises(TypeError, match="one VotingClassifier of networks, not more"):
+        save_model(two, tmp_path / "m.skbrain")
+    assert os.listdir(tmp_path) == []
+    # A file whose member points at another member's tensors is refused at load.
+    path = save_model(_vote(X, y, 2), tmp_path / "v.skbrain")
+    with zipfile.ZipFile(path) as archive:
+        config = json.loads(archive.read("config.json"))
+        weights = archive.read("model.safetensors")
+    config["model"]["estimators"][1][1]["fitted"]["tensor_prefix"] = "vote.0."
+    with zipfile.ZipFile(tmp_path / "bad.skbrain", "w") as archive:
+        archive.writestr("config.json", json.dumps(config))
+        archive.writestr("model.safetensors", weights)
+    with pytest.raises(ModelFileError, match=r"member 1 of .* has the tensor prefix 'vote\.0\.'"):
+        load_model(tmp_path / "bad.skbrain")
 
 
 def test_parameters_that_are_not_plain_values_are_refused_at_save(synthetic_images, tmp_path):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
@@ -24,6 +25,12 @@ def _pipe():
                                                                     random_state=0))])
 
 
+def _vote():
+    return VotingClassifier([(f"s{i}", SimpleCNNClassifier(n_kernels=2, max_epochs=1,
+                                                           random_state=i)) for i in range(2)],
+                            voting="soft")
+
+
 @pytest.fixture(scope="module")
 def data():
     bunch = make_synthetic_mri(24, image_size=24, random_state=0)
@@ -39,6 +46,7 @@ WRAPPERS = {
     "search": lambda: GridSearchCV(_pipe(), {"cnn__lr": [1e-3]}, cv=2),
     "fixed-search": lambda: FixedThresholdClassifier(
         GridSearchCV(_pipe(), {"cnn__lr": [1e-3]}, cv=2), threshold=0.7),
+    "vote": lambda: Pipeline([("scale", FunctionTransformer(lambda X: X)), ("cnn", _vote())]),
 }
 
 
@@ -58,6 +66,12 @@ def test_finds_the_fitted_estimator_its_steps_and_threshold(kind, data):
     else:
         assert found.threshold == expected
     assert (found.calibration is not None) == (kind == "calibrated")
+    if kind == "vote":  # its first member stands for the others
+        assert found.vote is model[-1] and found.estimator is model[-1].estimators_[0]
+        with pytest.raises(ValueError, match="holds a VotingClassifier of 2 .* estimators_"):
+            unwrap(model, export=True)
+    else:
+        assert found.vote is None
 
 
 def test_refuses_a_model_without_a_skbrain_estimator_and_names_it():
