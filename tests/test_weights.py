@@ -213,7 +213,8 @@ def test_train_init_from_a_shipped_name_on_the_command_line(shipped, tmp_path, c
     assert "--image-size: the model of --init-from sees 32 px" in capsys.readouterr().err
 
 
-def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipped, tmp_path):
+def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipped, tmp_path,
+                                                                          capsys):
     paths, y = _write_images(tmp_path, 16, seed=2)
     groups = np.arange(len(y)) // 4  # four "patients" of four slices
     y = np.asarray(y)
@@ -222,11 +223,32 @@ def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipp
     assert isinstance(model[0], ImageResizer) and model[0].size == 32
     assert isinstance(model[-1], FixedThresholdClassifier)
     assert 0.0 <= model[-1].threshold <= 1.0
-    assert model.predict_proba(paths).shape == (16, 2)
+    # Three fine-tunes of the detector's seed + 0, 100, 200, each with a flipped view.
+    vote = model[-1].estimator_
+    members = vote.estimators_
+    assert [m.random_state for m in members] == [0, 100, 200]
+    assert all(m.tta == 1 and m.init_from == "tiny" and m.max_epochs == 1 for m in members)
+    resized = model[0].transform(paths)
+    mean = np.mean([m.predict_proba(resized) for m in members], axis=0)
+    np.testing.assert_allclose(model.predict_proba(paths), mean, rtol=1e-6)
+    assert not np.allclose(members[0].predict_proba(resized), members[1].predict_proba(resized))
+    # The vote of three networks saves into one model file and comes back the same.
     loaded = load_model(skbrain.save_model(model, tmp_path / "adapted.skbrain"))
+    np.testing.assert_allclose(loaded.predict_proba(paths), model.predict_proba(paths),
+                               rtol=1e-6)
     np.testing.assert_array_equal(loaded.predict(paths), model.predict(paths))
-    plain = adapt_pretrained(paths, y, None, params={"max_epochs": 1}, decision="none")
+    assert loaded[-1].threshold == model[-1].threshold
+    assert main(["predict", str(tmp_path / "adapted.skbrain"), *paths[:2], "--csv"]) == 0
+    rows = capsys.readouterr().out.strip().splitlines()[1:]
+    expected = model.predict_proba(paths[:2])[:, 1]
+    assert [abs(float(row.split(",")[2]) - p) < 1e-3 for row, p in zip(rows, expected,
+                                                                       strict=True)] == [True] * 2
+    plain = adapt_pretrained(paths, y, None, params={"max_epochs": 1, "tta": 0},
+                             decision="none", n_models=1)
     assert isinstance(plain[-1], SimpleCNNClassifier) and plain[-1].init_from == "tiny"
+    assert plain[-1].tta == 0
+    with pytest.raises(ValueError, match="n_models must be a positive integer; got 0"):
+        adapt_pretrained(paths, y, "tiny", n_models=0)
     with pytest.raises(ValueError, match="decision must be one of"):
         adapt_pretrained(paths, y, "tiny", decision="accuracy")
     with pytest.raises(ValueError, match="groups: .* at least two groups"):
@@ -266,7 +288,7 @@ def test_adapt_pretrained_replays_source_images_outside_the_scored_folds(shipped
              for x in seen["X"][12:]]
     assert len(set(drawn)) == 12
     # The model that decides was fine-tuned on the site's and the drawn images.
-    history = model[-1].estimator_.estimator.net_.history
+    history = model[-1].estimator_.estimators_[0].net_.history
     assert sum(history[-1, "batches", :, "train_batch_size"]) == 24
     with pytest.raises(ValueError, match=r"replay: labels \['tumor'\] are not among y's"):
         adapt_pretrained(paths, y, "tiny", replay=(source, ["tumor"] * 30))
