@@ -322,8 +322,9 @@ def estimator_node(tree):
         wrappers.append(str(node.get("class", "")).rsplit(".", 1)[-1])
         if node.get("steps"):
             node = node["steps"][-1][1]
-        elif node.get("estimators"):
-            node = node["estimators"][0][1]
+        elif isinstance(node.get("estimators"), list) and node["estimators"]:
+            first = node["estimators"][0]  # a vote: [[name, member], ...]
+            node = first[1] if isinstance(first, list) and len(first) == 2 else None
         else:
             node = node.get("estimator")
     return None, tuple(wrappers)

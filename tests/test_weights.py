@@ -247,6 +247,10 @@ def test_adapt_pretrained_fine_tunes_and_chooses_the_threshold_out_of_fold(shipp
                              decision="none", n_models=1)
     assert isinstance(plain[-1], SimpleCNNClassifier) and plain[-1].init_from == "tiny"
     assert plain[-1].tta == 0
+    floor = adapt_pretrained(paths, y, "tiny", groups=groups, params={"max_epochs": 1}, cv=2,
+                             n_models=2, min_recall=0.9)
+    assert len(floor[-1].estimator_.estimators_) == 2 and 0.0 <= floor[-1].threshold <= 1.0
+    assert (floor.predict_proba(paths)[:, 1] >= floor[-1].threshold)[y == 1].mean() >= 0.5
     with pytest.raises(ValueError, match="n_models must be a positive integer; got 0"):
         adapt_pretrained(paths, y, "tiny", n_models=0)
     with pytest.raises(ValueError, match="decision must be one of"):
