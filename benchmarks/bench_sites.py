@@ -323,15 +323,11 @@ FEW_FINE_TUNE = {"max_epochs": 10, "lr": 3e-4}
 
 def few_model(recipe, extra, random_state, ensemble=1, **params):
     """One fine-tune, or the soft vote of ``ensemble`` fine-tunes of seeds
-    ``random_state``, ``+ 100``, ``+ 200``... (the first is the single one)."""
-    if ensemble == 1:
-        return estimator(recipe, extra, random_state=random_state, **params)
-    from sklearn.ensemble import VotingClassifier
+    ``random_state``, ``+ 100``, ``+ 200``... (the first is the single one),
+    built as :func:`skbrain.weights.adapt_pretrained` builds its vote."""
+    from skbrain.weights import _seed_vote
 
-    return VotingClassifier(
-        [(f"seed{random_state + 100 * j}",
-          estimator(recipe, extra, random_state=random_state + 100 * j, **params))
-         for j in range(ensemble)], voting="soft")
+    return _seed_vote(estimator(recipe, extra, random_state=random_state, **params), ensemble)
 
 
 def _set_tta(model, tta):

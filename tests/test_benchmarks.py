@@ -365,7 +365,7 @@ def test_the_few_parts_ensemble_is_a_soft_vote_of_seeds_the_single_fine_tune_amo
     single = few_model("compact-recipe", {"max_epochs": 1}, 3).fit(X, data.target)
     assert single.predict_proba(X) == pytest.approx(members[0], abs=1e-5)
     assert {m.tta for m in _set_tta(vote, 1).estimators_} == {1}
-    assert clone(vote).get_params()["seed103__random_state"] == 103
+    assert clone(vote).get_params()["seed1__random_state"] == 103
 
 
 def _default_detector():
