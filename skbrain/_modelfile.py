@@ -33,6 +33,7 @@ __all__ = [
     "FORMAT_VERSION",
     "PICKLE_FORMAT_VERSION",
     "README_NAME",
+    "VOTE_PREFIX",
     "WEIGHTS_NAME",
     "EstimatorState",
     "read_estimator_state",
@@ -44,6 +45,9 @@ FORMAT_VERSION = (2, 1)  # 2.1: a VotingClassifier of networks
 PICKLE_FORMAT_VERSION = (1, 0)
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+#: The safetensors key prefix of a vote's member ``i``'s tensors (a file of one
+#: network has none, as before votes could be saved).
+VOTE_PREFIX = "vote.{}."
 README_NAME = "README.md"
 # A config.json larger than this is not one skbrain wrote (a long history is ~100 kB).
 _MAX_CONFIG_BYTES = 64 * 2**20
@@ -159,6 +163,17 @@ def with_aliases(tensors, aliases):
         if kept in tensors:
             tensors[key] = tensors[kept]
     return tensors
+
+
+def split_member(tensors, prefix):
+    """A vote member's tensors (``prefix`` taken off their names), and all the others."""
+    own, rest = {}, {}
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            own[key[len(prefix):]] = value
+        else:
+            rest[key] = value
+    return own, rest
 
 
 def load_into(module, tensors, name):
@@ -463,8 +478,7 @@ def read_estimator_state(path):
                              f"{exc})") from None
     tensors = read_tensors(weights, name)
     if prefix:  # a vote's member: its own tensors only
-        tensors = {key[len(prefix):]: value for key, value in tensors.items()
-                   if key.startswith(prefix)}
+        tensors = split_member(tensors, prefix)[0]
     tensors = with_aliases(tensors, aliases)
     metadata = config.get("metadata")
     return EstimatorState(tensors, classes, class_name, params, module_kwargs, image_shape,

@@ -77,6 +77,7 @@ from ._modelfile import (  # noqa: F401  (the format's names stay importable fro
     FORMAT_VERSION,
     PICKLE_FORMAT_VERSION,
     README_NAME,
+    VOTE_PREFIX,
     WEIGHTS_NAME,
     decode_value,
     encode_value,
@@ -87,6 +88,7 @@ from ._modelfile import (  # noqa: F401  (the format's names stay importable fro
     parse_config,
     read_config,
     read_tensors,
+    split_member,
     state_tensors,
     with_aliases,
     write_model,
@@ -137,10 +139,6 @@ _SKLEARN_CLASSES = {
     "sklearn.ensemble.VotingClassifier": ("sklearn.ensemble", "VotingClassifier"),
 }
 
-#: The safetensors key prefix of a vote's member ``i``'s tensors (a file of one
-#: network has none, as before votes could be saved).
-VOTE_PREFIX = "vote.{}."
-
 
 def _allowed_classes():
     """Map each class name a model file may use to its class.
@@ -186,7 +184,6 @@ class _Encoder:
         self.tensors = None
         self.saved_as = []
         self.prefix = ""  # set while a vote's member is encoded
-        self.in_vote = False
 
     def node(self, obj, where):
         from ._unwrap import _is_skbrain
@@ -243,7 +240,6 @@ class _Encoder:
         if any(est is None or est == "drop" for _, est in named):
             raise TypeError(f"cannot save {where}: a VotingClassifier with 'drop' members")
         members = []
-        self.in_vote = True
         for i, ((member, _), fitted) in enumerate(zip(named, obj.estimators_, strict=True)):
             self.prefix = VOTE_PREFIX.format(i)
             child = self.node(fitted, f"{where}.estimators_[{i}]")
@@ -261,7 +257,7 @@ class _Encoder:
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(est)
-        if self.tensors is not None and not (self.in_vote and self.prefix):
+        if self.tensors is not None and not self.prefix:
             raise TypeError(f"cannot save {where}: the model holds more than one skbrain "
                             "estimator, and a model file holds one network (or one "
                             "VotingClassifier of networks)")
@@ -460,10 +456,7 @@ class _Decoder:
             raise self.error(f"{WEIGHTS_NAME} was read twice, or a tensor prefix outside a "
                              "vote; a model holds one network or one vote of networks")
         if prefix:
-            own = {key[len(prefix):]: value for key, value in self.tensors.items()
-                   if key.startswith(prefix)}
-            self.tensors = {key: value for key, value in self.tensors.items()
-                            if not key.startswith(prefix)}
+            own, self.tensors = split_member(self.tensors, prefix)
         else:
             own, self.tensors = self.tensors, None
         load_into(module, with_aliases(own, aliases), self.name)
