@@ -136,6 +136,8 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             threshold = 0.5 if value == "auto" else float(value)
             source = f"fixed ({name})"
             current = getattr(current, "estimator_", current.estimator)
+        elif name == "FrozenEstimator":  # before the vote: it forwards `voting` to its own
+            current = current.estimator
         elif hasattr(current, "voting") and hasattr(current, "estimators"):
             vote = current
             current = (current.estimators_[0] if hasattr(current, "estimators_")

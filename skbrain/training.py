@@ -502,6 +502,7 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     from sklearn.pipeline import Pipeline
 
     from ._fileio import report_jsonable, save_figure, write_json
+    from ._unwrap import unwrap
     from .datasets import describe_images
     from .evaluation import cross_collection_near_copies
     from .model_card import model_card
@@ -576,6 +577,7 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
             raise
         raise ValueError(f"{option}: {exc}") from None
     estimator, scores, names = result.estimator, result.scores, data.class_names
+    found = unwrap(result.model)  # a vote's first member: the one whose settings the others share
     model = Pipeline([("resize", resizer), ("cnn", result.model)])
     accelerator = getattr(estimator, "accelerator", None)
     if accelerator is not None:
@@ -596,14 +598,17 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
               if not data.multiclass else {"class_counts": {
                   n: int((y == i).sum()) for i, n in enumerate(data.target_names)}})
     report = {
-        "command": "train", "model": name, "estimator": type(estimator).__name__,
+        "command": "train", "model": name, "estimator": type(found.estimator).__name__,
         "metrics": scores, "n_train": len(train), "n_test": len(test),
-        "image_size": image_size, "device": getattr(estimator, "device_", None),
+        "image_size": image_size, "device": getattr(found.estimator, "device_", None),
         "data": {"path": str(data.root), "n_images": len(data.data), **counts},
         "split": {**split_info, "train": [data.relpaths[i] for i in train],
                   "test": [test_data.relpaths[i] for i in test]},
         "replay": replayed,
-        "set": params, "params": estimator.get_params(deep=False), "search": result.search,
+        "set": params, "params": found.estimator.get_params(deep=False),
+        "vote": found.vote and {"n_models": len(found.vote.estimators_), "random_state": [
+            member.random_state for member in found.vote.estimators_]},
+        "search": result.search,
         "threshold": result.threshold, "class_names": names,
         "timings": {"load_seconds": load_seconds, "fit_seconds": result.fit_seconds,
                     "predict_seconds": result.predict_seconds},

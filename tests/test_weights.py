@@ -448,3 +448,38 @@ def test_predict_with_a_shipped_name_reads_dicom_series_and_nifti_volumes(shippe
     assert kinds.count("scan") == 2 and kinds.count("slice") == 3 + 4 + 1
     assert {row[1] for row in rows} <= {"tumor", "no tumor"}
     assert all(0.0 <= float(row[2]) <= 1.0 for row in rows)
+
+
+
+def test_train_init_from_averages_n_fine_tunes_into_one_file(shipped, tmp_path, capsys):
+    data = tmp_path / "site"
+    _write_images(data, 16, seed=1)
+    output = tmp_path / "tuned.skbrain"
+    code = main(["train", "--init-from", "tiny", "--data", str(data), "--set", "max_epochs=1",
+                 "--n-models", "3", "--seed", "4", "--min-recall", "0.5", "--cv", "2",
+                 "--output", str(output), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    tuned = load_model(output)
+    assert isinstance(tuned[-1], FixedThresholdClassifier)
+    vote = tuned[-1].estimator_
+    assert [m.random_state for m in vote.estimators_] == [4, 104, 204]
+    assert all(m.init_from == "tiny" and m.max_epochs == 1 for m in vote.estimators_)
+    paths = sorted(str(p) for p in data.rglob("*.png"))
+    resized = tuned[0].transform(paths)
+    np.testing.assert_allclose(
+        tuned.predict_proba(paths),
+        np.mean([m.predict_proba(resized) for m in vote.estimators_], axis=0), rtol=1e-6)
+    metrics = json.loads(output.with_name("tuned.metrics.json").read_text())
+    assert metrics["vote"] == {"n_models": 3, "random_state": [4, 104, 204]}
+    assert metrics["estimator"] == "SimpleCNNClassifier" and metrics["params"]["random_state"] == 4
+    card = output.with_name("tuned.model_card.md").read_text()
+    assert "**Vote:** the probabilities of 3 networks" in card
+    assert "(VotingClassifier, voting='soft')" in card  # not the FrozenEstimator around it
+    for args, message in (
+            (["--model", "simple"], "--n-models: averages fine-tunes of a shipped detector"),
+            (["--init-from", "tiny", "--search", "2"], "--n-models: not with --search")):
+        assert main(["train", *args, "--n-models", "2", "--data", str(data),
+                     "--output", str(tmp_path / "x.skbrain")]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.skbrain").exists()
