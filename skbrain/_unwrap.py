@@ -118,7 +118,9 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             break
         name = type(current).__name__
         wrappers.append(name)
-        if isinstance(current, Pipeline):
+        if name == "FrozenEstimator":  # first: it forwards every attribute the checks test
+            current = current.estimator
+        elif isinstance(current, Pipeline):
             steps.extend(
                 (step_name, step)
                 for step_name, step in current.steps[:-1]
@@ -136,8 +138,6 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             threshold = 0.5 if value == "auto" else float(value)
             source = f"fixed ({name})"
             current = getattr(current, "estimator_", current.estimator)
-        elif name == "FrozenEstimator":  # before the vote: it forwards `voting` to its own
-            current = current.estimator
         elif hasattr(current, "voting") and hasattr(current, "estimators"):
             vote = current
             current = (current.estimators_[0] if hasattr(current, "estimators_")

@@ -74,6 +74,20 @@ def test_finds_the_fitted_estimator_its_steps_and_threshold(kind, data):
         assert found.vote is None
 
 
+def test_a_frozen_estimator_is_stepped_through_not_taken_for_what_it_forwards(data):
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = data
+    vote = _vote().fit(X, y)
+    found = unwrap(FixedThresholdClassifier(FrozenEstimator(vote), threshold=0.2).fit(X, y))
+    assert type(found.vote) is VotingClassifier and found.vote is vote
+    assert found.estimator is vote.estimators_[0] and found.threshold == 0.2
+    tuned = TunedThresholdClassifierCV(_pipe(), cv=2, random_state=0).fit(X, y)
+    found = unwrap(FrozenEstimator(tuned))
+    assert "(TunedThresholdClassifierCV, scoring=" in found.threshold_source
+    assert found.vote is None and found.steps[0][0] == "scale"
+
+
 def test_refuses_a_model_without_a_skbrain_estimator_and_names_it():
     with pytest.raises(TypeError, match="found LogisticRegression inside Pipeline"):
         unwrap(Pipeline([("lr", LogisticRegression())]), fitted=False)
