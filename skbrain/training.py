@@ -442,8 +442,10 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     output : str or path-like
         The model file; never inside a data folder.
     estimator : skbrain estimator, default=None
-        Unfitted, when already built (:func:`build_estimator`); else built
-        from ``name`` and ``params``.
+        Unfitted, when already built (:func:`build_estimator`), or a soft
+        ``VotingClassifier`` of them (``skbrain train --n-models``: the report
+        holds its first member's parameters and every member's seed); else
+        built from ``name`` and ``params``.
     params : dict, default=None
         The parameters the user chose: recorded, and left alone by the search.
     test_data : Bunch, default=None
