@@ -338,8 +338,7 @@ def resize_images(images, image_size, *, log=None, resizer=None):
 
 def _sibling(output, suffix):
     """``wide.skbrain`` -> ``wide.metrics.json`` for ``suffix=".metrics.json"``."""
-    return output.with_name(output.stem + suffix) if output.suffix else Path(
-        str(output) + suffix)
+    return output.with_name(output.stem + suffix) if output.suffix else Path(f"{output}{suffix}")
 
 
 def _figure_sample(y_test, seed):
@@ -442,10 +441,8 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
     output : str or path-like
         The model file; never inside a data folder.
     estimator : skbrain estimator, default=None
-        Unfitted, when already built (:func:`build_estimator`), or a soft
-        ``VotingClassifier`` of them (``skbrain train --n-models``: the report
-        holds its first member's parameters and every member's seed); else
-        built from ``name`` and ``params``.
+        Unfitted, when already built (:func:`build_estimator`), or a soft vote
+        of them (``--n-models``); else built from ``name`` and ``params``.
     params : dict, default=None
         The parameters the user chose: recorded, and left alone by the search.
     test_data : Bunch, default=None
@@ -607,10 +604,8 @@ def train_and_save(name, data, output, *, estimator=None, params=None, test_data
         "split": {**split_info, "train": [data.relpaths[i] for i in train],
                   "test": [test_data.relpaths[i] for i in test]},
         "replay": replayed,
-        "set": params, "params": found.estimator.get_params(deep=False),
-        "vote": found.vote and {"n_models": len(found.vote.estimators_), "random_state": [
-            member.random_state for member in found.vote.estimators_]},
-        "search": result.search,
+        "set": params, "params": found.estimator.get_params(deep=False), "search": result.search,
+        "vote_seeds": found.vote and [member.random_state for member in found.vote.estimators_],
         "threshold": result.threshold, "class_names": names,
         "timings": {"load_seconds": load_seconds, "fit_seconds": result.fit_seconds,
                     "predict_seconds": result.predict_seconds},

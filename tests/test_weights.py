@@ -471,7 +471,7 @@ def test_train_init_from_averages_n_fine_tunes_into_one_file(shipped, tmp_path, 
         tuned.predict_proba(paths),
         np.mean([m.predict_proba(resized) for m in vote.estimators_], axis=0), rtol=1e-6)
     metrics = json.loads(output.with_name("tuned.metrics.json").read_text())
-    assert metrics["vote"] == {"n_models": 3, "random_state": [4, 104, 204]}
+    assert metrics["vote_seeds"] == [4, 104, 204]
     assert metrics["estimator"] == "SimpleCNNClassifier" and metrics["params"]["random_state"] == 4
     card = output.with_name("tuned.model_card.md").read_text()
     assert "**Vote:** the probabilities of 3 networks" in card

@@ -46,7 +46,7 @@ LAYERS = (
     ("shipped weights", ("weights",)),
     ("explanation and pages", ("_maps", "explain", "plotting", "model_card", "report")),
     ("commands as functions", ("training",)),
-    ("command line", ("cli", "__main__", "__init__")),
+    ("command line", ("cli", "_cli_options", "__main__", "__init__")),
 )
 
 #: (importer, imported) -> why it may point up.
