@@ -149,7 +149,7 @@ def unwrap(model, *, fitted=True, caller="this function", export=False):
             current = current.best_estimator_
         elif hasattr(current, "estimator_"):
             current = current.estimator_
-        elif hasattr(current, "estimator"):  # FrozenEstimator, unfitted wrappers
+        elif hasattr(current, "estimator"):  # unfitted wrappers
             current = current.estimator
         else:
             break

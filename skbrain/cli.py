@@ -476,7 +476,7 @@ def _cmd_search(args):
     return 0
 
 
-# --------------------------------------------------------------------- parser
+# ---------------------------------------------------------------- entry point
 def main(argv=None):
     """Run ``skbrain`` with ``argv`` (default: ``sys.argv[1:]``); return the exit status.
 
