@@ -523,3 +523,60 @@ def test_intensity_curves_keep_the_range_and_the_background(monkeypatch):
     assert float(curved.min()) >= 0 and float(curved.max()) <= float(x.max()) + 1e-6
     monkeypatch.setattr(screen, "P", 0.0)
     assert torch.allclose(screen.remap(x), x, atol=1e-6)
+
+
+def _batch_norms(model):
+    return [m for m in model.module_.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+
+
+def test_site_adaptation_screen_recomputes_batch_norm_statistics_from_the_new_images():
+    from skbrain import CompactCNNClassifier, make_synthetic_mri
+
+    screen = _screen("site_adaptation")
+    made = make_synthetic_mri(16, image_size=32, random_state=0)
+    X = np.repeat(made.data[:, None], 3, axis=1)
+    model = CompactCNNClassifier(max_epochs=1, random_state=0).fit(X, made.target)
+    before = [m.running_mean.clone() for m in _batch_norms(model)]
+    darker = (X // 2).astype(np.uint8)
+    adapted = screen.adapt_batchnorm(model, darker)
+    seen = []
+    hook = _batch_norms(model)[0].register_forward_pre_hook(
+        lambda module, inputs: seen.append(inputs[0]))
+    model.predict_proba(darker)
+    hook.remove()
+    inputs = torch.cat(seen)
+    first = _batch_norms(adapted)[0]
+    # The first layer's new statistics are those of its inputs on the new images.
+    assert torch.allclose(first.running_mean, inputs.mean(dim=(0, 2, 3)), atol=1e-4)
+    assert torch.allclose(first.running_var, inputs.transpose(0, 1).flatten(1).var(1),
+                          rtol=1e-3, atol=1e-5)
+    assert not torch.allclose(first.running_mean, before[0])
+    # The fitted model itself is left as it was.
+    after = [m.running_mean for m in _batch_norms(model)]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_site_adaptation_screen_pseudo_labels_the_extremes_and_runs_every_part(tmp_path):
+    from skbrain import CompactCNNClassifier
+    from skbrain.persistence import save_model
+
+    screen = _screen("site_adaptation")
+    at, labels = screen.pseudo_labelled(np.array([0.9, 0.1, 0.5, 0.8, 0.2, 0.3]), 1 / 3)
+    assert at.tolist() == [1, 4, 3, 0] and labels.tolist() == [0, 0, 1, 1]
+    _site_arrays(tmp_path / "sites.npz")
+    saved = np.load(tmp_path / "sites.npz")
+    X = np.repeat(np.concatenate([saved["brain_mri.X"], saved["tumor_mri_1794.X"]]), 3, axis=1)
+    y = np.concatenate([saved["brain_mri.target"], saved["tumor_mri_1794.target"]])
+    save_model(CompactCNNClassifier(max_epochs=1, random_state=0).fit(X, y),
+               tmp_path / "base.skbrain")
+    result = run("screens/site_adaptation.py", "--arrays", str(tmp_path / "sites.npz"), "--base",
+                 str(tmp_path / "base.skbrain"), "--recipe", "compact", "--k", "4", "--repeats",
+                 "2", "--set", "max_epochs=1", tmp_path=tmp_path)
+    assert [row["name"] for row in result["rows"]] == [
+        "fitted without it", "batch-norm statistics of the whole collection",
+        "batch-norm statistics of each group", "self-trained"]
+    assert all(0 <= row["roc_auc"] <= 1 for row in result["rows"])
+    assert [row["draw"] for row in result["few"]] == [0, 1]
+    assert result["few_gain"]["draws"] == 2
+    assert "--base SCRATCH/base.skbrain" in result["command"]
+    assert str(tmp_path) not in result["command"]
