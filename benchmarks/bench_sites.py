@@ -378,6 +378,11 @@ def _cv_threshold(make, X, y, groups, seed, more_X=None, more_y=None):
     return _threshold(y, _cv_oof(make, X, y, groups, seed, more_X, more_y)[0])
 
 
+def few_draw(patients, k, repeat):
+    """The ``repeat``-th draw of ``k`` labelled patients, the same in every run."""
+    return np.random.RandomState(1000 * k + repeat).choice(patients, size=k, replace=False)
+
+
 def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), done=None,
             replay=False, fine_tune=None, only=None, score_sources=False, threshold_cv=False,
             tta=False, ensemble=1):
@@ -399,8 +404,7 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
         starts = [s for s in starts if s[0] in only]
     for k in ks:
         for r in range(repeats):
-            rng = np.random.RandomState(1000 * k + r)
-            chosen = rng.choice(patients, size=k, replace=False)
+            chosen = few_draw(patients, k, r)
             train = np.isin(lgg.groups, chosen)
             test = ~train
             if len(np.unique(lgg.target[train])) < 2:

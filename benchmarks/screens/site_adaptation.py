@@ -43,6 +43,8 @@ FINE_TUNE = {"max_epochs": 30, "lr": 0.01}
 
 def adapt_batchnorm(model, X):
     """A copy of the fitted skbrain classifier ``model`` whose batch-norm statistics are X's."""
+    # Not torch.optim.swa_utils.update_bn: that needs the network's input tensors and adapts all
+    # layers in one pass; here the estimator prepares X and each layer sees adapted ones before it.
     model = copy.deepcopy(model)
     layers = [m for m in model.module_.modules()
               if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
@@ -133,10 +135,7 @@ def main(argv=None):
     if "few-self-train" in parts:
         patients = np.unique(test.groups)
         for r in range(args.repeats):
-            # bench_sites' draws of k patients.
-            chosen = np.random.RandomState(1000 * args.k + r).choice(patients, size=args.k,
-                                                                      replace=False)
-            train = np.isin(test.groups, chosen)
+            train = np.isin(test.groups, bench_sites.few_draw(patients, args.k, r))
             if len(np.unique(test.target[train])) < 2:
                 continue
             X, y, X_test, y_test = (test.data[train], test.target[train], test.data[~train],
@@ -144,7 +143,6 @@ def main(argv=None):
             first = fine_tune(args.recipe, base, X, y, r, params)
             p_first = bench_sites._set_tta(first, 1).predict_proba(X_test)[:, 1]
             at, labels = pseudo_labelled(p_first, args.fraction)
-            bench_sites._set_tta(first, 0)
             second = fine_tune(args.recipe, first, np.concatenate([X, X_test[at]]),
                                np.concatenate([y, labels]), r, params)
             p_second = bench_sites._set_tta(second, 1).predict_proba(X_test)[:, 1]
