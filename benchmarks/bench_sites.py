@@ -244,7 +244,7 @@ def for_recipe(found, recipe):
 
 
 def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None,
-             scores=None):
+             scores=None, tta=False):
     subsets = {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
     for recipe in recipes:
         if deadline is not None and time.perf_counter() > deadline:
@@ -258,13 +258,36 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
             estimator(recipe, extra, random_state=seed), ordered, balance=RECIPES[recipe][2],
             subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True,
             held_out=held_out)
-        results["loco"] += [{**r, "recipe": recipe, "seed": seed} for r in out.records]
+        records = [{**r, "recipe": recipe, "seed": seed} for r in out.records]
+        if tta:
+            _score_flipped(out, view, subsets, records, scores, f"{recipe}/{{}}/seed{seed}/tta1")
+        results["loco"] += records
         models[recipe] = out.models
         if scores is not None:
             # Kept so that runs of several seeds can be pooled (a seed ensemble) or re-scored
             # later without training again.
             for name, proba in out.proba.items():
                 scores[f"{recipe}/{name}/seed{seed}"] = proba.astype(np.float32)
+
+
+def _score_flipped(out, view, subsets, records, scores, key):
+    """Each record's ROC AUC with the flipped view averaged in (``tta=1``), as
+    ``roc_auc_tta``: the same fitted fold models, predicting again."""
+    from sklearn.metrics import roc_auc_score
+
+    for name, model in out.models.items():
+        own = model.tta
+        proba = model.set_params(tta=1).predict_proba(view[name].data)[:, 1]
+        model.set_params(tta=own)
+        if scores is not None:
+            scores[key.format(name)] = proba.astype(np.float32)
+        y = view[name].target
+        for r in records:
+            if r["held_out"] == name:
+                mask = subsets.get(name, {}).get(r["subset"], np.ones(len(y), bool))
+                r["roc_auc_tta"] = float(roc_auc_score(y[mask], proba[mask]))
+                print(f"  {name} ({r['subset']}): ROC AUC {r['roc_auc']:.3f}, with the flipped "
+                      f"view {r['roc_auc_tta']:.3f}", flush=True)
 
 
 def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=True):
@@ -696,6 +719,9 @@ def main(argv=None):
     parser.add_argument("--more-recipes", default="",
                         help="recipes of the part loco2 (after final and few)")
     parser.add_argument("--parts", default="loco")
+    parser.add_argument("--loco-tta", action="store_true",
+                        help="the loco part also scores each fold model with a horizontally "
+                             "flipped view averaged in (tta=1; roc_auc_tta)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--held-out", default=None,
                         help="comma-separated collections the loco parts leave out (default: "
@@ -792,7 +818,7 @@ def main(argv=None):
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
             run_loco(found, recipes, extra, args.seed, results, models, deadline, held_out,
-                     loco_scores)
+                     loco_scores, tta=args.loco_tta)
         elif part == "loco2":
             run_loco(found, more, extra, args.seed, results, models, deadline, held_out,
                      loco_scores)

@@ -29,7 +29,6 @@ __all__ = ["main", "build_parser", "parse_set_options"]
 
 DEFAULT_IMAGE_SIZE = 150
 SCORE_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
-ACROSS_COLUMNS = ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "roc_auc")
 # Library errors about one argument start with its name; these are the command's options.
 _OPTIONS = {"data", "negative", "test_data", "split_file", "test_size", "cv", "search",
             "min_recall", "output", "json", "replay"}
@@ -51,11 +50,10 @@ def _ask(call, option, *args, **kwargs):
         raise CLIError(f"{option}: {exc}") from None
 
 
-def _print_scores(name, scores, names, across):
+def _print_scores(name, scores, names):
     from .evaluation import scores_table
 
-    print(scores_table(name, scores, ACROSS_COLUMNS if across else SCORE_COLUMNS,
-                       class_names=names))
+    print(scores_table(name, scores, SCORE_COLUMNS, class_names=names))
 
 
 def _estimators(args, names, verbose):
@@ -243,7 +241,7 @@ def _cmd_train(args):
     if not result.files:  # a process of an accelerate launch other than the main one
         return 0
     print(f"\ntest scores of {name} on {result.test_description}:")
-    _print_scores(name, result.scores, data.class_names, result.across)
+    _print_scores(name, result.scores, data.class_names)
     if result.threshold is not None:
         print(describe_threshold(result.threshold))
     *written, last = map(str, result.files.values())
@@ -270,7 +268,7 @@ def _cmd_evaluate(args):
     if result.n_near_copies is not None:
         what = "kept (--keep-near-copies)" if args.keep_near_copies else "left out"
         print(f"near-copies of the training images: {result.n_near_copies}; {what}")
-    _print_scores(result.name, result.scores, result.class_names, result.across)
+    _print_scores(result.name, result.scores, result.class_names)
     if args.json:
         write_json(args.json, {"command": "evaluate", "model_file": str(args.model),
                                **result.report})

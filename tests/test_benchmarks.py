@@ -238,7 +238,8 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     common = ["--arrays", str(tmp_path / "sites.npz"), "--few-from", "compact-recipe",
               "--few-replay", "--few-ks", "2,5", "--few-repeats", "1", "--set", "max_epochs=1"]
     result = run("bench_sites.py", *common, "--parts", "loco,few", "--recipes", "compact-recipe",
-                 "--held-out", "lgg_flair_dev", "--save-base", str(base), tmp_path=tmp_path)
+                 "--held-out", "lgg_flair_dev", "--save-base", str(base), "--loco-tta",
+                 tmp_path=tmp_path)
     # Each held-out image's probability, in the arrays' order: the row's AUC comes back.
     scores = np.load(tmp_path / "result_loco_scores.npz")
     proba = scores["compact-recipe/lgg_flair_dev/seed0"]
@@ -246,6 +247,13 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     truth = np.load(tmp_path / "sites.npz")["lgg_flair_dev.target"]
     (row,) = [r for r in result["loco"] if r["subset"] == "all"]
     assert roc_auc_score(truth, proba) == pytest.approx(row["roc_auc"])
+    # The flipped view is the same fold model predicting again, the mid-brain rows on their part.
+    flipped = scores["compact-recipe/lgg_flair_dev/seed0/tta1"]
+    assert not np.allclose(flipped, proba)
+    assert roc_auc_score(truth, flipped) == pytest.approx(row["roc_auc_tta"])
+    (mid,) = [r for r in result["loco"] if r["subset"] == "mid-brain"]
+    part = np.load(tmp_path / "sites.npz")["lgg_flair_dev.head_fraction"] >= 0.4
+    assert roc_auc_score(truth[part], flipped[part]) == pytest.approx(mid["roc_auc_tta"])
     few = {(r["k"], r["start"]): r for r in result["few"]}
     assert {start for _, start in few} == {"shipped-without-lgg", "shipped-without-lgg + replay",
                                           "own-data-only"}
