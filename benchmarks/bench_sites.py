@@ -13,7 +13,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
 ``loco``
     leave-one-collection-out for every recipe of ``--recipes``; each held-out
     image's probability goes to ``*_loco_scores.npz`` beside ``--output``
-    (``recipe/held-out/seedN``, in the arrays' order) for pooling seeds later.
+    (``recipe/held-out/seedN``, in the arrays' order) for pooling seeds later;
+    ``--loco-tta`` also scores each fold model with a flipped view averaged in
+    (``roc_auc_tta``; probabilities under ``.../seedN/tta1``).
 ``split``
     one model trained on the training parts of grouped 75/25 splits of all
     three collections against a specialist trained on each collection's
@@ -276,9 +278,9 @@ def _score_flipped(out, view, subsets, records, scores, key):
     from sklearn.metrics import roc_auc_score
 
     for name, model in out.models.items():
-        own = model.tta
-        proba = model.set_params(tta=1).predict_proba(view[name].data)[:, 1]
-        model.set_params(tta=own)
+        own = getattr(model, "estimators_", [model])[0].tta
+        proba = _set_tta(model, 1).predict_proba(view[name].data)[:, 1]
+        _set_tta(model, own)
         if scores is not None:
             scores[key.format(name)] = proba.astype(np.float32)
         y = view[name].target
@@ -821,7 +823,7 @@ def main(argv=None):
                      loco_scores, tta=args.loco_tta)
         elif part == "loco2":
             run_loco(found, more, extra, args.seed, results, models, deadline, held_out,
-                     loco_scores)
+                     loco_scores, tta=args.loco_tta)
         elif part == "split":
             if threshold == "auto":
                 raise SystemExit("--threshold auto: run the threshold part before split")
