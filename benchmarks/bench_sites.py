@@ -278,7 +278,7 @@ def _score_flipped(out, view, subsets, records, scores, key):
     from sklearn.metrics import roc_auc_score
 
     for name, model in out.models.items():
-        own = getattr(model, "estimators_", [model])[0].tta
+        own = _tta_of(model)
         proba = _set_tta(model, 1).predict_proba(view[name].data)[:, 1]
         _set_tta(model, own)
         if scores is not None:
@@ -353,6 +353,11 @@ def few_model(recipe, extra, random_state, ensemble=1, **params):
     from skbrain.weights import _seed_vote
 
     return _seed_vote(estimator(recipe, extra, random_state=random_state, **params), ensemble)
+
+
+def _tta_of(model):
+    """``tta`` of a fitted fine-tune, or of a vote's members (all alike)."""
+    return getattr(model, "estimators_", [model])[0].tta
 
 
 def _set_tta(model, tta):
@@ -456,7 +461,7 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                 if tta:
                     # The same model with a horizontally flipped view averaged in, then its
                     # own setting back for what is scored after.
-                    own = getattr(model, "estimators_", [model])[0].tta
+                    own = _tta_of(model)
                     scores["roc_auc_tta"] = float(roc_auc_score(
                         lgg.target[test], _set_tta(model, 1).predict_proba(
                             lgg.data[test])[:, 1]))
