@@ -125,6 +125,8 @@ RECIPES = {
     "compact": ("compact", {}, False),
     "compact-recipe": ("compact", {"augment_intensity": 0.3}, True),
     "compact-lesions": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25}, True),
+    "compact-lesions-60": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
+                                       "max_epochs": 60}, True),
     "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
                        {"mirror_difference": True}),
     "compact-mirror-cb": ("compact", {"augment_intensity": 0.3}, "collection_and_class",
