@@ -6,11 +6,11 @@ collections (the 253, the 1,794 as tumor / no tumor, LGG-dev), near-copies
 across collections left out. The model card carries the leave-one-collection-out
 table of the same recipe (``--sites``) and the licence of every collection.
 
-Usage (from the repository root; 2 CPU cores: 53 min measured for the default,
-the compact recipe with bright synthetic lesions at 96 px for 60 epochs, on one
-thread beside two other fits (about 20 min expected on both cores alone), about
-11 min for ``--recipe compact-lesions`` (v2, 30 epochs) and ``--recipe
-compact-recipe`` (v1, without lesions), 80 min for ``--recipe lite0``)::
+Usage (from the repository root; 2 CPU cores: 23 min for the default, the
+compact recipe with bright synthetic lesions at 96 px for 60 epochs (1,397 s
+from the image files, 1,373 of them the fit), about 11 min for ``--recipe
+compact-lesions`` (v2, 30 epochs) and ``--recipe compact-recipe`` (v1, without
+lesions), 80 min for ``--recipe lite0``)::
 
     python weights/train_detector.py
     python weights/train_detector.py --model /tmp/detector.skbrain   # package a trained file
