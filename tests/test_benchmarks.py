@@ -588,3 +588,55 @@ def test_site_adaptation_screen_pseudo_labels_the_extremes_and_runs_every_part(t
     assert result["few_gain"]["draws"] == 2
     assert "--base SCRATCH/base.skbrain" in result["command"]
     assert str(tmp_path) not in result["command"]
+
+
+def test_weight_averaging_screen_averages_the_late_epochs_and_leaves_the_fit_alone():
+    from skorch.callbacks import Callback
+
+    from skbrain import CompactCNNClassifier, make_synthetic_mri
+
+    screen = _screen("weight_averaging")
+
+    class Snapshots(Callback):
+        def initialize(self):
+            self.weights_ = []
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.weights_.append({k: v.detach().clone()
+                                  for k, v in net.module_.named_parameters()})
+
+    made = make_synthetic_mri(16, image_size=32, random_state=0)
+    X = np.repeat(made.data[:, None], 3, axis=1)
+    params = {"max_epochs": 4, "batch_size": 8, "random_state": 0}
+    model = CompactCNNClassifier(callbacks=[screen.WeightAverages(), Snapshots()],
+                                 **params).fit(X, made.target)
+    plain = CompactCNNClassifier(**params).fit(X, made.target)
+    # Averaging only reads the weights: the fit is the one without it.
+    assert np.array_equal(model.predict_proba(X), plain.predict_proba(X))
+    snapshots = next(cb for _, cb in model.net_.callbacks_ if isinstance(cb, Snapshots)).weights_
+    for start, epochs in ((0.5, [2, 3]), (0.75, [3])):
+        averaged = dict(screen.averaged(model, start).module_.named_parameters())
+        for name, value in averaged.items():
+            expected = torch.stack([snapshots[e][name] for e in epochs]).mean(0)
+            assert torch.allclose(value, expected, atol=1e-6), (start, name)
+    assert np.array_equal(model.predict_proba(X), plain.predict_proba(X))
+
+
+def test_weight_averaging_screen_scores_each_variant_on_the_fold_left_out(tmp_path):
+    _site_arrays(tmp_path / "sites.npz")
+    result = run("screens/weight_averaging.py", "--arrays", str(tmp_path / "sites.npz"),
+                 "--recipe", "compact-lesions", "--set", "max_epochs=2", tmp_path=tmp_path)
+    assert [(r["held_out"], r["subset"]) for r in result["loco"]] == [
+        ("lgg_flair_dev", "all"), ("lgg_flair_dev", "mid-brain")]
+    variants = ["final", "final+bn", "swa50", "swa50+buffers", "swa75", "swa75+buffers"]
+    assert [(r["variant"], r["subset"]) for r in result["rows"]] == [
+        (v, s) for v in variants for s in ("all", "mid-brain")]
+    rows = {(r["variant"], r["subset"]): r for r in result["rows"]}
+    # The baseline row is the fold's own leave-one-collection-out score.
+    assert rows["final", "all"]["roc_auc"] == pytest.approx(result["loco"][0]["roc_auc"])
+    # Two epochs: from 0.5 on only the last is averaged, so with its own statistics it is the
+    # final model.
+    final = rows["final", "all"]["roc_auc"]
+    assert rows["swa50+buffers", "all"]["roc_auc"] == pytest.approx(final)
+    assert str(tmp_path) not in result["command"]
