@@ -247,9 +247,14 @@ def for_recipe(found, recipe):
     return _VIEWS[key][1]
 
 
+def loco_subsets(found):
+    """The extra rows of every leave-one-collection-out run: LGG-dev's mid-brain slices."""
+    return {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
+
+
 def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None,
              scores=None, tta=False):
-    subsets = {"lgg_flair_dev": {"mid-brain": found["lgg_flair_dev"].head_fraction >= MID_BRAIN}}
+    subsets = loco_subsets(found)
     for recipe in recipes:
         if deadline is not None and time.perf_counter() > deadline:
             print(f"time budget spent; {recipe} not run", flush=True)

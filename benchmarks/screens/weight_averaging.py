@@ -71,7 +71,7 @@ def averaged(model, start):
     return model
 
 
-def _row(name, variant, y, proba, groups, seed, held_out, subset):
+def _row(variant, y, proba, groups, seed, held_out, subset):
     found = site_scores(y, proba, groups=groups, n_bootstrap=200, random_state=seed)
     print(f"  {held_out} ({subset}) {variant}: ROC AUC {found['roc_auc']:.3f} "
           f"({found['roc_auc_low']:.3f}-{found['roc_auc_high']:.3f}), balanced accuracy "
@@ -98,8 +98,7 @@ def main(argv=None):
     models = {}
     view = bench_sites.for_recipe(found, args.recipe)
     names = sorted(view, key=bench_sites.LOCO_ORDER.index)
-    subsets = {"lgg_flair_dev": {"mid-brain": view["lgg_flair_dev"].head_fraction
-                                 >= bench_sites.MID_BRAIN}}
+    subsets = bench_sites.loco_subsets(view)
     for held_out in args.held_out.split(","):
         bench_sites.run_loco(found, [args.recipe], extra, args.seed, result, models,
                              held_out=[held_out])
@@ -112,9 +111,9 @@ def main(argv=None):
         variants = {"final": model, "final+bn": adapt_batchnorm(model, train.data[idx])}
         for start in STARTS:
             t0 = time.perf_counter()
-            variants[f"swa{int(start * 100)}"] = adapt_batchnorm(averaged(model, start),
-                                                                 train.data[idx])
-            variants[f"swa{int(start * 100)}+buffers"] = averaged(model, start)
+            plain = averaged(model, start)
+            variants[f"swa{int(start * 100)}"] = adapt_batchnorm(plain, train.data[idx])
+            variants[f"swa{int(start * 100)}+buffers"] = plain
             print(f"  swa{int(start * 100)}: batch norm recomputed in "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
         test = view[held_out]
@@ -122,7 +121,7 @@ def main(argv=None):
         for variant, fitted in variants.items():
             proba = fitted.predict_proba(test.data)[:, 1]
             for subset, mask in rows.items():
-                result["rows"].append(_row(args.recipe, variant, test.target[mask], proba[mask],
+                result["rows"].append(_row(variant, test.target[mask], proba[mask],
                                            np.asarray(test.groups)[mask], args.seed, held_out,
                                            subset))
         write_json(args.output, result)
