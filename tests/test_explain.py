@@ -245,10 +245,19 @@ def randomised(model):
 
 
 def rank_correlation(a, b):
+    """Mean Spearman correlation of paired maps, over the pixels where either map is nonzero.
+
+    Zero-clipped CAMs are zero on most of an image: over every pixel, that shared tie
+    block alone correlates two unrelated maps (HiResCAM against its randomised net: 0.30
+    over all pixels, -0.08 where either is nonzero).
+    """
     from scipy.stats import spearmanr
 
-    values = [spearmanr(x.ravel(), y.ravel())[0] for x, y in zip(a, b, strict=True)
-              if x.std() > 0 and y.std() > 0]
+    values = []
+    for x, y in zip(a, b, strict=True):
+        support = (x != 0) | (y != 0)
+        if x[support].std() > 0 and y[support].std() > 0:
+            values.append(spearmanr(x[support], y[support])[0])
     return float(np.mean(values)) if values else 0.0
 
 
