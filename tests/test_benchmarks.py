@@ -620,6 +620,7 @@ def test_weight_averaging_screen_averages_the_late_epochs_and_leaves_the_fit_alo
         for name, value in averaged.items():
             expected = torch.stack([snapshots[e][name] for e in epochs]).mean(0)
             assert torch.allclose(value, expected, atol=1e-6), (start, name)
+    # averaged() loads the average into a copy: the fitted model keeps its final weights.
     assert np.array_equal(model.predict_proba(X), plain.predict_proba(X))
 
 
