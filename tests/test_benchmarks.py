@@ -485,13 +485,17 @@ def _screen(name):
     return module
 
 
-@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves"])
+@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves", "mixup"])
 def test_a_screen_runs_bench_sites_with_its_change_and_patches_nothing_on_import(tmp_path, name):
     from skbrain import _net, networks
 
-    forward, augment = networks.ConvNet.forward, _net.scanner_augment
+    def patchable():
+        return (networks.ConvNet.forward, _net.scanner_augment,
+                _net._SkbrainNet.initialize_module, _net._SkbrainNet.get_loss)
+
+    before = patchable()
     _screen(name)
-    assert (networks.ConvNet.forward, _net.scanner_augment) == (forward, augment)
+    assert patchable() == before
     _site_arrays(tmp_path / "sites.npz")
     result = run(f"screens/{name}.py", "--arrays", str(tmp_path / "sites.npz"), "--parts", "loco",
                  "--recipes", "compact-lesions", "--held-out", "lgg_flair_dev", "--set",
@@ -517,6 +521,36 @@ def test_mixstyle_mixes_statistics_within_the_batch_in_training_only(monkeypatch
     net = ConvNet(in_channels=4, channels=[4, 8, 8, 8], kernel_size=3, pool_size=2,
                   convs_per_block=2, first_block_convs=1, channels_last=False).eval()
     assert torch.equal(screen.forward(net, x), net(x))
+
+
+def test_mixup_mixes_training_batches_and_weighs_the_loss_of_both_labels(monkeypatch):
+    from skbrain import CompactCNNClassifier, _net
+
+    screen = _screen("mixup")
+    for name in ("initialize_module", "get_loss"):
+        monkeypatch.setattr(_net._SkbrainNet, name, getattr(screen, name))
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(16, 3, 32, 32), dtype=np.uint8)
+    y = np.array([0, 1] * 8)
+    net = CompactCNNClassifier(max_epochs=1, random_state=0).fit(X, y).net_
+    seen = []
+    net.module_.register_forward_hook(lambda m, args, out: seen.append(args[0].clone()))
+    x = torch.rand(6, 3, 32, 32)
+    target = torch.tensor([0, 1, 1, 0, 1, 0])
+    perm, lam = torch.tensor([5, 4, 3, 2, 1, 0]), 0.3
+    monkeypatch.setattr(screen, "draw", lambda n, device: (perm, lam))
+    net.module_.train()
+    y_pred = net.module_(x)
+    assert torch.allclose(seen[-1], lam * x + (1 - lam) * x[perm])
+    loss = net.get_loss(y_pred, target, training=True)
+    plain = [screen._get_loss(net, y_pred, t, training=True) for t in (target, target[perm])]
+    assert torch.allclose(loss, lam * plain[0] + (1 - lam) * plain[1])
+    assert "_mix" not in vars(net)
+    # Evaluation neither mixes nor leaves a pairing for the next loss.
+    net.module_.eval()
+    net.module_(x)
+    assert torch.equal(seen[-1], x) and "_mix" not in vars(net)
+    assert torch.allclose(net.get_loss(y_pred, target, training=True), plain[0])
 
 
 def test_intensity_curves_keep_the_range_and_the_background(monkeypatch):
