@@ -8,7 +8,7 @@ of the pairs span two collections (DomainBed's inter-domain Mixup, Yan et al. 20
 across). The mixing is a forward pre-hook on the net's module, so skbrain's own ``infer``
 (augmentation) and ``get_loss`` (the lesions' logit offset) run unchanged; the estimators'
 net class is patched for the run, then bench_sites runs with the arguments given
-(benchmarks/README.md, "Mixup across collections").
+(benchmarks/README.md, "Mixup across the collections").
 
 Usage::
 
