@@ -41,7 +41,6 @@ def draw(n, device):
 
 def initialize_module(self):
     out = _initialize_module(self)
-    net = self
 
     def mix(module, args):
         if not module.training or len(args[0]) < 2:
@@ -49,7 +48,7 @@ def initialize_module(self):
         x = args[0]
         perm, lam = draw(len(x), x.device)
         # Read (and cleared) by the batch's get_loss, which skorch calls right after.
-        net._mix = (perm, lam)
+        self._mix = (perm, lam)
         return (lam * x + (1 - lam) * x[perm], *args[1:])
 
     self.module_.register_forward_pre_hook(mix)
