@@ -485,13 +485,14 @@ def _screen(name):
     return module
 
 
-@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves", "mixup"])
+@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves", "mixup", "backbone_lr"])
 def test_a_screen_runs_bench_sites_with_its_change_and_patches_nothing_on_import(tmp_path, name):
-    from skbrain import _net, networks
+    from skbrain import _base, _net, networks
 
     def patchable():
         return (networks.ConvNet.forward, _net.scanner_augment,
-                _net._SkbrainNet.initialize_module, _net._SkbrainNet.get_loss)
+                _net._SkbrainNet.initialize_module, _net._SkbrainNet.get_loss,
+                _base.BaseCNNClassifier._lr_groups)
 
     before = patchable()
     _screen(name)
@@ -521,6 +522,22 @@ def test_mixstyle_mixes_statistics_within_the_batch_in_training_only(monkeypatch
     net = ConvNet(in_channels=4, channels=[4, 8, 8, 8], kernel_size=3, pool_size=2,
                   convs_per_block=2, first_block_convs=1, channels_last=False).eval()
     assert torch.equal(screen.forward(net, x), net(x))
+
+
+def test_backbone_lr_trains_the_conv_layers_at_a_tenth_of_the_heads_rate(monkeypatch):
+    from skbrain import CompactCNNClassifier, _base
+
+    screen = _screen("backbone_lr")
+    monkeypatch.setattr(_base.BaseCNNClassifier, "_lr_groups", screen.lr_groups)
+    rng = np.random.default_rng(0)
+    X = rng.random((16, 3, 32, 32), dtype=np.float32)
+    y = np.array([0, 1] * 8)
+    model = CompactCNNClassifier(max_epochs=1, lr=0.02, random_state=0).fit(X, y)
+    groups = model.net_.optimizer_.param_groups
+    names = {id(p): n for n, p in model.net_.module_.named_parameters()}
+    assert [g["max_lr"] for g in groups] == pytest.approx([0.002, 0.02])
+    assert {names[id(p)].split(".")[0] for p in groups[0]["params"]} == {"features"}
+    assert {names[id(p)].split(".")[0] for p in groups[1]["params"]} == {"head"}
 
 
 def test_mixup_mixes_training_batches_and_weighs_the_loss_of_both_labels(monkeypatch):
