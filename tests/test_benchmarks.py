@@ -485,7 +485,8 @@ def _screen(name):
     return module
 
 
-@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves", "mixup", "backbone_lr"])
+@pytest.mark.parametrize("name", ["mixstyle", "intensity_curves", "mixup", "backbone_lr",
+                                  "bias_field"])
 def test_a_screen_runs_bench_sites_with_its_change_and_patches_nothing_on_import(tmp_path, name):
     from skbrain import _base, _net, networks
 
@@ -582,6 +583,129 @@ def test_intensity_curves_keep_the_range_and_the_background(monkeypatch):
     assert float(curved.min()) >= 0 and float(curved.max()) <= float(x.max()) + 1e-6
     monkeypatch.setattr(screen, "P", 0.0)
     assert torch.allclose(screen.remap(x), x, atol=1e-6)
+
+
+def test_bias_field_lights_one_side_and_keeps_each_images_maximum(monkeypatch):
+    screen = _screen("bias_field")
+    monkeypatch.setattr(screen, "P", 1.0)
+    torch.manual_seed(0)
+    x = torch.full((8, 1, 33, 33), 0.5)
+    x[:, :, :3] = 0  # background
+    lit = screen.coil_field(x)
+    assert lit.shape == x.shape and not torch.allclose(lit, x)
+    assert bool((lit[:, :, :3] == 0).all())
+    assert torch.allclose(lit.amax(dim=(1, 2, 3)), x.amax(dim=(1, 2, 3)))
+    # On a flat image the brightest pixel is where the coil sits: off centre, towards an edge.
+    rows, cols = torch.meshgrid(torch.linspace(-1, 1, 33), torch.linspace(-1, 1, 33),
+                                indexing="ij")
+    for image in lit[:, 0]:
+        image = image.clone()
+        image[:3] = -1
+        at = int(image.argmax())
+        assert float(torch.hypot(rows.flatten()[at], cols.flatten()[at])) > 0.3
+    assert float(lit[:, :, 3:].amin()) < 0.5
+    monkeypatch.setattr(screen, "P", 0.0)
+    assert torch.allclose(screen.coil_field(x), x)
+
+
+def test_without_class_leaves_one_original_class_out_before_bench_sites_runs(tmp_path):
+    from sklearn.utils import Bunch
+
+    screen = _screen("without_class")
+    bunch = Bunch(target=np.array([1, 1, 0, 1, 0]), original_target=np.array([0, 3, 2, 3, 2]),
+                  groups=np.arange(5), original_target_names=np.array(
+                      ["glioma", "meningioma", "notumor", "pituitary"]))
+    found = screen.without({"tumor_mri_1794": bunch}, "tumor_mri_1794:pituitary")
+    kept = found["tumor_mri_1794"]
+    assert kept.original_target.tolist() == [0, 2, 2] and kept.groups.tolist() == [0, 2, 4]
+    assert kept.target.tolist() == [1, 0, 0] and len(kept.original_target_names) == 4
+    with pytest.raises(ValueError, match="tumor_mri_1794 has no class 'cyst'"):
+        screen.without({"tumor_mri_1794": bunch}, "tumor_mri_1794:cyst")
+
+    _site_arrays(tmp_path / "sites.npz")
+    arrays = dict(np.load(tmp_path / "sites.npz"))
+    target = arrays["tumor_mri_1794.target"]
+    # Half the tumor images are "pituitary" (class 3), the rest "glioma" (class 0).
+    original = np.where(target == 0, 2, np.where(np.arange(len(target)) % 2, 3, 0))
+    arrays["tumor_mri_1794.original_target"] = original
+    arrays["tumor_mri_1794.original_target_names"] = np.array(
+        ["glioma", "meningioma", "notumor", "pituitary"])
+    np.savez_compressed(tmp_path / "sites.npz", **arrays)
+    output = tmp_path / "result.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "screens" / "without_class.py"), "--arrays",
+         str(tmp_path / "sites.npz"), "--parts", "loco", "--recipes", "compact-lesions",
+         "--held-out", "lgg_flair_dev", "--set", "max_epochs=1", "--output", str(output)],
+        check=True, capture_output=True, text=True, timeout=300)
+    result = json.loads(output.read_text())
+    assert [(r["held_out"], r["subset"]) for r in result["loco"]] == [
+        ("lgg_flair_dev", "all"), ("lgg_flair_dev", "mid-brain")]
+    n = int((original == 3).sum())
+    assert f"tumor_mri_1794: {n} pituitary images left out, {len(target) - n} kept" in done.stdout
+
+
+def _lgg_folder(folder, slices_per_patient=6, size=32):
+    """Two patients' slices in LGG-dev's layout; the middle two of each volume have a tumor."""
+    from PIL import Image
+
+    rows = []
+    for patient in ("TCGA_AA_0001", "TCGA_BB_0002"):
+        for n in range(1, slices_per_patient + 1):
+            tumor = n in (3, 4)
+            name = f"{patient}_19990101_{n}.png"
+            relpath = f"images/{'tumor' if tumor else 'notumor'}/{name}"
+            (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(np.full((size, size), 40 * n, dtype=np.uint8)).save(folder / relpath)
+            mask = ""
+            if tumor:
+                mask = f"masks/{name}"
+                (folder / mask).parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.full((size, size), 255, dtype=np.uint8)).save(folder / mask)
+            rows.append(f"{relpath},{'tumor' if tumor else 'notumor'},{patient},{n},"
+                        f"{[0, 300 * n][tumor]},{mask}")
+    (folder / "MANIFEST.csv").write_text(
+        "relpath,label,patient,slice,tumor_area_px,mask\n" + "\n".join(rows) + "\n")
+    return rows
+
+
+def test_lgg_errors_scores_tumor_free_slices_by_their_place_in_the_volume(tmp_path, monkeypatch):
+    from sklearn.pipeline import Pipeline
+
+    from skbrain import CompactCNNClassifier, ImageResizer
+    from skbrain.persistence import save_model
+
+    folder = tmp_path / "lgg"
+    rows = _lgg_folder(folder)
+    n = len(rows)
+    near_copy = np.zeros(n, dtype=bool)
+    near_copy[5] = True  # the arrays leave it out; the script must too
+    target = np.array([int(",tumor," in r) for r in rows])
+    arrays = {"lgg_flair_dev.X": np.zeros((n, 1, 16, 16), dtype=np.uint8),
+              "lgg_flair_dev.target": target, "lgg_flair_dev.groups": np.arange(n) // 6,
+              "lgg_flair_dev.near_copy": near_copy}
+    np.savez_compressed(tmp_path / "sites.npz", **arrays)
+    kept = ~near_copy
+    slices = np.tile(np.arange(1, 7), 2)[kept]
+    # Tumors 0.9; tumor-free slices 0.8 at the lowest slices (1, 2), 0.1 above them.
+    proba = np.where(target[kept] == 1, 0.9, np.where(slices <= 2, 0.8, 0.1))
+    np.savez(tmp_path / "scores.npz", **{"r/lgg_flair_dev/seed0": proba})
+    model = Pipeline([("resize", ImageResizer(16)), ("cnn", CompactCNNClassifier(
+        max_epochs=1, random_state=0))]).fit(np.repeat(arrays["lgg_flair_dev.X"], 3, 1), target)
+    save_model(model, tmp_path / "base.skbrain")
+    monkeypatch.setenv("SKBRAIN_DATA_LGG", str(folder))
+    result = run("lgg_errors.py", "--arrays", str(tmp_path / "sites.npz"), "--scores",
+                 f"made={tmp_path / 'scores.npz'}:r/lgg_flair_dev/seed0", "--models",
+                 f"base={tmp_path / 'base.skbrain'}", tmp_path=tmp_path)
+    # Positions 0, .2, .4, .6, .8, 1 for the second patient; 0, .25, .5, .75, 1 for the first,
+    # whose sixth slice is a near-copy: slices 1-2 fill the lowest two fifths.
+    assert result["counts"]["tumor_free_by_fifth"] == [2, 2, 0, 0, 3]
+    made = result["rows"]["made"]
+    assert made["tumor_free_mean_proba_by_fifth"][:2] == pytest.approx([0.8, 0.8])
+    assert made["tumor_free_mean_proba_by_fifth"][4] == pytest.approx(0.1)
+    assert made["roc_auc"] == pytest.approx(1.0)
+    assert made["roc_auc_without_lowest_two_fifths_tumor_free"] == pytest.approx(1.0)
+    assert made["roc_auc_tumor_600_1500px"] == pytest.approx(1.0)
+    assert 0 <= result["rows"]["base"]["roc_auc"] <= 1
 
 
 def _batch_norms(model):
