@@ -438,6 +438,9 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
                                                 "sha256": "0" * 64, "description": "older",
                                                 "model_card": "models/old.model_card.md",
                                                 "default": True}]}))
+    written = json.loads((tmp_path / "result.json").read_text())
+    limit = "Tumor-free slices at the skull base score as high as tumors."
+    (tmp_path / "result.json").write_text(json.dumps({**written, "card_limits": [limit]}))
     subprocess.run([sys.executable, str(BENCHMARKS.parent / "weights" / "train_detector.py"),
                     "--model", str(saved), "--sites", str(tmp_path / "result.json"),
                     "--folder", str(folder), "--fit-note", "1 s"],
@@ -451,6 +454,8 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     assert "each collection resampled to the largest's size" in card
     assert "32 px, ImageResizer(defaults)" in card
     assert f"tumor when its probability is at least {chosen:.4f}" in card
+    limits = card.split("## Known limits")[1].split("## Warning")[0]
+    assert f"* {limit}" in limits
     shipped = load_model(folder / "skbrain_weights" / entry["file"])
     assert shipped.steps[0][1].size == 32 and shipped[-1].threshold == chosen
 

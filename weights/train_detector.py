@@ -182,6 +182,8 @@ def main(argv=None):
               + ": on a site unlike every training collection (FLAIR volumes of another archive "
               "above all) fine-tune it on a few labelled patients first."
               for held_out, v in held.items() if np.mean(v) < 0.9]
+    # Limits measured by other benchmarks (e.g. lgg_errors.py), written into the results file.
+    limits += [str(text) for text in sites.get("card_limits", [])]
     card = detector_card(
         model, name, collections=collections, sites=rows, terms=TERMS,
         description=description, training=training, evaluation=sites.get("card_evaluation"),
