@@ -23,10 +23,8 @@ Usage::
         --scores coil=coil_s2_loco_scores.npz:compact-lesions-60/lgg_flair_dev/seed2
 """
 import argparse
-import csv
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -54,18 +52,11 @@ def lgg_slices(folder, near_copy):
     """Slice number and tumor area of LGG-dev's images as bench_sites' arrays order them."""
     from skbrain.datasets import load_lgg_flair
 
-    # load_lgg_flair gives resolved paths; a folder reached through a link must match them.
-    folder = Path(folder).resolve()
     bunch = load_lgg_flair(folder)
-    with open(folder / "MANIFEST.csv", newline="") as f:
-        by_path = {row["relpath"]: row for row in csv.DictReader(f)}
-    slices = []
-    for path in bunch.data:
-        row = by_path[Path(path).relative_to(folder).as_posix()]
-        slices.append(int(row["slice"]) if row.get("slice") else
-                      int(re.search(r"_(\d+)\.\w+$", path).group(1)))
+    if (bunch.slice < 0).any():
+        raise SystemExit(f"{folder}: MANIFEST.csv gives no slice number for some images")
     keep = ~np.asarray(near_copy, dtype=bool)
-    return np.asarray(slices)[keep], np.asarray(bunch.tumor_area)[keep]
+    return bunch.slice[keep], bunch.tumor_area[keep]
 
 
 def size_key(low, high):

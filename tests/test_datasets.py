@@ -507,3 +507,64 @@ def test_fetch_verifies_the_real_folder_without_downloading(real_data):
     data = fetch_brain_mri(real_data, download_if_missing=False, mirrors=[_closed_port_url()])
     assert data.data.shape == (253,)
     assert _snapshot(real_data) == before
+
+
+def _lgg_like(folder, patients=("TCGA_AA_0001", "TCGA_BB_0002"), n=4):
+    """A folder laid out like skbrain's LGG-dev copy: slices 2 and 3 of each patient tumorous."""
+    rows = ["relpath,label,patient,slice,tumor_area_px,mask"]
+    for patient in patients:
+        for number in range(1, n + 1):
+            tumor = number in (2, 3)
+            name = f"{patient}_{number}.png"
+            relpath = f"images/{'tumor' if tumor else 'notumor'}/{name}"
+            (folder / relpath).parent.mkdir(parents=True, exist_ok=True)
+            image = np.zeros((32, 32), dtype=np.uint8)
+            image[:, : 8 * number] = 200  # the head's share of the image grows with the slice
+            Image.fromarray(image).save(folder / relpath)
+            mask = f"masks/{name}" if tumor else ""
+            if tumor:
+                (folder / "masks").mkdir(exist_ok=True)
+                Image.fromarray(np.full((32, 32), 255, dtype=np.uint8)).save(folder / mask)
+            rows.append(f"{relpath},{'tumor' if tumor else 'notumor'},{patient},{number},"
+                        f"{100 * number if tumor else 0},{mask}")
+    (folder / "MANIFEST.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_load_lgg_flair_gives_patients_slices_masks_and_head_fractions(tmp_path):
+    from skbrain.datasets import load_lgg_flair
+
+    _lgg_like(tmp_path)
+    bunch = load_lgg_flair(tmp_path)
+    assert bunch.target.tolist() == [0, 1, 1, 0] * 2
+    assert bunch.groups.tolist() == [0] * 4 + [1] * 4
+    assert bunch.patient.tolist() == ["TCGA_AA_0001"] * 4 + ["TCGA_BB_0002"] * 4
+    assert bunch.slice.tolist() == [1, 2, 3, 4] * 2
+    assert bunch.tumor_area.tolist() == [0, 200, 300, 0] * 2
+    assert [Path(m).name if m else "" for m in bunch.masks[:4]] == [
+        "", "TCGA_AA_0001_2.png", "TCGA_AA_0001_3.png", ""]
+    assert bunch.head_fraction[:4] == pytest.approx([0.25, 0.5, 0.75, 1.0])
+    assert all(Path(p).is_absolute() and Path(p).is_file() for p in bunch.data)
+
+
+def test_load_lgg_flair_names_what_is_wrong_with_a_folder(tmp_path, monkeypatch):
+    from skbrain.datasets import load_lgg_flair
+
+    monkeypatch.delenv("SKBRAIN_DATA_LGG", raising=False)
+    with pytest.raises(ValueError, match="SKBRAIN_DATA_LGG"):
+        load_lgg_flair()
+    with pytest.raises(ValueError, match="has no MANIFEST.csv"):
+        load_lgg_flair(tmp_path)
+    _lgg_like(tmp_path)
+    manifest = tmp_path / "MANIFEST.csv"
+    text = manifest.read_text()
+    (tmp_path / "images/tumor/TCGA_BB_0002_3.png").unlink()
+    with pytest.raises(ValueError, match="1 file.*TCGA_BB_0002_3.png"):
+        load_lgg_flair(tmp_path)
+    manifest.write_text(text.replace("patient,", "subject,", 1))
+    with pytest.raises(ValueError, match="missing \\['patient'\\]"):
+        load_lgg_flair(tmp_path)
+    # Without a slice column the loader still works; the numbers are -1.
+    _lgg_like(tmp_path)
+    rows = [line.split(",") for line in manifest.read_text().splitlines()]
+    manifest.write_text("\n".join(",".join(r[:3] + r[4:]) for r in rows) + "\n")
+    assert load_lgg_flair(tmp_path).slice.tolist() == [-1] * 8

@@ -69,6 +69,10 @@ def load_lgg_flair(path=None):
             The patient id of each slice.
         masks : ndarray of str
             The absolute path of each tumor slice's mask, ``""`` for the others.
+        slice : ndarray of int64
+            The slice's number in its patient's volume, from the manifest's
+            ``slice`` column (-1 where it has none); in skbrain's copy the
+            numbers run from the skull base up.
         tumor_area : ndarray of int64
             The mask's area in pixels (0 without tumor).
         head_fraction : ndarray of float
@@ -117,6 +121,7 @@ def load_lgg_flair(path=None):
         groups=groups.astype(np.int64),
         patient=patient,
         masks=np.array(["" if m is None else str(m) for m in masks], dtype=str),
+        slice=np.array([int(r.get("slice") or -1) for r in rows], dtype=np.int64),
         tumor_area=np.array([int(r.get("tumor_area_px") or 0) for r in rows], dtype=np.int64),
         head_fraction=np.array([head_fraction(p) for p in paths]),
         DESCR=source.read_text() if source.is_file() else "",
