@@ -23,7 +23,6 @@ Usage::
         --scores coil=coil_s2_loco_scores.npz:compact-lesions-60/lgg_flair_dev/seed2
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -32,7 +31,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import env_data_dir  # noqa: E402
+from _common import env_data_dir, write_json  # noqa: E402
 
 FIFTHS = 5
 SIZES = ((1, 600), (600, 1500), (1500, None))
@@ -146,12 +145,7 @@ def main(argv=None):
                           for low, high in SIZES)
               + f"; without the lowest two fifths' tumor-free slices "
               f"{row['roc_auc_without_lowest_two_fifths_tumor_free']:.3f}")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/lgg_errors.py " + " ".join(argv if argv is not None
-                                                            else sys.argv[1:])
-    with open(args.output, "w") as f:
-        json.dump({"command": command, "counts": counts, "rows": rows}, f, indent=1)
-    print(f"wrote {args.output}")
+    write_json(args.output, {"counts": counts, "rows": rows})
 
 
 if __name__ == "__main__":

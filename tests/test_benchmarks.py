@@ -713,6 +713,42 @@ def test_lgg_errors_scores_tumor_free_slices_by_their_place_in_the_volume(tmp_pa
     assert 0 <= result["rows"]["base"]["roc_auc"] <= 1
 
 
+def test_base_vote_fine_tunes_each_base_and_averages_them(tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    from skbrain import CompactCNNClassifier, ImageResizer
+    from skbrain.persistence import save_model
+
+    _site_arrays(tmp_path / "sites.npz")
+    saved = np.load(tmp_path / "sites.npz")
+    X = np.repeat(saved["brain_mri.X"], 3, axis=1)
+    bases = []
+    for seed in (0, 1):
+        model = Pipeline([("resize", ImageResizer(32)), ("cnn", CompactCNNClassifier(
+            max_epochs=1, random_state=seed))]).fit(X, saved["brain_mri.target"])
+        bases.append(tmp_path / f"base{seed}.skbrain")
+        save_model(model, bases[-1])
+    missing = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "screens" / "base_vote.py"), "--arrays",
+         str(tmp_path / "sites.npz"), "--bases", str(tmp_path / "absent.skbrain")],
+        capture_output=True, text=True, timeout=300)
+    assert missing.returncode != 0 and "absent.skbrain" in missing.stderr
+    result = run("screens/base_vote.py", "--arrays", str(tmp_path / "sites.npz"), "--bases",
+                 *map(str, bases), "--k", "2", "--repeats", "2", "--fine-tune", "max_epochs=1",
+                 tmp_path=tmp_path)
+    assert [r["draw"] for r in result["rows"]] == [0, 1]
+    for row in result["rows"]:
+        # Two of the 12 generated patients are labelled, the other ten scored.
+        assert row["k"] == 2 and row["n_test"] == 20
+        assert len(row["roc_auc_each"]) == len(row["roc_auc_each_tta"]) == 2
+        assert all(0 <= v <= 1 for v in [*row["roc_auc_each"], row["roc_auc_vote"],
+                                          row["roc_auc_vote_tta"]])
+    assert result["mean"]["roc_auc_vote"] == pytest.approx(
+        np.mean([r["roc_auc_vote"] for r in result["rows"]]), abs=1e-4)
+    assert result["fine_tune"] == {"max_epochs": 1}
+    assert result["command"].startswith("python benchmarks/screens/base_vote.py")
+
+
 def _batch_norms(model):
     return [m for m in model.module_.modules() if isinstance(m, torch.nn.BatchNorm2d)]
 
