@@ -66,16 +66,16 @@ def errors(y, proba, position, area):
     """The figures of the module docstring for one set of probabilities."""
     negative = y == 0
     fifth = np.minimum((position * FIFTHS).astype(int), FIFTHS - 1)
+    by_fifth = [proba[negative & (fifth == f)] for f in range(FIFTHS)]
+    # An empty fifth (a tiny test folder) gives None, not NaN, so the JSON stays valid.
     out = {"roc_auc": float(roc_auc_score(y, proba)),
-           "tumor_free_mean_proba_by_fifth": [float(proba[negative & (fifth == f)].mean())
-                                              for f in range(FIFTHS)],
-           "tumor_free_share_at_half_by_fifth": [
-               float((proba[negative & (fifth == f)] >= 0.5).mean()) for f in range(FIFTHS)]}
+           "tumor_free_mean_proba_by_fifth": [float(p.mean()) if len(p) else None
+                                              for p in by_fifth],
+           "tumor_free_share_at_half_by_fifth": [float((p >= 0.5).mean()) if len(p) else None
+                                                 for p in by_fifth]}
     for low, high in SIZES:
-        tumor = (area >= low) & (area < (high or np.inf))
-        picked = negative | tumor
-        out[size_key(low, high)] = float(roc_auc_score(y[picked],
-                                                                            proba[picked]))
+        picked = negative | ((area >= low) & (area < (high or np.inf)))
+        out[size_key(low, high)] = float(roc_auc_score(y[picked], proba[picked]))
     kept = ~(negative & (fifth < 2))
     out["roc_auc_without_lowest_two_fifths_tumor_free"] = float(roc_auc_score(y[kept],
                                                                                 proba[kept]))
@@ -139,7 +139,8 @@ def main(argv=None):
           f"{counts['tumor_free_by_fifth']}; tumors by size {counts['tumors_by_size']}")
     for name, row in rows.items():
         print(f"{name}: ROC AUC {row['roc_auc']:.3f}; tumor-free mean probability by fifth "
-              + " ".join(f"{v:.2f}" for v in row["tumor_free_mean_proba_by_fifth"])
+              + " ".join("-" if v is None else f"{v:.2f}"
+                         for v in row["tumor_free_mean_proba_by_fifth"])
               + "; tumors against every tumor-free slice: "
               + ", ".join(f"{low}-{high or 'up'} px {row[size_key(low, high)]:.3f}"
                           for low, high in SIZES)

@@ -707,6 +707,7 @@ def test_lgg_errors_scores_tumor_free_slices_by_their_place_in_the_volume(tmp_pa
     made = result["rows"]["made"]
     assert made["tumor_free_mean_proba_by_fifth"][:2] == pytest.approx([0.8, 0.8])
     assert made["tumor_free_mean_proba_by_fifth"][4] == pytest.approx(0.1)
+    assert made["tumor_free_mean_proba_by_fifth"][2:4] == [None, None]  # no slice there
     assert made["roc_auc"] == pytest.approx(1.0)
     assert made["roc_auc_without_lowest_two_fifths_tumor_free"] == pytest.approx(1.0)
     assert made["roc_auc_tumor_600_1500px"] == pytest.approx(1.0)
