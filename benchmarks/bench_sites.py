@@ -194,7 +194,11 @@ def load_arrays(path):
 
 def _without_near_copies(bunch):
     """Every per-image field of ``bunch`` without the images marked ``near_copy``."""
-    keep = ~bunch.pop("near_copy")
+    return subset(bunch, ~bunch.pop("near_copy"))
+
+
+def subset(bunch, keep):
+    """``bunch`` with every per-image array (one row per image) cut to the images ``keep``."""
     for key in [k for k, v in bunch.items() if isinstance(v, np.ndarray)
                 and v.shape[:1] == keep.shape]:
         bunch[key] = bunch[key][keep]

@@ -58,6 +58,16 @@ def lgg_slices(folder, near_copy):
     return bunch.slice[keep], bunch.tumor_area[keep]
 
 
+def volume_fifth(position):
+    """The fifth of the volume (0 lowest .. 4 highest) of each slice position."""
+    return np.minimum((position * FIFTHS).astype(int), FIFTHS - 1)
+
+
+def of_size(area, low, high):
+    """The slices whose tumor area is in [low, high) pixels (``high`` None: no bound)."""
+    return (area >= low) & (area < (high or np.inf))
+
+
 def size_key(low, high):
     return f"roc_auc_tumor_{low}_{high or 'up'}px"
 
@@ -65,7 +75,7 @@ def size_key(low, high):
 def errors(y, proba, position, area):
     """The figures of the module docstring for one set of probabilities."""
     negative = y == 0
-    fifth = np.minimum((position * FIFTHS).astype(int), FIFTHS - 1)
+    fifth = volume_fifth(position)
     by_fifth = [proba[negative & (fifth == f)] for f in range(FIFTHS)]
     # An empty fifth (a tiny test folder) gives None, not NaN, so the JSON stays valid.
     out = {"roc_auc": float(roc_auc_score(y, proba)),
@@ -74,7 +84,7 @@ def errors(y, proba, position, area):
            "tumor_free_share_at_half_by_fifth": [float((p >= 0.5).mean()) if len(p) else None
                                                  for p in by_fifth]}
     for low, high in SIZES:
-        picked = negative | ((area >= low) & (area < (high or np.inf)))
+        picked = negative | of_size(area, low, high)
         out[size_key(low, high)] = float(roc_auc_score(y[picked], proba[picked]))
     kept = ~(negative & (fifth < 2))
     out["roc_auc_without_lowest_two_fifths_tumor_free"] = float(roc_auc_score(y[kept],
@@ -130,11 +140,11 @@ def main(argv=None):
 
     rows = {name: errors(y, p, position, area) for name, p in probas.items()}
     negative = y == 0
-    fifth = np.minimum((position * FIFTHS).astype(int), FIFTHS - 1)
+    fifth = volume_fifth(position)
     counts = {"tumor_free_by_fifth": [int((negative & (fifth == f)).sum())
                                       for f in range(FIFTHS)],
-              "tumors_by_size": {f"{low}-{high or 'up'}px": int(((area >= low) & (
-                  area < (high or np.inf))).sum()) for low, high in SIZES}}
+              "tumors_by_size": {f"{low}-{high or 'up'}px": int(of_size(area, low, high).sum())
+                                 for low, high in SIZES}}
     print(f"LGG-dev: {len(y)} slices; tumor-free by fifth of the volume (lowest first) "
           f"{counts['tumor_free_by_fifth']}; tumors by size {counts['tumors_by_size']}")
     for name, row in rows.items():
