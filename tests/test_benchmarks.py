@@ -1,6 +1,7 @@
 """The benchmark scripts still run; their numbers are not judged here."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -647,6 +648,79 @@ def test_without_class_leaves_one_original_class_out_before_bench_sites_runs(tmp
         ("lgg_flair_dev", "all"), ("lgg_flair_dev", "mid-brain")]
     n = int((original == 3).sum())
     assert f"tumor_mri_1794: {n} pituitary images left out, {len(target) - n} kept" in done.stdout
+
+
+def _head_volume(path, mask_path=None, shape=(24, 30, 20)):
+    """A generated LAS head: an ellipsoid with a bright spot at the front of its left side; the
+    mask marks brain in the upper half only (the lower half plays the neck)."""
+    import nibabel as nib
+
+    x, y, z = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
+    volume = np.where(x**2 + y**2 + (z / 1.2) ** 2 < 0.8, 100.0, 0.0).astype(np.float32)
+    # LAS: x grows to the patient's left, y to the front.
+    volume[(x > 0.3) & (x < 0.6) & (y > 0.3) & (y < 0.6)] = 400.0
+    affine = np.diag([-2.0, 2.0, 2.0, 1.0])
+    nib.save(nib.Nifti1Image(volume, affine), path)
+    if mask_path:
+        nib.save(nib.Nifti1Image(((volume > 0) & (z > 0)).astype(np.uint8), affine), mask_path)
+
+
+def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
+    from sklearn.utils import Bunch
+
+    screen = _screen("head_volumes")
+    _head_volume(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
+    slices = screen.axial_slices(tmp_path / "head.nii.gz")
+    masked = screen.axial_slices(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
+    # The caps at both ends hold too little head; the mask leaves the lower half out.
+    assert 8 < len(slices) < 20 and len(masked) == len(slices) // 2
+    middle = slices[len(slices) // 2]
+    assert middle.dtype == np.uint8 and middle.shape == (30, 24) and middle.max() == 255
+    rows, cols = np.nonzero(middle == middle.max())
+    # Anterior up, the patient's left on the right of the picture (radiological).
+    assert rows.mean() < 15 and cols.mean() > 12
+
+    bunch = Bunch(data=np.zeros((4, 3, 16, 16), np.uint8), target=np.array([0, 1, 1, 0]),
+                  groups=np.array([0, 0, 1, 2]), original_target=np.array([2, 0, 3, 2]),
+                  target_names=np.array(["notumor", "tumor"]),
+                  original_target_names=np.array(["glioma", "meningioma", "notumor",
+                                                  "pituitary"]))
+    specs = screen.volume_specs(f"{tmp_path / 'head.nii.gz'},"
+                                f"{tmp_path / 'head.nii.gz'}:{tmp_path / 'mask.nii.gz'}")
+    found = screen.with_head_volumes({"tumor_mri_1794": bunch}, specs, "tumor_mri_1794")
+    grown = found["tumor_mri_1794"]
+    n = len(slices) + len(masked)
+    assert grown.data.shape == (4 + n, 3, 16, 16) and grown.data[4:].max() > 0
+    assert grown.target.tolist() == [0, 1, 1, 0] + [0] * n
+    assert grown.groups.tolist() == [0, 0, 1, 2] + [3] * len(slices) + [4] * len(masked)
+    assert grown.original_target[4:].tolist() == [2] * n
+
+    with pytest.raises(FileNotFoundError, match="missing.nii.gz is not a file"):
+        screen.volume_specs(str(tmp_path / "missing.nii.gz"))
+    with pytest.raises(SystemExit, match="names no volume"):
+        screen.volume_specs(" , ")
+    with pytest.raises(ValueError, match="known collections are"):
+        screen.with_head_volumes({"brain_mri": bunch}, specs, "lgg")
+    lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),
+                groups=np.array([0, 0]), head_fraction=np.array([0.5, 0.6]),
+                target_names=np.array(["notumor", "tumor"]))
+    with pytest.raises(ValueError, match=r"per-image fields \['head_fraction'\]"):
+        screen.with_head_volumes({"lgg_flair_dev": lgg}, specs, "lgg_flair_dev")
+
+    _site_arrays(tmp_path / "sites.npz")
+    output = tmp_path / "result.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "screens" / "head_volumes.py"), "--arrays",
+         str(tmp_path / "sites.npz"), "--parts", "loco", "--recipes", "compact-lesions",
+         "--held-out", "lgg_flair_dev", "--set", "max_epochs=1", "--output", str(output)],
+        check=True, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "HEAD_VOLUMES": str(tmp_path / "head.nii.gz"),
+             "HEAD_INTO": "brain_mri"})
+    result = json.loads(output.read_text())
+    assert [(r["held_out"], r["subset"]) for r in result["loco"]] == [
+        ("lgg_flair_dev", "all"), ("lgg_flair_dev", "mid-brain")]
+    assert f"brain_mri: {len(slices)} tumor-free slices of head.nii.gz added" in done.stdout
+    assert result["n_images"]["brain_mri"] == 24 + len(slices)
 
 
 def _lgg_folder(folder, slices_per_patient=6, size=32):
