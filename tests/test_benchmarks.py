@@ -699,6 +699,11 @@ def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
         screen.volume_specs(str(tmp_path / "missing.nii.gz"))
     with pytest.raises(SystemExit, match="names no volume"):
         screen.volume_specs(" , ")
+    import nibabel as nib
+
+    nib.save(nib.Nifti1Image(np.zeros((4, 4, 4), np.float32), np.eye(4)), tmp_path / "empty.nii")
+    with pytest.raises(ValueError, match="empty.nii: no voxel above 0"):
+        screen.axial_slices(tmp_path / "empty.nii")
     with pytest.raises(ValueError, match="known collections are"):
         screen.with_head_volumes({"brain_mri": bunch}, specs, "lgg")
     lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),

@@ -73,6 +73,8 @@ def axial_slices(image, mask=None, min_head=MIN_HEAD):
     brain = canonical(mask) > 0 if mask else None
     if brain is not None and brain.shape != volume.shape:
         raise ValueError(f"{mask}: shape {brain.shape} differs from {image}'s {volume.shape}")
+    if not (volume > 0).any():
+        raise ValueError(f"{image}: no voxel above 0, so no head to cut slices of")
     top = float(np.percentile(volume[volume > 0], 99.5))
     slices = []
     for z in range(volume.shape[2]):
