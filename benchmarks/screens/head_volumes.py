@@ -25,7 +25,6 @@ Usage::
 """
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -90,8 +89,6 @@ def axial_slices(image, mask=None, min_head=MIN_HEAD):
 def with_head_volumes(found, specs, into=None):
     """``found`` with every head slice of ``specs`` added to ``into``'s tumor-free class, made
     the way the arrays were (the defaults' head crop and percentile standardisation)."""
-    from PIL import Image
-
     from skbrain import ImageResizer
 
     into = into or os.environ.get("HEAD_INTO", "tumor_mri_1794")
@@ -108,19 +105,13 @@ def with_head_volumes(found, specs, into=None):
                  and k not in ("data", "target", "groups", "original_target")]
     if per_image:
         raise ValueError(f"{into} has per-image fields {per_image} that head slices lack")
-    size = bunch.data.shape[-1]
+    resizer = ImageResizer(bunch.data.shape[-1], channels=1, dtype="uint8", n_jobs=-1)
     data, groups = [], []
-    with tempfile.TemporaryDirectory() as folder:
-        for v, (image, mask) in enumerate(specs):
-            paths = []
-            for z, plane in enumerate(axial_slices(image, mask)):
-                paths.append(Path(folder) / f"{v}_{z:03d}.png")
-                Image.fromarray(plane).save(paths[-1])
-            resized = ImageResizer(size, channels=1, dtype="uint8", n_jobs=-1).transform(paths)
-            data.append(np.repeat(resized, 3, axis=1))
-            groups += [int(bunch.groups.max()) + 1 + v] * len(paths)
-            print(f"{into}: {len(paths)} tumor-free slices of {Path(image).name} added",
-                  flush=True)
+    for v, (image, mask) in enumerate(specs):
+        planes = axial_slices(image, mask)
+        data.append(np.repeat(resizer.transform(planes), 3, axis=1))
+        groups += [int(bunch.groups.max()) + 1 + v] * len(planes)
+        print(f"{into}: {len(planes)} tumor-free slices of {Path(image).name} added", flush=True)
     added = len(groups)
     bunch["data"] = np.concatenate([bunch.data, *data])
     bunch["target"] = np.concatenate([bunch.target, np.zeros(added, bunch.target.dtype)])
