@@ -709,7 +709,15 @@ def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
     lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),
                 groups=np.array([0, 0]), head_fraction=np.array([0.5, 0.6]),
                 target_names=np.array(["notumor", "tumor"]))
-    with pytest.raises(ValueError, match=r"per-image fields \['head_fraction'\]"):
+    grown = screen.with_head_volumes({"lgg_flair_dev": lgg}, specs[:1], "lgg_flair_dev")
+    fraction = grown["lgg_flair_dev"].head_fraction
+    # Each head slice's share of pixels above grey level 10, as LGG-dev's own slices have it.
+    assert fraction.tolist() == [0.5, 0.6] + [float(np.mean(s > 10)) for s in slices]
+    assert 0 < fraction[2:].min() < fraction[2:].max() < 1
+    lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),
+                groups=np.array([0, 0]), mask_area=np.array([0, 12]),
+                target_names=np.array(["notumor", "tumor"]))
+    with pytest.raises(ValueError, match=r"per-image fields \['mask_area'\]"):
         screen.with_head_volumes({"lgg_flair_dev": lgg}, specs, "lgg_flair_dev")
 
     _site_arrays(tmp_path / "sites.npz")

