@@ -127,6 +127,9 @@ RECIPES = {
     "compact-lesions": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25}, True),
     "compact-lesions-60": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
                                        "max_epochs": 60}, True),
+    # compact-lesions-60 with the head slices of HEAD_SLICE_RECIPES.
+    "compact-heads-60": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
+                                     "max_epochs": 60}, True),
     "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
                        {"mirror_difference": True}),
     "compact-mirror-cb": ("compact", {"augment_intensity": 0.3}, "collection_and_class",
@@ -139,6 +142,14 @@ RECIPES = {
     "pyramid": ("pyramid", {}, False),
     "simple": ("simple", {}, False),
 }
+
+
+#: Recipes that also train on every axial slice of two tumor-free head volumes
+#: (head_volumes.py), joined to the tumor-free class of the largest training collection and
+#: never scored (marked ``train_only``).
+HEAD_SLICE_RECIPES = ("compact-heads-60",)
+#: Where the head volumes are (``--head-volumes``; None: head_volumes.default_folder()).
+HEAD_FOLDER = None
 
 
 def load_paths():
@@ -235,19 +246,31 @@ def resizer_params(recipe):
 _VIEWS = {}
 
 
-def for_recipe(found, recipe):
-    """``found`` as the recipe's resizer gives it (the arrays with its extra parameters)."""
+def for_recipe(found, recipe, held_out=None):
+    """``found`` as the recipe trains on it: for a head-slice recipe, with the head slices in
+    the largest collection but ``held_out``; the arrays with its resizer's extra parameters."""
     params = resizer_params(recipe)
-    if not params:
+    heads = recipe in HEAD_SLICE_RECIPES
+    if not params and not heads:
         return found
-    key = (id(found), tuple(sorted(params.items())))
+    key = (id(found), tuple(sorted(params.items())), heads and held_out)
     if key not in _VIEWS:
-        # The arrays are already cropped, resized and standardised: only the extra applies.
-        redo = ImageResizer(next(iter(found.values())).data.shape[-1], crop_foreground=False,
-                            standardize=None, dtype="uint8", n_jobs=-1, **params)
+        view = found
+        if heads:
+            import head_volumes
+
+            into = max((name for name in found if name != held_out),
+                       key=lambda name: len(found[name].target))
+            view = head_volumes.with_head_volumes(found, head_volumes.fetch(HEAD_FOLDER), into)
+        if params:
+            # The arrays are already cropped, resized and standardised: only the extra applies.
+            redo = ImageResizer(next(iter(found.values())).data.shape[-1],
+                                crop_foreground=False, standardize=None, dtype="uint8",
+                                n_jobs=-1, **params)
+            view = {name: Bunch(**{**bunch, "data": redo.transform(bunch.data)})
+                    for name, bunch in view.items()}
         # ``found`` is kept with its view so that its id cannot be reused by another dict.
-        _VIEWS[key] = (found, {name: Bunch(**{**bunch, "data": redo.transform(bunch.data)})
-                               for name, bunch in found.items()})
+        _VIEWS[key] = (found, view)
     return _VIEWS[key][1]
 
 
@@ -258,29 +281,36 @@ def loco_subsets(found):
 
 def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_out=None,
              scores=None, tta=False):
-    subsets = loco_subsets(found)
     for recipe in recipes:
         if deadline is not None and time.perf_counter() > deadline:
             print(f"time budget spent; {recipe} not run", flush=True)
             continue
         print(f"== leave one collection out: {recipe}", flush=True)
-        # LGG-dev first: the fold furthest from what any skbrain model has seen.
-        view = for_recipe(found, recipe)
-        ordered = {name: view[name] for name in sorted(view, key=LOCO_ORDER.index)}
-        out = leave_one_collection_out(
-            estimator(recipe, extra, random_state=seed), ordered, balance=RECIPES[recipe][2],
-            subsets=subsets, drop_near_copies=False, random_state=seed, return_models=True,
-            held_out=held_out)
-        records = [{**r, "recipe": recipe, "seed": seed} for r in out.records]
-        if tta:
-            _score_flipped(out, view, subsets, records, scores, f"{recipe}/{{}}/seed{seed}/tta1")
-        results["loco"] += records
-        models[recipe] = out.models
-        if scores is not None:
-            # Kept so that runs of several seeds can be pooled (a seed ensemble) or re-scored
-            # later without training again.
-            for name, proba in out.proba.items():
-                scores[f"{recipe}/{name}/seed{seed}"] = proba.astype(np.float32)
+        # LGG-dev first: the fold furthest from what any skbrain model has seen. A head-slice
+        # recipe's slices join a training collection, so that recipe trains one fold at a time.
+        folds = ([[name] for name in sorted(found, key=LOCO_ORDER.index)
+                  if held_out is None or name in held_out]
+                 if recipe in HEAD_SLICE_RECIPES else [held_out])
+        models[recipe] = {}
+        for fold in folds:
+            view = for_recipe(found, recipe, fold and fold[0])
+            subsets = loco_subsets(view)
+            ordered = {name: view[name] for name in sorted(view, key=LOCO_ORDER.index)}
+            out = leave_one_collection_out(
+                estimator(recipe, extra, random_state=seed), ordered,
+                balance=RECIPES[recipe][2], subsets=subsets, drop_near_copies=False,
+                random_state=seed, return_models=True, held_out=fold)
+            records = [{**r, "recipe": recipe, "seed": seed} for r in out.records]
+            if tta:
+                _score_flipped(out, view, subsets, records, scores,
+                               f"{recipe}/{{}}/seed{seed}/tta1")
+            results["loco"] += records
+            models[recipe].update(out.models)
+            if scores is not None:
+                # Kept so that runs of several seeds can be pooled (a seed ensemble) or
+                # re-scored later without training again.
+                for name, proba in out.proba.items():
+                    scores[f"{recipe}/{name}/seed{seed}"] = proba.astype(np.float32)
 
 
 def _score_flipped(out, view, subsets, records, scores, key):
@@ -318,7 +348,7 @@ def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=
             train, test = train_test_split_grouped(np.arange(len(bunch.target)), bunch.target,
                                                    bunch.groups, test_size=0.25,
                                                    random_state=seed)[:2]
-            parts[name] = (train, test)
+            parts[name] = _train_only_to_train(train, test, bunch.get("train_only"))
         union_idx = [(name, i) for name in found for i in parts[name][0]]
         collection = np.array([COLLECTIONS.index(n) for n, _ in union_idx])
         y = np.array([found[n].target[i] for n, i in union_idx])
@@ -510,6 +540,19 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             done()
 
 
+def _train_only_to_train(train, test, train_only):
+    """``(train, test)`` with the positions marked ``train_only`` moved to ``train``."""
+    if train_only is None or not train_only[test].any():
+        return train, test
+    return np.sort(np.concatenate([train, test[train_only[test]]])), test[~train_only[test]]
+
+
+def stacked_train_only(found):
+    """Each image's ``train_only`` mark (head slices: trained on, never scored), stacked."""
+    return np.concatenate([found[n].get("train_only", np.zeros(len(found[n].target), bool))
+                           for n in found])
+
+
 def stacked(found):
     """The collections as one: their names, each image's collection index, images, labels."""
     names, collection, y = stacked_labels(found)
@@ -541,8 +584,9 @@ def union_folds(found, seed, n_splits=3):
     from skbrain.model_selection import grouped_cv
 
     names, collection, X, y = stacked(found)
-    return list(grouped_cv(n_splits, random_state=seed).split(X, 2 * collection + y,
-                                                              stacked_groups(found)))
+    only = stacked_train_only(found)
+    return [_train_only_to_train(train, test, only) for train, test in grouped_cv(
+        n_splits, random_state=seed).split(X, 2 * collection + y, stacked_groups(found))]
 
 
 def stacked_groups(found):
@@ -553,7 +597,8 @@ def stacked_groups(found):
 def run_threshold(found, recipe, extra, seed, results, n_splits=3):
     """The recipe's threshold on all three collections, by grouped cross-validation.
 
-    Returns the threshold and the out-of-fold probabilities (in :func:`stacked` order).
+    Returns the threshold and the out-of-fold probabilities (in :func:`stacked` order;
+    NaN for the images marked ``train_only``).
     """
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
@@ -568,7 +613,8 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
         model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
         proba[test] = model.predict_proba(X[test])[:, 1]
         fold[test] = k
-    masks = [collection == k for k in range(len(names))]
+    scored = ~stacked_train_only(found)
+    masks = [(collection == k) & scored for k in range(len(names))]
 
     def mean_balanced_accuracy(t, among=True):
         return np.mean([balanced_accuracy_score(y[m & among], proba[m & among] >= t)
@@ -599,7 +645,8 @@ def run_threshold(found, recipe, extra, seed, results, n_splits=3):
               f"{row['balanced_accuracy_at_0.5']:.3f} at 0.5, "
               f"{row['balanced_accuracy_at_chosen']:.3f} at {chosen:.2f}, "
               f"{row['balanced_accuracy_nested']:.3f} chosen on the other folds", flush=True)
-    gain = nested_gain(y, proba >= 0.5, nested, collection, stacked_groups(found), seed)
+    gain = nested_gain(y[scored], proba[scored] >= 0.5, nested[scored], collection[scored],
+                       stacked_groups(found)[scored], seed)
     for row in results["threshold"][-len(names):]:
         row.update({f"nested_gain{k}": v for k, v in gain.items()})
     print(f"threshold: {chosen:.2f} (mean balanced accuracy {max(scores):.3f}, at 0.5 "
@@ -658,10 +705,12 @@ def run_specialists(found, recipe, extra, seed, results, union=None, n_splits=3)
             proba[held] = model.predict_proba(X[held])[:, 1]
     trained = {"specialist": proba} if union is None else {"union": union,
                                                            "specialist": proba}
+    scored = ~stacked_train_only(found)
     for c, name in enumerate(names):
-        m = collection == c
+        m = (collection == c) & scored
         for label, p in trained.items():
-            scores = site_scores(y[m], p[m], None, found[name].groups, random_state=seed)
+            scores = site_scores(y[m], p[m], None, stacked_groups(found)[m],
+                                 random_state=seed)
             results["specialists"].append({"model": f"{name}: {label} (out of fold)",
                                            "recipe": recipe, "seed": seed,
                                            "collection": name, "trained": label, **scores})
@@ -791,6 +840,10 @@ def main(argv=None):
                         help="where the few part's model trained without LGG-dev is saved "
                              "(bench_explain scores its maps on LGG-dev)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--head-volumes", default=None, metavar="FOLDER",
+                        help="where the head-slice recipes' volumes are, fetched with pip if "
+                             "missing (default: SKBRAIN_HEAD_VOLUMES or "
+                             "~/.cache/skbrain/head_volumes)")
     parser.add_argument("--image-size", type=int, default=150)
     parser.add_argument("--prepare", default=None, metavar="FILE.npz")
     parser.add_argument("--arrays", default=None, metavar="FILE.npz")
@@ -802,6 +855,8 @@ def main(argv=None):
         prepare(args.prepare, args.image_size)
         return
     extra = parse_set(args.set)
+    global HEAD_FOLDER
+    HEAD_FOLDER = args.head_volumes
     held_out = args.held_out.split(",") if args.held_out else None
     if held_out and set(held_out) - set(COLLECTIONS):
         raise SystemExit(f"--held-out {args.held_out!r}: known collections are {COLLECTIONS}")
@@ -871,11 +926,13 @@ def main(argv=None):
             chosen, union_oof = run_threshold(found, final, extra, args.seed, results)
             info["chosen_threshold"] = chosen
             # The out-of-fold probabilities, for any later look at the threshold.
-            names, collection, y = stacked_labels(found)
+            view = for_recipe(found, final)
+            names, collection, y = stacked_labels(view)
             out = Path(args.output)
             out.parent.mkdir(parents=True, exist_ok=True)
             np.savez_compressed(out.with_name(f"{out.stem}_threshold_oof.npz"), proba=union_oof,
-                                y=y, collection=collection, collection_names=np.array(names))
+                                y=y, collection=collection, collection_names=np.array(names),
+                                train_only=stacked_train_only(view))
             if threshold == "auto":
                 threshold = chosen
         elif part == "specialists":

