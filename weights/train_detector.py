@@ -6,11 +6,14 @@ collections (the 253, the 1,794 as tumor / no tumor, LGG-dev), near-copies
 across collections left out. The model card carries the leave-one-collection-out
 table of the same recipe (``--sites``) and the licence of every collection.
 
-Usage (from the repository root; 2 CPU cores: 23 min for the default, the
-compact recipe with bright synthetic lesions at 96 px for 60 epochs (1,397 s
-from the image files, 1,373 of them the fit), about 11 min for ``--recipe
-compact-lesions`` (v2, 30 epochs) and ``--recipe compact-recipe`` (v1, without
-lesions), 80 min for ``--recipe lite0``)::
+Usage (from the repository root; 2 CPU cores: 23 min for ``--recipe
+compact-lesions-60`` (v3), the compact recipe with bright synthetic lesions at
+96 px for 60 epochs (1,397 s from the image files, 1,373 of them the fit, on an
+Intel machine); about 32 min for ``--recipe compact-heads-60`` (v4, the same
+with every axial slice of two tumor-free heads; a 1,904 s fit on an AMD machine,
+the two heads fetched once with pip, see ``benchmarks/head_volumes.py``); about
+11 min for ``--recipe compact-lesions`` (v2, 30 epochs) and ``--recipe
+compact-recipe`` (v1, without lesions), 80 min for ``--recipe lite0``)::
 
     python weights/train_detector.py
     python weights/train_detector.py --model /tmp/detector.skbrain   # package a trained file
