@@ -580,13 +580,19 @@ def union_folds(found, seed, n_splits=3):
     """Grouped folds of the stacked collections, the same for the threshold and specialists.
 
     Stratified by (collection, class) so that every fold holds a share of each collection.
+    The images marked ``train_only`` are in every fold's training part and take no part in
+    the split, so the folds are those of the collections without them.
     """
     from skbrain.model_selection import grouped_cv
 
-    names, collection, X, y = stacked(found)
+    names, collection, y = stacked_labels(found)
     only = stacked_train_only(found)
-    return [_train_only_to_train(train, test, only) for train, test in grouped_cv(
-        n_splits, random_state=seed).split(X, 2 * collection + y, stacked_groups(found))]
+    scored, extra = np.flatnonzero(~only), np.flatnonzero(only)
+    # The split reads only how many images there are, not the images.
+    folds = grouped_cv(n_splits, random_state=seed).split(
+        np.zeros((len(scored), 1)), (2 * collection + y)[scored], stacked_groups(found)[scored])
+    return [(np.sort(np.concatenate([scored[train], extra])), scored[test])
+            for train, test in folds]
 
 
 def stacked_groups(found):

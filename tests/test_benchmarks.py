@@ -847,6 +847,15 @@ def test_the_head_slice_recipe_joins_them_to_the_largest_training_collection(tmp
         grown = {name: len(b.target) - sizes[name] for name, b in view.items()}
         assert grown == {name: added if name == into else 0 for name in found}
         assert bench_sites.for_recipe(found, "compact-heads-60", held_out) is view
+    # The union's folds are those of the collections without the slices, which every fold
+    # trains on.
+    view = bench_sites.for_recipe(found, "compact-heads-60")
+    only = bench_sites.stacked_train_only(view)
+    for (train, test), (plain_train, plain_test) in zip(
+            bench_sites.union_folds(view, 0), bench_sites.union_folds(found, 0), strict=True):
+        assert only[train].sum() == added and not only[test].any()
+        assert (np.flatnonzero(~only)[plain_test] == test).all()
+        assert (np.flatnonzero(~only)[plain_train] == train[~only[train]]).all()
     # The collections themselves, and a recipe without head slices, are left alone.
     assert {name: len(b.target) for name, b in found.items()} == sizes
     assert bench_sites.for_recipe(found, "compact-lesions-60") is found
