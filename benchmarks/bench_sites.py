@@ -345,10 +345,14 @@ def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=
     for seed in seeds:
         parts = {}
         for name, bunch in found.items():
-            train, test = train_test_split_grouped(np.arange(len(bunch.target)), bunch.target,
-                                                   bunch.groups, test_size=0.25,
+            # As in union_folds: the train_only images take no part in the split and are in
+            # every training part, so the split is that of the collection without them.
+            only = bunch.get("train_only", np.zeros(len(bunch.target), bool))
+            scored = np.flatnonzero(~only)
+            train, test = train_test_split_grouped(scored, bunch.target[scored],
+                                                   bunch.groups[scored], test_size=0.25,
                                                    random_state=seed)[:2]
-            parts[name] = _train_only_to_train(train, test, bunch.get("train_only"))
+            parts[name] = (np.sort(np.concatenate([train, np.flatnonzero(only)])), test)
         union_idx = [(name, i) for name in found for i in parts[name][0]]
         collection = np.array([COLLECTIONS.index(n) for n, _ in union_idx])
         y = np.array([found[n].target[i] for n, i in union_idx])
@@ -538,13 +542,6 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
                                 if m in scores), flush=True)
         if done is not None:
             done()
-
-
-def _train_only_to_train(train, test, train_only):
-    """``(train, test)`` with the positions marked ``train_only`` moved to ``train``."""
-    if train_only is None or not train_only[test].any():
-        return train, test
-    return np.sort(np.concatenate([train, test[train_only[test]]])), test[~train_only[test]]
 
 
 def stacked_train_only(found):
