@@ -8,6 +8,7 @@ import argparse
 import contextlib
 
 from ._version import __version__
+from .inference import MIN_HEAD_FRACTION
 
 DEFAULT_OUTPUT = "skbrain-model.skbrain"
 
@@ -54,6 +55,7 @@ def _count_or_share(text):
 _positive_int = _typed(lambda t: int(t) if int(t) >= 1 else None, "a positive integer")
 _test_size = _typed(_count_or_share, "a share in (0, 1) or a count")
 _share = _typed(lambda t: float(t) if 0 < float(t) <= 1 else None, "a number in (0, 1]")
+_fraction = _typed(lambda t: float(t) if 0 <= float(t) < 1 else None, "a number in [0, 1)")
 
 
 def build_parser():
@@ -153,6 +155,11 @@ def build_parser():
     add("--output", metavar="FILE", help="also write the rows as CSV to FILE, as they come")
     add("--aggregate", choices=("max", "mean"), default="max",
         help="a volume's or series' tumor probability from its slices' (default: max)")
+    add("--min-head", type=_fraction, default=MIN_HEAD_FRACTION, metavar="FRACTION",
+        help="slices of a volume or series showing less head than this share of the picture "
+             "(skull base, top of the head, empty slices) get their line but are left out of "
+             "the scan's probability; 0 counts every slice (default: %(default)s, the least "
+             "head any training image of the shipped detectors shows)")
     add("--plane", choices=("axial", "coronal", "sagittal"), default="axial",
         help="the plane NIfTI volumes are cut in (default: axial)")
 

@@ -286,7 +286,7 @@ def _cmd_predict(args):
     names = (info.get("metadata") or {}).get("class_names")
     images, scans = _ask(expand_scans, "IMAGE", files, plane=args.plane)
     header = ("file", "label", "p_tumor" if len(model.classes_) <= 2 else "p_label", "kind",
-              "n_slices", "scan")
+              "n_slices", "scan", "counted")
     width = max(len(str(p)) for p in images + [s for s in scans if s is not None])
     with (open(args.output, "w", newline="") if args.output else contextlib.nullcontext()) as f:
         writers = [csv.writer(out, lineterminator="\n") for out in
@@ -296,15 +296,23 @@ def _cmd_predict(args):
         if not args.csv:
             print(f"{header[0].ljust(width)}  {header[1].ljust(8)}  {header[2]}")
         for row in predict_images(model, images, scans=scans, aggregate=args.aggregate,
+                                  min_head_fraction=args.min_head,
                                   progress=sys.stderr.isatty()):
             label = class_name(row.label, names)
+            counted = "" if row.scan is None else int(row.counted)
             for w in writers:
                 w.writerow((row.name, label, f"{row.p_tumor:.4f}", row.kind, row.n_slices,
-                            row.scan or ""))
+                            row.scan or "", counted))
             if not args.csv:
-                scan = (f"  scan: {args.aggregate} of {row.n_slices} slices"
-                        if row.kind == "scan" else "")
-                print(f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}{scan}")
+                note = ""
+                if row.kind == "scan":
+                    note = f"  scan: {args.aggregate} of {row.n_slices} slices"
+                    if row.n_left_out:
+                        note += (f" ({row.n_left_out} showing under {args.min_head:.0%} head "
+                                 "left out)")
+                elif not row.counted:
+                    note = f"  (under {args.min_head:.0%} head: not counted)"
+                print(f"{row.name.ljust(width)}  {label.ljust(8)}  {row.p_tumor:>7.4f}{note}")
             # Flushed row by row, so that whoever follows the file sees each result as it comes.
             for out in (sys.stdout, f):
                 if out is not None:

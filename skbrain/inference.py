@@ -1,13 +1,19 @@
 """Predicting over files: in batches, with bounded memory, per slice and per scan."""
 
 import sys
+import warnings
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 
 __all__ = ["Prediction", "predict_images"]
 
 AGGREGATES = ("max", "mean")
+# Every image of the three collections the shipped detectors learned from shows at least
+# 17.5 % head (the head-volume slices start at 15 %): thinner slices (skull base, vertex,
+# empty ones) are outside what any of them has seen, and a maximum over them is noise.
+MIN_HEAD_FRACTION = 0.15
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,15 @@ class Prediction:
     scan : str or None
         The scan a slice belongs to (None for a lone image, and for scans).
     n_slices : int
-        1 for a slice; the number of slices for a scan.
+        1 for a slice; for a scan, the number of its slices its probability
+        is taken over.
+    counted : bool
+        For a slice of a scan, whether it counts toward the scan's
+        probability (False: it shows less head than ``min_head_fraction``);
+        True otherwise.
+    n_left_out : int
+        For a scan, its slices left out of its probability for showing too
+        little head; 0 otherwise.
     """
 
     kind: str
@@ -41,10 +55,13 @@ class Prediction:
     p_tumor: float
     scan: object = None
     n_slices: int = 1
+    counted: bool = True
+    n_left_out: int = 0
 
 
-def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256,
-                   pos_label=1, progress=False):
+def predict_images(model, images, *, scans=None, aggregate="max",
+                   min_head_fraction=MIN_HEAD_FRACTION, batch_size=256, pos_label=1,
+                   progress=False):
     """Predict images file by file in batches, yielding rows as they are ready.
 
     Only ``batch_size`` decoded images are in memory at a time, so a folder of
@@ -66,6 +83,15 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
     aggregate : {"max", "mean"}, default="max"
         How a scan's slice probabilities become its probability: ``"max"``
         (a scan with one tumor slice is a tumor scan) or ``"mean"``.
+    min_head_fraction : float in [0, 1), default=0.15
+        A scan's slices whose share of head (:func:`skbrain.datasets.head_fraction`
+        of the slice as read, grey level above 10) is below this still get
+        their row but do not count toward the scan's probability: slices at
+        the skull base, the top of the head or past it show anatomy that no
+        training image of the shipped detectors showed (each shows at least
+        17.5 % head). A scan with no slice at or above it is taken over all
+        its slices, with a warning. 0 counts every slice. Lone images are
+        never left out.
     batch_size : int, default=256
         Images decoded and predicted at a time.
     pos_label : default=1
@@ -102,6 +128,10 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
         raise ValueError(f"aggregate must be one of {AGGREGATES}; got {aggregate!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    if (isinstance(min_head_fraction, bool) or not isinstance(min_head_fraction, Real)
+            or not 0 <= min_head_fraction < 1):
+        raise ValueError("min_head_fraction must be a number in [0, 1); got "
+                         f"{min_head_fraction!r}")
     images = list(images)
     scans = [None] * len(images) if scans is None else list(scans)
     if len(scans) != len(images):
@@ -114,7 +144,12 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
     column = None if multi else positive_column(classes, pos_label)
     threshold = _threshold(model)
     bar = _progress(len(images), progress)
-    current, probs = None, []
+    current, probs, counted = None, [], []
+
+    def scan_row():
+        return _scan_row(current, probs, counted, aggregate, classes, column, threshold,
+                         min_head_fraction)
+
     try:
         for start in range(0, len(images), batch_size):
             chunk = images[start:start + batch_size]
@@ -124,16 +159,19 @@ def predict_images(model, images, *, scans=None, aggregate="max", batch_size=256
                 scan = scans[start + i]
                 if scan != current:
                     if current is not None:
-                        yield _scan_row(current, probs, aggregate, classes, column, threshold)
-                    current, probs = scan, []
+                        yield scan_row()
+                    current, probs, counted = scan, [], []
+                counts = True
                 if scan is not None:
+                    counts = _shows_head(name, min_head_fraction)
                     probs.append(proba[i])
+                    counted.append(counts)
                 p = proba[i].max() if multi else proba[i, column]
-                yield Prediction("slice", name, _item(label), float(p), scan)
+                yield Prediction("slice", name, _item(label), float(p), scan, counted=counts)
             if bar is not None:
                 bar.update(len(chunk))
         if current is not None:
-            yield _scan_row(current, probs, aggregate, classes, column, threshold)
+            yield scan_row()
     finally:
         if bar is not None:
             bar.close()
@@ -170,9 +208,26 @@ def _threshold(model):
         return None
 
 
-def _scan_row(scan, probs, aggregate, classes, column, threshold):
-    """A scan's row: each class's slice probabilities aggregated (max or mean)."""
-    probs = np.asarray(probs)
+def _shows_head(name, min_head_fraction):
+    """Whether the image ``name`` shows at least ``min_head_fraction`` head."""
+    if min_head_fraction <= 0:
+        return True
+    from ._imageio import read_image
+    from .datasets import head_fraction
+
+    # Read a second time, in grey: the pipeline's transform gives resized, standardised
+    # pictures, whose share of head is not the slice's.
+    return head_fraction(np.asarray(read_image(name, mode="L"))) >= min_head_fraction
+
+
+def _scan_row(scan, probs, counted, aggregate, classes, column, threshold, min_head_fraction):
+    """A scan's row: its counted slices' probabilities aggregated (max or mean)."""
+    counted = np.asarray(counted, dtype=bool)
+    if not counted.any():
+        warnings.warn(f"{scan}: no slice shows at least {min_head_fraction:.0%} head, so its "
+                      f"probability is over all {len(probs)} slices", UserWarning, stacklevel=3)
+        counted[:] = True
+    probs = np.asarray(probs)[counted]
     combined = probs.max(axis=0) if aggregate == "max" else probs.mean(axis=0)
     if column is None:
         label = classes[int(np.argmax(combined))]
@@ -181,7 +236,8 @@ def _scan_row(scan, probs, aggregate, classes, column, threshold):
         p = float(combined[column])
         cut = 0.5 if threshold is None else threshold
         label = classes[column] if p >= cut else classes[1 - column]
-    return Prediction("scan", str(scan), _item(label), p, None, len(probs))
+    return Prediction("scan", str(scan), _item(label), p, None, len(probs),
+                      n_left_out=int((~counted).sum()))
 
 
 def _item(value):

@@ -576,7 +576,9 @@ DETECTOR_INTENDED_USE = """\
 * **Users:** researchers, students and engineers working with medical images."""
 
 DETECTOR_LIMITS = (
-    "It sees one 2D slice at a time; a volume's label is the maximum (or mean) over its slices.",
+    "It sees one 2D slice at a time; a volume's label is the maximum (or mean) over its slices "
+    "showing at least 15 % head (`skbrain predict --min-head`; thinner slices, at the skull "
+    "base or the top of the head, are unlike its training images).",
     "It was trained on public collections of a few thousand slices, mostly adults, with "
     "T1-weighted (often contrast-enhanced), T2 and FLAIR images; other sequences, children, "
     "post-operative brains and other diseases are outside what it has seen.",

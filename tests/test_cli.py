@@ -239,6 +239,8 @@ def test_models_lists_every_name_with_parameter_counts(capsys):
         (["train", "--model", "wide", "--test-size", "1.5"], "argument --test-size"),
         (["train"], "--model is required (or --init-from NAME"),
         (["fly"], "invalid choice: 'fly'"),
+        (["predict", "m.skbrain", "a.png", "--min-head", "1.5"],
+         "argument --min-head: expected a number in [0, 1); got '1.5'"),
         (["evaluate", "missing.skbrain"], "model file 'missing.skbrain' does not exist"),
     ],
 )

@@ -98,7 +98,7 @@ def test_skbrain_train_on_four_classes(four_class, tmp_path, capsys):
 
     code = main(["predict", str(out), "--csv", str(four_class / "pituitary")])
     rows = capsys.readouterr().out.splitlines()
-    assert code == 0 and rows[0] == "file,label,p_label,kind,n_slices,scan"
+    assert code == 0 and rows[0] == "file,label,p_label,kind,n_slices,scan,counted"
     assert {row.split(",")[1] for row in rows[1:]} <= set(CLASSES)
 
 

@@ -90,3 +90,38 @@ def test_progress_bar_counts_images_on_stderr(files_and_model, capsys):
     rows = list(predict_images(model, paths, batch_size=8, progress=True))
     err = capsys.readouterr().err
     assert len(rows) == 20 and "0/20" in err and "img/s" in err
+
+
+def test_slices_showing_little_head_do_not_count_toward_their_scan(files_and_model, tmp_path):
+    from skbrain.datasets import head_fraction
+
+    paths, model = files_and_model
+    # A thin slice: a small bright patch on black, as at the top of a head.
+    thin = np.zeros((24, 24), dtype=np.uint8)
+    thin[10:13, 10:13] = 200
+    edge = str(tmp_path / "edge.png")
+    Image.fromarray(thin).save(edge)
+    assert head_fraction(edge) < 0.15 <= min(head_fraction(p) for p in paths[:4])
+    images = paths[:4] + [edge, edge] + [edge]
+    scans = ["s"] * 6 + [None]
+    expected = model.predict_proba(images)[:, 1]
+    rows = list(predict_images(model, images, scans=scans))
+    assert [r.counted for r in rows if r.kind == "slice"] == [True] * 4 + [False] * 2 + [True]
+    scan = next(r for r in rows if r.kind == "scan")
+    assert (scan.n_slices, scan.n_left_out) == (4, 2)
+    assert scan.p_tumor == pytest.approx(expected[:4].max())
+    every = next(r for r in predict_images(model, images, scans=scans, min_head_fraction=0)
+                 if r.kind == "scan")
+    assert (every.n_slices, every.n_left_out) == (6, 0)
+    assert every.p_tumor == pytest.approx(expected[:6].max())
+    # A scan with no slice showing enough head is taken over all its slices, with a warning.
+    with pytest.warns(UserWarning, match="no slice shows at least 15% head"):
+        rows = list(predict_images(model, [edge, edge], scans=["t", "t"], aggregate="mean"))
+    assert (rows[-1].n_slices, rows[-1].n_left_out) == (2, 0)
+    assert rows[-1].p_tumor == pytest.approx(expected[4:6].mean())
+
+
+@pytest.mark.parametrize("value", [-0.1, 1, 1.5, "0.2", True])
+def test_min_head_fraction_must_be_a_share(value):
+    with pytest.raises(ValueError, match="min_head_fraction must be a number in"):
+        next(predict_images(None, [], min_head_fraction=value))

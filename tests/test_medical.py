@@ -1,6 +1,7 @@
 """DICOM and NIfTI: pixel values, orientation, groups from metadata, bad files, end to end."""
 
 import gzip
+import io
 import os
 import warnings
 
@@ -322,7 +323,8 @@ def test_skbrain_train_splits_a_dicom_folder_by_patient(series_folder, tmp_path,
     assert "on the saved test split: 12 images" in capsys.readouterr().out
 
 
-def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path, capsys):
+def _train_on_series(series_folder, tmp_path):
+    """A tiny model trained by ``skbrain train`` on the series' files in yes/ and no/."""
     flat = tmp_path / "flat"
     for ref, label in zip(load_dicom(series_folder).data, load_dicom(series_folder).target,
                           strict=True):
@@ -331,10 +333,14 @@ def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path,
         (out / f"{len(list(out.iterdir()))}.dcm").write_bytes(open(ref, "rb").read())
     model = tmp_path / "m.skbrain"
     # Four patients, grouped by PatientID: half of them test.
-    code = main(["train", "--model", "simple", "--data", str(flat), "--image-size", "16",
+    assert main(["train", "--model", "simple", "--data", str(flat), "--image-size", "16",
                  "--set", "max_epochs=1", "--set", "n_kernels=4", "--quiet",
-                 "--test-size", "0.5", "--output", str(model)])
-    assert code == 0
+                 "--test-size", "0.5", "--output", str(model)]) == 0
+    return model
+
+
+def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path, capsys):
+    model = _train_on_series(series_folder, tmp_path)
     capsys.readouterr()
     volume = tmp_path / "vol.nii.gz"
     nib.save(nib.Nifti1Image(np.random.default_rng(0).random((16, 16, 5)).astype(np.float32),
@@ -358,6 +364,35 @@ def test_skbrain_train_and_predict_read_dicom_and_nifti(series_folder, tmp_path,
         np.mean([float(r["p_tumor"]) for r in vol_rows]), abs=1e-3)
     images, scan_ids = expand_scans([series_folder / "no"])
     assert len(set(scan_ids)) == 2 and len(images) == 12
+
+
+def test_predict_leaves_slices_with_little_head_out_of_the_volume(series_folder, tmp_path,
+                                                                 capsys):
+    model = _train_on_series(series_folder, tmp_path)
+    # Slices 0-3 show a head; 4 and 5 a small patch (the top of a head), 6 nothing.
+    data = np.zeros((16, 16, 7), dtype=np.float32)
+    data[2:14, 2:14, :4] = np.random.default_rng(0).random((12, 12, 4)) + 0.5
+    data[7:9, 7:9, 4:6] = 1.0
+    volume = tmp_path / "head.nii.gz"
+    nib.save(nib.Nifti1Image(data, np.eye(4)), volume)
+    capsys.readouterr()
+    csv_path = tmp_path / "rows.csv"
+    assert main(["predict", str(model), str(volume), "--output", str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    import csv as csv_module
+
+    rows = list(csv_module.DictReader(open(csv_path)))
+    slices = [r for r in rows if r["kind"] == "slice"]
+    assert [r["counted"] for r in slices] == ["1"] * 4 + ["0"] * 3
+    scan = rows[-1]
+    assert (scan["kind"], scan["n_slices"], scan["counted"]) == ("scan", "4", "")
+    assert float(scan["p_tumor"]) == pytest.approx(
+        max(float(r["p_tumor"]) for r in slices[:4]), abs=1e-4)
+    assert out.count("(under 15% head: not counted)") == 3
+    assert "scan: max of 4 slices (3 showing under 15% head left out)" in out
+    assert main(["predict", str(model), str(volume), "--csv", "--min-head", "0"]) == 0
+    rows = list(csv_module.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[-1]["n_slices"] == "7" and {r["counted"] for r in rows[:-1]} == {"1"}
 
 
 def test_slice_counts_from_the_header_match_the_reoriented_volume(tmp_path):

@@ -175,7 +175,7 @@ def test_predict_with_a_shipped_name_and_with_a_model_file(shipped, tmp_path, ca
     file = skbrain.save_model(shipped["model"], tmp_path / "own.skbrain")
     assert main(["predict", str(file), *paths, "--csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,label,p_tumor,kind,n_slices,scan" and len(lines) == 4
+    assert lines[0] == "file,label,p_tumor,kind,n_slices,scan,counted" and len(lines) == 4
     assert main(["predict", "--model", "tiny"]) == 2  # no image given
 
 
