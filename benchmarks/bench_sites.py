@@ -52,6 +52,15 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     scored out of fold on that collection beside the union's out-of-fold
     scores (when the threshold part ran before it): a cross-validated
     version of ``split`` that uses every patient as a test patient once.
+``institutions``
+    LGG-dev's institutions left out one at a time (those with at least five
+    patients; the institution is ``TCGA_<institution>_<id>`` of the patient):
+    the ``--final`` recipe trained on everything else of the three collections,
+    LGG-dev's other institutions included, scored on the one left out (all and
+    mid-brain slices). The patients kept from the developers are of LGG-dev's
+    archive but other institutions, so this, not grouped cross-validation
+    (whose training folds hold patients of the test patients' institutions),
+    is the closer view of them.
 ``final``
     the ``--final`` recipe trained on every image of the three collections,
     saved as a Pipeline that takes image paths (``--save``), deciding at
@@ -180,7 +189,7 @@ def prepare(path, image_size):
         arrays[f"{name}.X"] = resizer.transform(bunch.data)
         print(f"{name}: resized in {time.perf_counter() - start:.0f} s", flush=True)
         for key in ("target", "groups", "near_copy", "original_target", "head_fraction",
-                    "target_names", "original_target_names"):
+                    "patient", "target_names", "original_target_names"):
             if key in bunch:
                 arrays[f"{name}.{key}"] = np.asarray(bunch[key])
     np.savez_compressed(path, **arrays)
@@ -738,6 +747,51 @@ def best_recipe(loco):
     return best
 
 
+def institution(patient):
+    """The TCGA tissue-source site of a patient id ``TCGA_<institution>_<id>``."""
+    parts = str(patient).split("_")
+    if len(parts) < 3 or parts[0] != "TCGA":
+        raise ValueError(f"patient {patient!r}: expected TCGA_<institution>_<id>")
+    return parts[1]
+
+
+def run_institutions(found, recipe, extra, seed, results, collection="lgg_flair_dev",
+                     min_patients=5):
+    """``collection``'s institutions left out one at a time, everything else trained on."""
+    found = for_recipe(found, recipe)
+    names, where, X, y = stacked(found)
+    groups = stacked_groups(found)
+    c = names.index(collection)
+    if "patient" not in found[collection]:
+        raise SystemExit(f"{collection}: the arrays hold no patient ids; make them again with "
+                         "--prepare")
+    mid = np.zeros(len(y), dtype=bool)
+    mid[where == c] = found[collection].head_fraction >= MID_BRAIN
+    site = np.full(len(y), "", dtype=object)
+    site[where == c] = [institution(p) for p in found[collection].patient]
+    patients = {s: len(np.unique(groups[site == s])) for s in np.unique(site[where == c])}
+    for left_out in sorted(s for s, n in patients.items() if n >= min_patients):
+        test = site == left_out
+        train = np.flatnonzero(~test)
+        print(f"== institutions: {recipe}, {collection}'s {left_out} left out "
+              f"({patients[left_out]} patients, {int(test.sum())} images)", flush=True)
+        order = train[balanced(recipe, where[train], y[train], seed)]
+        model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
+        proba = model.predict_proba(X[test])[:, 1]
+        for subset, keep in (("all", np.ones(int(test.sum()), bool)), ("mid-brain", mid[test])):
+            row = {"model": f"{collection}: {left_out} left out"
+                            + ("" if subset == "all" else f" ({subset})"),
+                   "recipe": recipe, "seed": seed, "collection": collection,
+                   "institution": left_out, "subset": subset,
+                   "trained_on_institutions": sorted(set(patients) - {left_out}),
+                   **site_scores(y[test][keep], proba[keep], groups=groups[test][keep],
+                                 random_state=seed)}
+            results["institutions"].append(row)
+            print(f"  {subset}: ROC AUC {row['roc_auc']:.3f} ({row['roc_auc_low']:.3f}-"
+                  f"{row['roc_auc_high']:.3f}), balanced accuracy "
+                  f"{row['balanced_accuracy']:.3f}", flush=True)
+
+
 def run_final(found, recipe, extra, seed, save, threshold=None):
     found = for_recipe(found, recipe)
     names, collection, X, y = stacked(found)
@@ -874,7 +928,8 @@ def main(argv=None):
         found = load_arrays(args.arrays)
     else:
         found = resized(load_paths(), args.image_size)
-    results = {"loco": [], "split": [], "few": [], "threshold": [], "specialists": []}
+    results = {"loco": [], "split": [], "few": [], "threshold": [], "specialists": [],
+               "institutions": []}
     union_oof = None
     threshold = args.threshold
     if threshold == "auto" and "threshold" not in args.parts.split(","):
@@ -889,7 +944,8 @@ def main(argv=None):
         if deadline is not None and time.perf_counter() > deadline:
             print(f"time budget spent; {part} not run", flush=True)
             continue
-        if final == "auto" and part in ("final", "few", "split", "threshold", "specialists"):
+        if final == "auto" and part in ("final", "few", "split", "threshold", "specialists",
+                                        "institutions"):
             final = info["final_recipe"] = best_recipe(results["loco"])
         few_from = final if args.few_from == "auto" else args.few_from
         if part == "loco":
@@ -938,6 +994,8 @@ def main(argv=None):
                                 train_only=stacked_train_only(view))
             if threshold == "auto":
                 threshold = chosen
+        elif part == "institutions":
+            run_institutions(found, final, extra, args.seed, results)
         elif part == "specialists":
             run_specialists(found, final, extra, args.seed, results, union_oof)
         elif part == "final":

@@ -156,17 +156,18 @@ def with_head_volumes(found, specs, into):
     per_image = [k for k, v in bunch.items() if isinstance(v, np.ndarray) and len(v) == n
                  and not k.endswith("_names")
                  and k not in ("data", "target", "groups", "original_target", "train_only",
-                               *FILLED)]
+                               "patient", *FILLED)]
     if per_image:
         raise ValueError(f"{into} has per-image fields {per_image} that head slices lack")
     resizer = ImageResizer(bunch.data.shape[-1], channels=1, dtype="uint8", n_jobs=-1)
-    data, groups, filled = [], [], {k: [] for k in FILLED if k in bunch}
+    data, groups, patients, filled = [], [], [], {k: [] for k in FILLED if k in bunch}
     for v, (image, mask) in enumerate(specs):
         planes = axial_slices(image, mask)
         data.append(np.repeat(resizer.transform(planes), 3, axis=1))
         for key, values in filled.items():
             values += [FILLED[key](plane) for plane in planes]
         groups += [int(bunch.groups.max()) + 1 + v] * len(planes)
+        patients += [f"head:{Path(image).name}"] * len(planes)
         print(f"{into}: {len(planes)} tumor-free slices of {Path(image).name} added", flush=True)
     added = len(groups)
     grown = Bunch(**bunch)
@@ -177,6 +178,8 @@ def with_head_volumes(found, specs, into):
                                           np.ones(added, bool)])
     for key, values in filled.items():
         grown[key] = np.concatenate([bunch[key], np.asarray(values, bunch[key].dtype)])
+    if "patient" in bunch:
+        grown["patient"] = np.concatenate([bunch.patient.astype(str), patients])
     if "original_target" in bunch:
         negative = [str(c) for c in bunch.original_target_names].index("notumor")
         grown["original_target"] = np.concatenate(

@@ -292,6 +292,65 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
     assert "balanced_accuracy_at_cv" in table and "roc_auc_inner_cv_tta" in table
 
 
+def test_the_institutions_part_leaves_each_large_enough_institution_out(monkeypatch):
+    from sklearn.utils import Bunch
+
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_sites
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    fitted = []
+
+    class Recorder:
+        def fit(self, X, y):
+            fitted.append(set(X[:, 0, 0, 0].tolist()))
+            return self
+
+        def predict_proba(self, X):
+            p = X[:, 0, 0, 1] / 255
+            return np.column_stack([1 - p, p])
+
+    def images(first, y):
+        # Each image's id in one pixel, its tumor score in another.
+        X = np.zeros((len(y), 3, 4, 4), dtype=np.int64)
+        X[:, 0, 0, 0] = first + np.arange(len(y))
+        X[:, 0, 0, 1] = np.where(y == 1, 200, 50) + np.arange(len(y)) % 7
+        return X
+
+    # LGG-dev: 12 patients of two slices (no tumor, tumor): 6 of AA, 5 of BB, 1 of CC.
+    patients = [f"TCGA_{site}_{k}" for k, site in enumerate(["AA"] * 6 + ["BB"] * 5 + ["CC"])]
+    y_lgg = np.tile([0, 1], 12)
+    found = {
+        "brain_mri": Bunch(data=images(0, np.tile([0, 1], 5)), target=np.tile([0, 1], 5),
+                           groups=np.arange(10)),
+        "tumor_mri_1794": Bunch(data=images(100, np.tile([0, 1], 8)), target=np.tile([0, 1], 8),
+                                groups=np.arange(16)),
+        "lgg_flair_dev": Bunch(data=images(200, y_lgg), target=y_lgg,
+                               groups=np.repeat(np.arange(12), 2),
+                               patient=np.repeat(patients, 2),
+                               head_fraction=np.linspace(0.2, 0.8, 24)),
+    }
+    monkeypatch.setattr(bench_sites, "estimator", lambda *args, **kwargs: Recorder())
+    results = {"institutions": []}
+    bench_sites.run_institutions(found, "compact-recipe", {}, 0, results)
+    rows = {(r["institution"], r["subset"]): r for r in results["institutions"]}
+    assert sorted(rows) == [("AA", "all"), ("AA", "mid-brain"), ("BB", "all"),
+                            ("BB", "mid-brain")]
+    assert (rows["AA", "all"]["n"], rows["AA", "all"]["n_groups"]) == (12, 6)
+    assert (rows["BB", "all"]["n"], rows["BB", "all"]["n_groups"]) == (10, 5)
+    assert rows["AA", "all"]["trained_on_institutions"] == ["BB", "CC"]
+    assert rows["AA", "all"]["roc_auc"] == 1.0
+    assert rows["BB", "mid-brain"]["n"] == int((found["lgg_flair_dev"].head_fraction[12:22]
+                                                >= 0.4).sum())
+    aa, bb = set(range(200, 212)), set(range(212, 222))
+    for fit, held, other in zip(fitted, (aa, bb), (bb, aa), strict=True):
+        # Everything but the institution left out, LGG-dev's others included.
+        assert not fit & held and other <= fit and {222, 223} <= fit and set(range(10)) <= fit
+    with pytest.raises(ValueError, match="expected TCGA_<institution>_<id>"):
+        bench_sites.institution("patient-7")
+
+
 def test_the_few_parts_threshold_is_chosen_out_of_fold_with_replay_only_fitted():
     sys.path.insert(0, str(BENCHMARKS))
     try:
@@ -732,8 +791,12 @@ def test_head_volumes_adds_each_axial_head_slice_as_tumor_free_and_train_only(tm
         heads.with_head_volumes({"brain_mri": bunch}, specs, "lgg")
     lgg = Bunch(data=np.zeros((2, 3, 16, 16), np.uint8), target=np.array([0, 1]),
                 groups=np.array([0, 0]), head_fraction=np.array([0.5, 0.6]),
+                patient=np.array(["TCGA_CS_1", "TCGA_CS_1"]),
                 target_names=np.array(["notumor", "tumor"]))
     grown = heads.with_head_volumes({"lgg_flair_dev": lgg}, specs[:1], "lgg_flair_dev")
+    # Each head is a patient of its own, named by its file.
+    assert grown["lgg_flair_dev"].patient.tolist() == (["TCGA_CS_1"] * 2
+                                                       + ["head:head.nii.gz"] * len(slices))
     fraction = grown["lgg_flair_dev"].head_fraction
     # Each head slice's share of pixels above grey level 10, as LGG-dev's own slices have it.
     assert fraction.tolist() == [0.5, 0.6] + [float(np.mean(s > 10)) for s in slices]
