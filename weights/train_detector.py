@@ -6,12 +6,13 @@ collections (the 253, the 1,794 as tumor / no tumor, LGG-dev), near-copies
 across collections left out. The model card carries the leave-one-collection-out
 table of the same recipe (``--sites``) and the licence of every collection.
 
-Usage (from the repository root; 2 CPU cores: 23 min for ``--recipe
-compact-lesions-60`` (v3), the compact recipe with bright synthetic lesions at
-96 px for 60 epochs (1,397 s from the image files, 1,373 of them the fit, on an
-Intel machine); about 32 min for ``--recipe compact-heads-60`` (v4, the same
-with every axial slice of two tumor-free heads; a 1,904 s fit on an AMD machine,
-the two heads fetched once with pip, see ``benchmarks/head_volumes.py``); about
+Usage (from the repository root; 2 CPU cores: about 32 min for the default,
+``--recipe compact-heads-60`` (v4: the compact recipe with bright synthetic
+lesions at 96 px for 60 epochs and every axial slice of two tumor-free heads; a
+1,904 s fit on an AMD machine, the two heads fetched once with pip, see
+``benchmarks/head_volumes.py``); 23 min for ``--recipe compact-lesions-60`` (v3,
+the same without the heads; 1,397 s from the image files, 1,373 of them the fit,
+on an Intel machine); about
 11 min for ``--recipe compact-lesions`` (v2, 30 epochs) and ``--recipe
 compact-recipe`` (v1, without lesions), 80 min for ``--recipe lite0``)::
 
@@ -49,7 +50,8 @@ from skbrain.weights import add_to_distribution  # noqa: E402
 # recipe -> (shipped name, image size, one line for list_pretrained, its
 # leave-one-collection-out results in benchmarks/results). The default recipe won by a rule
 # fixed before its results were seen: leaving each collection out over three seeds, then grouped
-# cross-validation inside the collections (benchmarks/README.md, "Sixty epochs over three seeds").
+# cross-validation inside the collections, paired with v3's (benchmarks/README.md, "v3 and v4 on
+# the same folds").
 DETECTORS = {
     "compact-recipe": ("brain-tumor-compact-v1", 96,
                        "Compact CNN tumor / no-tumor detector for 2D brain MRI slices at 96 px, "
@@ -72,7 +74,7 @@ DETECTORS = {
               "EfficientNet-Lite0 tumor / no-tumor detector for 2D brain MRI slices, trained "
               "on three public collections (T1, T2, FLAIR)", "sites.json"),
 }
-DEFAULT_RECIPE = "compact-lesions-60"
+DEFAULT_RECIPE = "compact-heads-60"
 TERMS = (
     "The weights are offered for non-commercial research and teaching only, under CC BY-NC-SA "
     "4.0, with attribution to every training collection: the LGG-dev slices come from a copy "
