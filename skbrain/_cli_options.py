@@ -158,8 +158,8 @@ def build_parser():
     add("--min-head", type=_fraction, default=MIN_HEAD_FRACTION, metavar="FRACTION",
         help="slices of a volume or series showing less head than this share of the picture "
              "(skull base, top of the head, empty slices) get their line but are left out of "
-             "the scan's probability; 0 counts every slice (default: %(default)s, the least "
-             "head any training image of the shipped detectors shows)")
+             "the scan's probability; 0 counts every slice (default: %(default)s; the training "
+             "images of the shipped detectors show at least that much)")
     add("--plane", choices=("axial", "coronal", "sagittal"), default="axial",
         help="the plane NIfTI volumes are cut in (default: axial)")
 

@@ -295,11 +295,7 @@ def test_bench_sites_keeps_held_out_scores_and_fine_tunes_with_replay(tmp_path):
 def test_the_institutions_part_leaves_each_large_enough_institution_out(monkeypatch):
     from sklearn.utils import Bunch
 
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import bench_sites
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+    bench_sites = _benchmark_module("bench_sites")
     fitted = []
 
     class Recorder:
@@ -729,13 +725,19 @@ def _head_volume(path, mask_path=None, shape=(24, 30, 20)):
         nib.save(nib.Nifti1Image(((volume > 0) & (z > 0)).astype(np.uint8), affine), mask_path)
 
 
-def _head_modules():
+def _benchmark_module(name):
+    """A module of benchmarks/, imported as the scripts import each other."""
+    import importlib
+
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        import head_volumes
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(BENCHMARKS))
-    return head_volumes
+
+
+def _head_modules():
+    return _benchmark_module("head_volumes")
 
 
 def _head_folder(folder):
