@@ -361,7 +361,7 @@ def run_split(found, recipe, extra, seeds, results, threshold=None, specialists=
             train, test = train_test_split_grouped(scored, bunch.target[scored],
                                                    bunch.groups[scored], test_size=0.25,
                                                    random_state=seed)[:2]
-            parts[name] = (np.sort(np.concatenate([train, np.flatnonzero(only)])), test)
+            parts[name] = (_with_train_only(train, only), test)
         union_idx = [(name, i) for name in found for i in parts[name][0]]
         collection = np.array([COLLECTIONS.index(n) for n, _ in union_idx])
         y = np.array([found[n].target[i] for n, i in union_idx])
@@ -553,6 +553,12 @@ def run_few(found, base, recipe, extra, repeats, results, ks=(2, 5, 10, 20), don
             done()
 
 
+def _with_train_only(train, only):
+    """The positions ``train`` and every position marked in ``only`` (``train_only`` images
+    take no part in a split and join every training part), sorted."""
+    return np.sort(np.concatenate([train, np.flatnonzero(only)]))
+
+
 def stacked_train_only(found):
     """Each image's ``train_only`` mark (head slices: trained on, never scored), stacked."""
     return np.concatenate([found[n].get("train_only", np.zeros(len(found[n].target), bool))
@@ -593,12 +599,11 @@ def union_folds(found, seed, n_splits=3):
 
     names, collection, y = stacked_labels(found)
     only = stacked_train_only(found)
-    scored, extra = np.flatnonzero(~only), np.flatnonzero(only)
+    scored = np.flatnonzero(~only)
     # The split reads only how many images there are, not the images.
     folds = grouped_cv(n_splits, random_state=seed).split(
         np.zeros((len(scored), 1)), (2 * collection + y)[scored], stacked_groups(found)[scored])
-    return [(np.sort(np.concatenate([scored[train], extra])), scored[test])
-            for train, test in folds]
+    return [(_with_train_only(scored[train], only), scored[test]) for train, test in folds]
 
 
 def stacked_groups(found):
@@ -758,13 +763,13 @@ def institution(patient):
 def run_institutions(found, recipe, extra, seed, results, collection="lgg_flair_dev",
                      min_patients=5):
     """``collection``'s institutions left out one at a time, everything else trained on."""
+    if "patient" not in found[collection]:
+        raise SystemExit(f"{collection}: the arrays hold no patient ids; make them again with "
+                         "--prepare")
     found = for_recipe(found, recipe)
     names, where, X, y = stacked(found)
     groups = stacked_groups(found)
     c = names.index(collection)
-    if "patient" not in found[collection]:
-        raise SystemExit(f"{collection}: the arrays hold no patient ids; make them again with "
-                         "--prepare")
     mid = np.zeros(len(y), dtype=bool)
     mid[where == c] = found[collection].head_fraction >= MID_BRAIN
     site = np.full(len(y), "", dtype=object)
