@@ -2,7 +2,7 @@
 
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from numbers import Real
 
 import numpy as np
@@ -63,6 +63,9 @@ def predict_images(model, images, *, scans=None, aggregate="max",
                    min_head_fraction=MIN_HEAD_FRACTION, batch_size=256, pos_label=1,
                    progress=False):
     """Predict images file by file in batches, yielding rows as they are ready.
+
+    A lone image's row comes as soon as its batch is predicted; a scan's slice
+    rows come together with its scan row, once the scan's last slice is.
 
     Only ``batch_size`` decoded images are in memory at a time, so a folder of
     any size is predicted in bounded memory; each batch is decoded once (by the
@@ -146,11 +149,16 @@ def predict_images(model, images, *, scans=None, aggregate="max",
     column = None if multi else positive_column(classes, pos_label)
     threshold = _threshold(model)
     bar = _progress(len(images), progress)
-    current, probs, counted = None, [], []
+    current, probs, counted, held = None, [], [], []
 
-    def scan_row():
-        return _scan_row(current, probs, counted, aggregate, classes, column, threshold,
-                         min_head_fraction)
+    def finish_scan():
+        # A scan's slice rows wait for its row: only then is it known whether the scan fell
+        # back to all its slices, which every one of them then counts toward.
+        row, fell_back = _scan_row(current, probs, counted, aggregate, classes, column,
+                                   threshold, min_head_fraction)
+        for slice_row in held:
+            yield replace(slice_row, counted=True) if fell_back else slice_row
+        yield row
 
     try:
         for start in range(0, len(images), batch_size):
@@ -161,19 +169,21 @@ def predict_images(model, images, *, scans=None, aggregate="max",
                 scan = scans[start + i]
                 if scan != current:
                     if current is not None:
-                        yield scan_row()
-                    current, probs, counted = scan, [], []
-                counts = True
-                if scan is not None:
-                    counts = _shows_head(name, min_head_fraction)
-                    probs.append(proba[i])
-                    counted.append(counts)
+                        yield from finish_scan()
+                    current, probs, counted, held = scan, [], [], []
                 p = proba[i].max() if multi else proba[i, column]
-                yield Prediction("slice", name, _item(label), float(p), scan, counted=counts)
+                if scan is None:
+                    yield Prediction("slice", name, _item(label), float(p))
+                    continue
+                counts = _shows_head(name, min_head_fraction)
+                probs.append(proba[i])
+                counted.append(counts)
+                held.append(Prediction("slice", name, _item(label), float(p), scan,
+                                       counted=counts))
             if bar is not None:
                 bar.update(len(chunk))
         if current is not None:
-            yield scan_row()
+            yield from finish_scan()
     finally:
         if bar is not None:
             bar.close()
@@ -223,11 +233,13 @@ def _shows_head(name, min_head_fraction):
 
 
 def _scan_row(scan, probs, counted, aggregate, classes, column, threshold, min_head_fraction):
-    """A scan's row: its counted slices' probabilities aggregated (max or mean)."""
+    """A scan's row, its counted slices' probabilities aggregated (max or mean), and
+    whether it fell back to all its slices (none showed enough head)."""
     counted = np.asarray(counted, dtype=bool)
-    if not counted.any():
+    fell_back = not counted.any()
+    if fell_back:
         warnings.warn(f"{scan}: no slice shows at least {min_head_fraction:.0%} head, so its "
-                      f"probability is over all {len(probs)} slices", UserWarning, stacklevel=3)
+                      f"probability is over all {len(probs)} slices", UserWarning, stacklevel=4)
         counted[:] = True
     probs = np.asarray(probs)[counted]
     combined = probs.max(axis=0) if aggregate == "max" else probs.mean(axis=0)
@@ -239,7 +251,7 @@ def _scan_row(scan, probs, counted, aggregate, classes, column, threshold, min_h
         cut = 0.5 if threshold is None else threshold
         label = classes[column] if p >= cut else classes[1 - column]
     return Prediction("scan", str(scan), _item(label), p, None, len(probs),
-                      n_left_out=int((~counted).sum()))
+                      n_left_out=int((~counted).sum())), fell_back
 
 
 def _item(value):

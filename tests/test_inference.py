@@ -114,9 +114,12 @@ def test_slices_showing_little_head_do_not_count_toward_their_scan(files_and_mod
                  if r.kind == "scan")
     assert (every.n_slices, every.n_left_out) == (6, 0)
     assert every.p_tumor == pytest.approx(expected[:6].max())
-    # A scan with no slice showing enough head is taken over all its slices, with a warning.
-    with pytest.warns(UserWarning, match="no slice shows at least 15% head"):
+    # A scan with no slice showing enough head is taken over all its slices, with a warning
+    # pointing at the caller; its slice rows then say they counted.
+    with pytest.warns(UserWarning, match="no slice shows at least 15% head") as caught:
         rows = list(predict_images(model, [edge, edge], scans=["t", "t"], aggregate="mean"))
+    assert caught[0].filename == __file__
+    assert [(r.kind, r.counted) for r in rows] == [("slice", True)] * 2 + [("scan", True)]
     assert (rows[-1].n_slices, rows[-1].n_left_out) == (2, 0)
     assert rows[-1].p_tumor == pytest.approx(expected[4:6].mean())
 
