@@ -60,7 +60,9 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     mid-brain slices). The patients kept from the developers are of LGG-dev's
     archive but other institutions, so this, not grouped cross-validation
     (whose training folds hold patients of the test patients' institutions),
-    is the closer view of them.
+    is the closer view of them. Each left-out image's probability and its
+    position in LGG-dev's arrays go to ``*_institutions_scores.npz``
+    (``recipe/institution/seedN`` and ``.../index``).
 ``final``
     the ``--final`` recipe trained on every image of the three collections,
     saved as a Pipeline that takes image paths (``--save``), deciding at
@@ -760,9 +762,14 @@ def institution(patient):
     return parts[1]
 
 
-def run_institutions(found, recipe, extra, seed, results, collection="lgg_flair_dev",
-                     min_patients=5):
-    """``collection``'s institutions left out one at a time, everything else trained on."""
+def run_institutions(found, recipe, extra, seed, results, scores=None,
+                     collection="lgg_flair_dev", min_patients=5):
+    """``collection``'s institutions left out one at a time, everything else trained on.
+
+    ``scores`` (a dict) receives each left-out image's probability and its position in
+    ``collection``'s arrays (``recipe/institution/seedN`` and ``.../index``), so that two
+    recipes can be compared on the same patients.
+    """
     if "patient" not in found[collection]:
         raise SystemExit(f"{collection}: the arrays hold no patient ids; make them again with "
                          "--prepare")
@@ -783,6 +790,10 @@ def run_institutions(found, recipe, extra, seed, results, collection="lgg_flair_
         order = train[balanced(recipe, where[train], y[train], seed)]
         model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
         proba = model.predict_proba(X[test])[:, 1]
+        if scores is not None:
+            key = f"{recipe}/{left_out}/seed{seed}"
+            scores[key] = proba
+            scores[f"{key}/index"] = np.flatnonzero(test[where == c])
         for subset, keep in (("all", np.ones(int(test.sum()), bool)), ("mid-brain", mid[test])):
             row = {"model": f"{collection}: {left_out} left out"
                             + ("" if subset == "all" else f" ({subset})"),
@@ -942,7 +953,7 @@ def main(argv=None):
     info = {"recipes": {r: RECIPES[r] for r in RECIPES},
             "set": extra, "image_size": args.image_size,
             "n_images": {n: len(b.target) for n, b in found.items()}}
-    models, loco_scores = {}, {}
+    models, loco_scores, institution_scores = {}, {}, {}
     deadline = start + args.time_budget if args.time_budget else None
     final = args.final
     for part in args.parts.split(","):
@@ -1000,7 +1011,7 @@ def main(argv=None):
             if threshold == "auto":
                 threshold = chosen
         elif part == "institutions":
-            run_institutions(found, final, extra, args.seed, results)
+            run_institutions(found, final, extra, args.seed, results, institution_scores)
         elif part == "specialists":
             run_specialists(found, final, extra, args.seed, results, union_oof)
         elif part == "final":
@@ -1015,6 +1026,10 @@ def main(argv=None):
         if loco_scores:
             out = Path(args.output)
             np.savez_compressed(out.with_name(f"{out.stem}_loco_scores.npz"), **loco_scores)
+        if institution_scores:
+            out = Path(args.output)
+            np.savez_compressed(out.with_name(f"{out.stem}_institutions_scores.npz"),
+                                **institution_scores)
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 

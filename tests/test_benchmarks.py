@@ -328,8 +328,8 @@ def test_the_institutions_part_leaves_each_large_enough_institution_out(monkeypa
                                head_fraction=np.linspace(0.2, 0.8, 24)),
     }
     monkeypatch.setattr(bench_sites, "estimator", lambda *args, **kwargs: Recorder())
-    results = {"institutions": []}
-    bench_sites.run_institutions(found, "compact-recipe", {}, 0, results)
+    results, scores = {"institutions": []}, {}
+    bench_sites.run_institutions(found, "compact-recipe", {}, 0, results, scores)
     rows = {(r["institution"], r["subset"]): r for r in results["institutions"]}
     assert sorted(rows) == [("AA", "all"), ("AA", "mid-brain"), ("BB", "all"),
                             ("BB", "mid-brain")]
@@ -339,6 +339,10 @@ def test_the_institutions_part_leaves_each_large_enough_institution_out(monkeypa
     assert rows["AA", "all"]["roc_auc"] == 1.0
     assert rows["BB", "mid-brain"]["n"] == int((found["lgg_flair_dev"].head_fraction[12:22]
                                                 >= 0.4).sum())
+    # The saved probabilities are the left-out images', at their positions in LGG-dev.
+    assert scores["compact-recipe/BB/seed0/index"].tolist() == list(range(12, 22))
+    expected = found["lgg_flair_dev"].data[12:22, 0, 0, 1] / 255
+    assert np.allclose(scores["compact-recipe/BB/seed0"], expected)
     aa, bb = set(range(200, 212)), set(range(212, 222))
     for fit, held, other in zip(fitted, (aa, bb), (bb, aa), strict=True):
         # Everything but the institution left out, LGG-dev's others included.
