@@ -729,6 +729,53 @@ def _head_volume(path, mask_path=None, shape=(24, 30, 20)):
         nib.save(nib.Nifti1Image(((volume > 0) & (z > 0)).astype(np.uint8), affine), mask_path)
 
 
+def test_paired_sites_scores_two_runs_on_the_same_images(tmp_path, monkeypatch, capsys):
+    from sklearn.utils import Bunch
+
+    paired = _benchmark_module("paired_sites")
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 1], 20)
+    patients = np.repeat([f"TCGA_{s}_{k}" for k, s in enumerate(["AA"] * 10 + ["BB"] * 10)], 2)
+    found = {
+        "brain_mri": Bunch(target=y[:10], groups=np.arange(10)),
+        "lgg_flair_dev": Bunch(target=y, groups=np.repeat(np.arange(20), 2), patient=patients,
+                               head_fraction=np.linspace(0.2, 0.8, 40)),
+    }
+    monkeypatch.setattr(paired.bench_sites, "load_arrays", lambda path: found)
+    noise = rng.random(50)
+    sharp = np.concatenate([y[:10], y]) * 0.5 + noise * 0.5
+    collection = np.repeat([0, 1], [10, 40])
+    for name, proba in (("a", noise), ("b", sharp)):
+        np.savez(tmp_path / f"{name}_oof.npz", proba=proba, y=np.concatenate([y[:10], y]),
+                 collection=collection, collection_names=np.array(list(found)))
+        scores = {}
+        for site, index in (("AA", np.arange(20)), ("BB", np.arange(20, 40))):
+            scores[f"r/{site}/seed0"], scores[f"r/{site}/seed0/index"] = proba[10:][index], index
+        np.savez(tmp_path / f"{name}_inst.npz", **scores)
+
+    out = tmp_path / "paired.json"
+    rows = paired.main(["--arrays", "x.npz", str(tmp_path / "a_oof.npz"),
+                        str(tmp_path / "b_oof.npz"), "--names", "v3,v4", "--output", str(out)])
+    assert [r["part"] for r in rows] == ["brain_mri", "lgg_flair_dev"]
+    lgg = rows[1]
+    assert (lgg["n"], lgg["n_groups"], lgg["second"]) == (40, 20, 1.0)
+    assert lgg["difference"] == pytest.approx(1.0 - lgg["first"])
+    assert 0 < lgg["low"] <= lgg["difference"] <= lgg["high"]
+    assert "| lgg_flair_dev | 40 (20) |" in capsys.readouterr().out
+    saved = json.loads(out.read_text())["rows"]
+    assert saved[1]["v4"] == 1.0 and out.with_suffix(".csv").read_text().startswith("part,")
+    # The same run twice differs by nothing, with no spread.
+    same = paired.main(["--arrays", "x.npz", str(tmp_path / "b_inst.npz"),
+                        str(tmp_path / "b_inst.npz")])
+    assert [r["part"] for r in same] == ["AA left out", "AA left out (mid-brain)",
+                                         "BB left out", "BB left out (mid-brain)"]
+    assert all((r["difference"], r["low"], r["high"]) == (0, 0, 0) for r in same)
+    assert same[1]["n"] == int((found["lgg_flair_dev"].head_fraction[:20] >= 0.4).sum())
+    with pytest.raises(SystemExit, match="nothing to pair"):
+        paired.main(["--arrays", "x.npz", str(tmp_path / "a_oof.npz"),
+                     str(tmp_path / "b_inst.npz")])
+
+
 def _benchmark_module(name):
     """A module of benchmarks/, imported as the scripts import each other."""
     import importlib
