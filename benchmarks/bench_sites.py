@@ -62,7 +62,8 @@ Parts (``--parts``, in the order given; each writes its results as it ends):
     (whose training folds hold patients of the test patients' institutions),
     is the closer view of them. Each left-out image's probability and its
     position in LGG-dev's arrays go to ``*_institutions_scores.npz``
-    (``recipe/institution/seedN`` and ``.../index``).
+    (``recipe/institution/seedN`` and ``.../index``). ``--institutions-alone``
+    trains on LGG-dev's other institutions only: the specialist's view.
 ``final``
     the ``--final`` recipe trained on every image of the three collections,
     saved as a Pipeline that takes image paths (``--save``), deciding at
@@ -763,12 +764,13 @@ def institution(patient):
 
 
 def run_institutions(found, recipe, extra, seed, results, scores=None,
-                     collection="lgg_flair_dev", min_patients=5):
+                     collection="lgg_flair_dev", min_patients=5, alone=False):
     """``collection``'s institutions left out one at a time, everything else trained on.
 
     ``scores`` (a dict) receives each left-out image's probability and its position in
     ``collection``'s arrays (``recipe/institution/seedN`` and ``.../index``), so that two
-    recipes can be compared on the same patients.
+    recipes can be compared on the same patients. ``alone``: trained on ``collection``'s
+    other institutions only (the specialist's view; the recipe named ``recipe@alone``).
     """
     if "patient" not in found[collection]:
         raise SystemExit(f"{collection}: the arrays hold no patient ids; make them again with "
@@ -782,23 +784,24 @@ def run_institutions(found, recipe, extra, seed, results, scores=None,
     site = np.full(len(y), "", dtype=object)
     site[where == c] = [institution(p) for p in found[collection].patient]
     patients = {s: len(np.unique(groups[site == s])) for s in np.unique(site[where == c])}
+    name = f"{recipe}@alone" if alone else recipe
     for left_out in sorted(s for s, n in patients.items() if n >= min_patients):
         test = site == left_out
-        train = np.flatnonzero(~test)
-        print(f"== institutions: {recipe}, {collection}'s {left_out} left out "
+        train = np.flatnonzero(~test & ((where == c) if alone else True))
+        print(f"== institutions: {name}, {collection}'s {left_out} left out "
               f"({patients[left_out]} patients, {int(test.sum())} images)", flush=True)
         order = train[balanced(recipe, where[train], y[train], seed)]
         model = estimator(recipe, extra, random_state=seed).fit(X[order], y[order])
         proba = model.predict_proba(X[test])[:, 1]
         if scores is not None:
-            key = f"{recipe}/{left_out}/seed{seed}"
+            key = f"{name}/{left_out}/seed{seed}"
             scores[key] = proba
             scores[f"{key}/index"] = np.flatnonzero(test[where == c])
         for subset, keep in (("all", np.ones(int(test.sum()), bool)), ("mid-brain", mid[test])):
             row = {"model": f"{collection}: {left_out} left out"
                             + ("" if subset == "all" else f" ({subset})"),
-                   "recipe": recipe, "seed": seed, "collection": collection,
-                   "institution": left_out, "subset": subset,
+                   "recipe": name, "seed": seed, "collection": collection,
+                   "institution": left_out, "subset": subset, "alone": alone,
                    "trained_on_institutions": sorted(set(patients) - {left_out}),
                    **site_scores(y[test][keep], proba[keep], groups=groups[test][keep],
                                  random_state=seed)}
@@ -862,6 +865,9 @@ def main(argv=None):
     parser.add_argument("--loco-tta", action="store_true",
                         help="the loco part also scores each fold model with a horizontally "
                              "flipped view averaged in (tta=1; roc_auc_tta)")
+    parser.add_argument("--institutions-alone", action="store_true",
+                        help="the institutions part trains on LGG-dev's other institutions "
+                             "only (the specialist), not on everything else")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--held-out", default=None,
                         help="comma-separated collections the loco parts leave out (default: "
@@ -1011,7 +1017,8 @@ def main(argv=None):
             if threshold == "auto":
                 threshold = chosen
         elif part == "institutions":
-            run_institutions(found, final, extra, args.seed, results, institution_scores)
+            run_institutions(found, final, extra, args.seed, results, institution_scores,
+                             alone=args.institutions_alone)
         elif part == "specialists":
             run_specialists(found, final, extra, args.seed, results, union_oof)
         elif part == "final":

@@ -347,6 +347,13 @@ def test_the_institutions_part_leaves_each_large_enough_institution_out(monkeypa
     for fit, held, other in zip(fitted, (aa, bb), (bb, aa), strict=True):
         # Everything but the institution left out, LGG-dev's others included.
         assert not fit & held and other <= fit and {222, 223} <= fit and set(range(10)) <= fit
+    # Alone: LGG-dev's other institutions only, the specialist's view.
+    fitted.clear()
+    results, scores = {"institutions": []}, {}
+    bench_sites.run_institutions(found, "compact", {}, 0, results, scores, alone=True)
+    assert fitted == [bb | {222, 223}, aa | {222, 223}]
+    assert {r["recipe"] for r in results["institutions"]} == {"compact@alone"}
+    assert "compact@alone/AA/seed0" in scores
     with pytest.raises(ValueError, match="expected TCGA_<institution>_<id>"):
         bench_sites.institution("patient-7")
 
