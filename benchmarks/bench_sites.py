@@ -1030,13 +1030,10 @@ def main(argv=None):
         else:
             raise SystemExit(f"unknown part {part!r}")
         write(args.output, results, info)
-        if loco_scores:
-            out = Path(args.output)
-            np.savez_compressed(out.with_name(f"{out.stem}_loco_scores.npz"), **loco_scores)
-        if institution_scores:
-            out = Path(args.output)
-            np.savez_compressed(out.with_name(f"{out.stem}_institutions_scores.npz"),
-                                **institution_scores)
+        out = Path(args.output)
+        for kind, scores in (("loco", loco_scores), ("institutions", institution_scores)):
+            if scores:
+                np.savez_compressed(out.with_name(f"{out.stem}_{kind}_scores.npz"), **scores)
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 

@@ -21,7 +21,6 @@ prints the table and writes it as JSON and CSV (``--output`` with ``.csv``).
 
 import argparse
 import csv
-import json
 import sys
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from sklearn.metrics import roc_auc_score
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_sites  # noqa: E402
+from _common import write_json  # noqa: E402
 
 from skbrain.sites import grouped_bootstrap  # noqa: E402
 
@@ -119,12 +119,10 @@ def main(argv=None):
               f"{r['high']:+.3f}) |")
     if args.output:
         out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
         renamed = [{**{k: v for k, v in r.items() if k not in ("first", "second")},
                     a: r["first"], b: r["second"]} for r in rows]
-        out.write_text(json.dumps({"first": Path(args.first).name,
-                                   "second": Path(args.second).name, "rows": renamed},
-                                  indent=1) + "\n")
+        write_json(out, {"first": Path(args.first).name, "second": Path(args.second).name,
+                         "rows": renamed})
         with open(out.with_suffix(".csv"), "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(renamed[0]), lineterminator="\n")
             writer.writeheader()

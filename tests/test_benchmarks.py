@@ -769,7 +769,9 @@ def test_paired_sites_scores_two_runs_on_the_same_images(tmp_path, monkeypatch, 
     assert lgg["difference"] == pytest.approx(1.0 - lgg["first"])
     assert 0 < lgg["low"] <= lgg["difference"] <= lgg["high"]
     assert "| lgg_flair_dev | 40 (20) |" in capsys.readouterr().out
-    saved = json.loads(out.read_text())["rows"]
+    saved = json.loads(out.read_text())
+    assert saved["command"].startswith("python ") and "machine" in saved
+    saved = saved["rows"]
     assert saved[1]["v4"] == 1.0 and out.with_suffix(".csv").read_text().startswith("part,")
     # The same run twice differs by nothing, with no spread.
     same = paired.main(["--arrays", "x.npz", str(tmp_path / "b_inst.npz"),
