@@ -123,7 +123,8 @@ FEW_CV_METRICS = ("threshold_cv", "balanced_accuracy_at_cv", "recall_at_cv",
 FEW_RANK_METRICS = ("roc_auc_inner_cv", "roc_auc_tta", "roc_auc_inner_cv_tta")
 
 #: name -> (model, parameters, balance (False, True or "collection_and_class", as
-#: leave_one_collection_out takes it)[, ImageResizer parameters])
+#: leave_one_collection_out takes it, or a dict of collection weights: balanced by
+#: collection with those weights)[, ImageResizer parameters])
 RECIPES = {
     "lite0": ("timm:efficientnet_lite0", {}, False),
     "lite0-balanced": ("timm:efficientnet_lite0", {}, True),
@@ -142,6 +143,9 @@ RECIPES = {
     # compact-lesions-60 with the head slices of HEAD_SLICE_RECIPES.
     "compact-heads-60": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
                                      "max_epochs": 60}, True),
+    # compact-heads-60 with LGG-dev weighing twice each other collection (session 56's rule).
+    "compact-heads-60-lgg2": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
+                                          "max_epochs": 60}, {"lgg_flair_dev": 2}),
     "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
                        {"mirror_difference": True}),
     "compact-mirror-cb": ("compact", {"augment_intensity": 0.3}, "collection_and_class",
@@ -159,7 +163,7 @@ RECIPES = {
 #: Recipes that also train on every axial slice of two tumor-free head volumes
 #: (head_volumes.py), joined to the tumor-free class of the largest training collection and
 #: never scored (marked ``train_only``).
-HEAD_SLICE_RECIPES = ("compact-heads-60",)
+HEAD_SLICE_RECIPES = ("compact-heads-60", "compact-heads-60-lgg2")
 #: Where the head volumes are (``--head-volumes``; None: head_volumes.default_folder()).
 HEAD_FOLDER = None
 
@@ -241,13 +245,25 @@ def estimator(recipe, extra, **more):
     return get_estimator(model, **{**params, **extra, **more})
 
 
-def balanced(recipe, collection, y, seed):
-    """Training positions for the recipe's ``balance`` (all of them when it has none)."""
+def balance_args(recipe):
+    """The recipe's ``balance`` as leave_one_collection_out's ``balance`` and ``weights``."""
     balance = RECIPES[recipe][2]
+    if isinstance(balance, dict):
+        return {"balance": True, "weights": balance}
+    return {"balance": balance, "weights": None}
+
+
+def balanced(recipe, collection, y, seed):
+    """Training positions for the recipe's ``balance`` (all of them when it has none);
+    ``collection``: indices into COLLECTIONS."""
+    balance, weights = balance_args(recipe).values()
     if not balance:
         return np.arange(len(y))
+    weights = {COLLECTIONS.index(n): w for n, w in (weights or {}).items()
+               if COLLECTIONS.index(n) in collection}
     return balanced_collection_indices(
-        collection, y=y if balance == "collection_and_class" else None, random_state=seed)
+        collection, y=y if balance == "collection_and_class" else None, weights=weights,
+        random_state=seed)
 
 
 def resizer_params(recipe):
@@ -310,7 +326,7 @@ def run_loco(found, recipes, extra, seed, results, models, deadline=None, held_o
             ordered = {name: view[name] for name in sorted(view, key=LOCO_ORDER.index)}
             out = leave_one_collection_out(
                 estimator(recipe, extra, random_state=seed), ordered,
-                balance=RECIPES[recipe][2], subsets=subsets, drop_near_copies=False,
+                **balance_args(recipe), subsets=subsets, drop_near_copies=False,
                 random_state=seed, return_models=True, held_out=fold)
             records = [{**r, "recipe": recipe, "seed": seed} for r in out.records]
             if tta:

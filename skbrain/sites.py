@@ -149,7 +149,7 @@ def site_scores(y_true, proba, y_pred=None, groups=None, *, subtype=None, subtyp
     return out
 
 
-def balanced_collection_indices(collection, *, y=None, random_state=None):
+def balanced_collection_indices(collection, *, y=None, weights=None, random_state=None):
     """Indices that give every collection as many training images as the largest has.
 
     The images of each smaller collection are repeated (every image the same
@@ -165,12 +165,25 @@ def balanced_collection_indices(collection, *, y=None, random_state=None):
         The labels: with them, every (collection, class) pair gets as many
         images as the largest pair has, so that the collection tells
         nothing about the label.
+    weights : dict, default=None
+        Collection -> weight (a positive number; 1 for a collection not
+        named): a collection gets ``weight`` times as many images as the
+        largest has (rounded), every (collection, class) pair with ``y``.
+        Images are never dropped: a weight below 1 must still leave a
+        collection at least its own size.
     random_state : int, RandomState or None, default=None
 
     Returns
     -------
     ndarray of int
         Positions into ``collection``, shuffled.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` names a collection that is not in ``collection``, or
+        gives one a weight that is not positive or that would leave out
+        some of its images.
 
     Examples
     --------
@@ -181,16 +194,31 @@ def balanced_collection_indices(collection, *, y=None, random_state=None):
     ...                                   random_state=0)
     >>> len(idx)  # four pairs of three (collection 0's tumors)
     12
+    >>> idx = balanced_collection_indices([0, 0, 0, 0, 1, 1], weights={1: 2}, random_state=0)
+    >>> np.bincount(np.asarray([0, 0, 0, 0, 1, 1])[idx]).tolist()
+    [4, 8]
     """
     collection = np.asarray(collection)
+    weights = dict(weights or {})
+    unknown = [k for k in weights if not np.any(collection == k)]
+    if unknown:
+        raise ValueError(f"weights names {unknown}, not among the collections "
+                         f"{np.unique(collection).tolist()}")
+    owner = collection
     if y is not None:
         collection = np.array([f"{c}/{t}" for c, t in zip(collection, y, strict=True)])
     rng = check_random_state(random_state)
     names, counts = np.unique(collection, return_counts=True)
-    target = counts.max()
+    largest = counts.max()
     parts = []
     for name, count in zip(names, counts, strict=True):
         own = np.flatnonzero(collection == name)
+        weight = weights.get(owner[own[0]].item(), 1)
+        target = round(weight * largest)
+        if not weight > 0 or target < count:
+            raise ValueError(f"weights[{owner[own[0]].item()!r}] = {weight!r}: expected a "
+                             f"positive weight that keeps all {count} of its images (at least "
+                             f"{count / largest:.3g})")
         repeats, rest = divmod(target, count)
         parts.append(np.concatenate([np.tile(own, repeats),
                                      rng.choice(own, size=rest, replace=False)]))
@@ -213,10 +241,10 @@ def _take(data, idx):
     return [data[i] for i in idx]
 
 
-def leave_one_collection_out(estimator, collections, *, balance=False, subsets=None,
-                             drop_near_copies=True, fit_params=None, n_bootstrap=1000,
-                             random_state=0, verbose=True, return_models=False,
-                             held_out=None):
+def leave_one_collection_out(estimator, collections, *, balance=False, weights=None,
+                             subsets=None, drop_near_copies=True, fit_params=None,
+                             n_bootstrap=1000, random_state=0, verbose=True,
+                             return_models=False, held_out=None):
     """Train on every collection but one, score the one left out, for each in turn.
 
     Parameters
@@ -240,6 +268,10 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         pair the same size, so that which collection an image comes from
         tells nothing about its label (a model cannot learn "this
         collection's look means tumor").
+    weights : dict of str to float, default=None
+        With ``balance``: collection name -> its weight in the resampling
+        (:func:`balanced_collection_indices`); a weight of a held-out
+        collection is not used in its fold.
     subsets : dict of str to dict of str to array of bool, default=None
         Extra rows: ``{"lgg": {"mid-brain": mask}}`` also scores the
         held-out ``lgg`` images where ``mask`` is True.
@@ -277,8 +309,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
     ------
     ValueError
         If fewer than two collections are given, a subset names an unknown
-        collection or has the wrong length, or ``held_out`` names an unknown
-        collection.
+        collection or has the wrong length, ``held_out`` or ``weights``
+        names an unknown collection, or ``weights`` is given without
+        ``balance``.
     """
     names = list(collections)
     if len(names) < 2:
@@ -291,6 +324,12 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
     if balance not in (False, True, "collection", "collection_and_class"):
         raise ValueError("balance must be False, True, 'collection' or 'collection_and_class'; "
                          f"got {balance!r}")
+    weights = dict(weights or {})
+    if weights and not balance:
+        raise ValueError("weights are the collections' weights in the resampling: give them "
+                         "with balance=True or 'collection_and_class'")
+    if any(n not in collections for n in weights):
+        raise ValueError(f"weights must name collections out of {names}; got {list(weights)}")
     subsets = dict(subsets or {})
     for name, masks in subsets.items():
         if name not in collections:
@@ -308,6 +347,9 @@ def leave_one_collection_out(estimator, collections, *, balance=False, subsets=N
         train = _union([collections[n] for n in rest])
         by_class = train.target if balance == "collection_and_class" else None
         idx = (balanced_collection_indices(train.collection, y=by_class,
+                                           weights={rest.index(n): w
+                                                    for n, w in weights.items()
+                                                    if n != left_out},
                                            random_state=random_state + k)
                if balance else np.arange(len(train.target)))
         model = clone(estimator)

@@ -87,6 +87,41 @@ def test_balanced_collection_indices_weigh_each_collection_alike():
     assert np.array_equal(idx, balanced_collection_indices(collection, random_state=0))
 
 
+def test_balanced_collection_indices_weights_tilt_a_collection():
+    collection = np.array(["a"] * 10 + ["b"] * 3 + ["c"] * 4)
+    idx = balanced_collection_indices(collection, weights={"c": 2}, random_state=0)
+    assert [int((collection[idx] == n).sum()) for n in "abc"] == [10, 10, 20]
+    # Every image of the weighted collection is repeated five times, none dropped.
+    assert np.bincount(idx, minlength=len(collection))[13:].tolist() == [5] * 4
+    y = np.array([1, 0] * 5 + [1, 1, 0] + [1, 0, 0, 0])
+    by_pair = balanced_collection_indices(collection, y=y, weights={"b": 1.5}, random_state=0)
+    pairs = [f"{c}/{t}" for c, t in zip(collection[by_pair], y[by_pair], strict=True)]
+    # The largest pair has 5; b's two pairs get 1.5 times that (rounded).
+    assert {p: pairs.count(p) for p in ("a/1", "b/0", "b/1", "c/0")} == {
+        "a/1": 5, "b/0": 8, "b/1": 8, "c/0": 5}
+    with pytest.raises(ValueError, match=r"weights names \['d'\]"):
+        balanced_collection_indices(collection, weights={"d": 2})
+    with pytest.raises(ValueError, match=r"weights\['b'\] = 0.1: expected a positive weight "
+                                         r"that keeps all 3"):
+        balanced_collection_indices(collection, weights={"b": 0.1})
+
+
+def test_leave_one_collection_out_passes_weights_of_the_training_collections():
+    collections = {"a": _collection(40, 0.0, 0), "b": _collection(30, 0.5, 1),
+                   "c": _collection(20, -0.5, 2)}
+    out = leave_one_collection_out(_MeanBrightness(), collections, balance=True,
+                                   weights={"c": 2}, drop_near_copies=False, n_bootstrap=20,
+                                   verbose=False, return_models=True)
+    # a left out: b 30 and c 2 x 30; c left out: its weight has no say, a and b 40 each.
+    assert out.models["a"].n_seen_ == 90 and out.models["b"].n_seen_ == 120
+    assert out.models["c"].n_seen_ == 80
+    with pytest.raises(ValueError, match="with balance=True"):
+        leave_one_collection_out(_MeanBrightness(), collections, weights={"c": 2})
+    with pytest.raises(ValueError, match=r"weights must name collections out of"):
+        leave_one_collection_out(_MeanBrightness(), collections, balance=True,
+                                 weights={"z": 2})
+
+
 def test_leave_one_collection_out_trains_on_the_others_and_scores_the_one_left_out():
     collections = {"a": _collection(40, 0.0, 0), "b": _collection(30, 0.5, 1),
                    "c": _collection(20, -0.5, 2)}
