@@ -1,5 +1,6 @@
 """Predicting over files: in batches, with bounded memory, per slice and per scan."""
 
+import os
 import sys
 import warnings
 from dataclasses import dataclass, replace
@@ -69,7 +70,9 @@ def predict_images(model, images, *, scans=None, aggregate="max",
 
     Only ``batch_size`` decoded images are in memory at a time, so a folder of
     any size is predicted in bounded memory; each batch is decoded once (by the
-    pipeline's transformers) and then given to the classifier.
+    pipeline's transformers) and then given to the classifier. A DICOM or
+    NIfTI slice of a scan is read once for both its share of head and the
+    pipeline when the pipeline starts with an :class:`~skbrain.ImageResizer`.
 
     Parameters
     ----------
@@ -142,6 +145,7 @@ def predict_images(model, images, *, scans=None, aggregate="max",
     if len(scans) != len(images):
         raise ValueError(f"scans has {len(scans)} entries for {len(images)} images")
     transform, classifier = _split(model)
+    mode = _resizer_mode(model)
     classes = np.asarray(classifier.classes_)
     multi = len(classes) > 2
     if not multi and pos_label not in classes.tolist():
@@ -163,7 +167,11 @@ def predict_images(model, images, *, scans=None, aggregate="max",
     try:
         for start in range(0, len(images), batch_size):
             chunk = images[start:start + batch_size]
-            proba = np.asarray(classifier.predict_proba(transform(chunk)))
+            inputs, shows_head = list(chunk), [True] * len(chunk)
+            for i, name in enumerate(chunk):
+                if scans[start + i] is not None:
+                    inputs[i], shows_head[i] = _scan_slice(name, min_head_fraction, mode)
+            proba = np.asarray(classifier.predict_proba(transform(inputs)))
             labels = _labels(proba, classes, column, threshold)
             for i, (name, label) in enumerate(zip(chunk, labels, strict=True)):
                 scan = scans[start + i]
@@ -175,7 +183,7 @@ def predict_images(model, images, *, scans=None, aggregate="max",
                 if scan is None:
                     yield Prediction("slice", name, _item(label), float(p))
                     continue
-                counts = _shows_head(name, min_head_fraction)
+                counts = shows_head[i]
                 probs.append(proba[i])
                 counted.append(counts)
                 held.append(Prediction("slice", name, _item(label), float(p), scan,
@@ -220,16 +228,43 @@ def _threshold(model):
         return None
 
 
-def _shows_head(name, min_head_fraction):
-    """Whether the image ``name`` shows at least ``min_head_fraction`` head."""
+_PATHS_ONLY = object()
+
+
+def _resizer_mode(model):
+    """The mode a plain Pipeline's leading ImageResizer reads files in ("L" or None), so that
+    a slice decoded in it reads as the file would; ``_PATHS_ONLY`` for any other model."""
+    from sklearn.pipeline import Pipeline
+
+    from .preprocessing import ImageResizer
+
+    if not (isinstance(model, Pipeline) and len(model.steps) > 1):
+        return _PATHS_ONLY
+    first = model.steps[0][1]
+    if not isinstance(first, ImageResizer) or first.cache_dir is not None:
+        return _PATHS_ONLY
+    return "L" if first.channels == 1 else None
+
+
+def _scan_slice(name, min_head_fraction, mode):
+    """(what the pipeline is given, whether the slice shows ``min_head_fraction`` head).
+
+    The pipeline's output is resized and standardised, so the share of head is measured on
+    the slice as read. A DICOM or NIfTI slice read in the resizer's ``mode`` is handed on
+    decoded (a reader's pixels ignore the resizer's JPEG-only options, so they are the
+    same); other files are read twice.
+    """
     if min_head_fraction <= 0:
-        return True
-    from ._imageio import read_image
+        return name, True
+    from ._readers._dispatch import READERS, parse_reference, read_image
     from .datasets import head_fraction
 
-    # Read a second time, in grey: the pipeline's transform gives resized, standardised
-    # pictures, whose share of head is not the slice's.
-    return head_fraction(np.asarray(read_image(name, mode="L"))) >= min_head_fraction
+    reusable = mode is not _PATHS_ONLY and isinstance(name, (str, os.PathLike)) and any(
+        reader.claims(parse_reference(name)[0]) for reader in tuple(READERS.values()))
+    image = read_image(name, mode=mode if reusable else "L")
+    grey = image if image.mode == "L" else image.convert("L")
+    return (image if reusable else name,
+            head_fraction(np.asarray(grey)) >= min_head_fraction)
 
 
 def _scan_row(scan, probs, counted, aggregate, classes, column, threshold, min_head_fraction):

@@ -395,6 +395,31 @@ def test_predict_leaves_slices_with_little_head_out_of_the_volume(series_folder,
     assert rows[-1]["n_slices"] == "7" and {r["counted"] for r in rows[:-1]} == {"1"}
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_predict_reads_each_dicom_slice_once(series_folder, monkeypatch, channels):
+    from skbrain._readers import _dispatch
+    from skbrain.datasets import head_fraction
+    from skbrain.inference import predict_images
+
+    images, scans = expand_scans([series_folder / "yes", series_folder / "no"])
+    y = np.array([int("yes" in str(s)) for s in scans])
+    model = make_pipeline(ImageResizer(16, channels=channels),
+                          SimpleCNNClassifier(max_epochs=1, n_kernels=4, random_state=0))
+    model.fit(images, y)
+    expected = model.predict_proba(images)[:, 1]
+    shows = [head_fraction(np.asarray(read_image(i, mode="L"))) >= 0.15 for i in images]
+    reads = []
+    dicom = _dispatch.READERS["dicom"]
+    monkeypatch.setitem(_dispatch.READERS, "dicom", _dispatch.Reader(
+        dicom.claims, lambda path, options: reads.append(path) or dicom.read(path, options)))
+    rows = [r for r in predict_images(model, images, scans=scans, batch_size=5)
+            if r.kind == "slice"]
+    # Once each: its share of head and the pipeline's pixels come from the same read.
+    assert len(reads) == len(images) == len(set(reads))
+    assert [r.p_tumor for r in rows] == pytest.approx(expected, abs=1e-6)
+    assert [r.counted for r in rows] == shows
+
+
 def test_slice_counts_from_the_header_match_the_reoriented_volume(tmp_path):
     from skbrain._imageio import nifti_slice_count, nifti_volume
 
