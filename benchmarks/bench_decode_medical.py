@@ -6,7 +6,12 @@ else synthetic JPEGs. DICOM: a synthetic series of 256 x 256 16-bit slices
 256 x 256 x 150 volume, .nii and .nii.gz, every axial slice. Files are written
 to a temporary folder and removed.
 
-Run: ``nice -n 10 python benchmarks/bench_decode_medical.py [--n 300]``
+``--predict`` adds ``predict_images`` with the default shipped detector over the
+uncompressed series as one scan: each slice read once (its share of head and the
+pipeline's pixels from one decode) against the same with every slice read twice, as
+before session 56; the ratio is printed.
+
+Run: ``nice -n 10 python benchmarks/bench_decode_medical.py [--n 300] [--predict]``
 """
 
 import argparse
@@ -38,6 +43,27 @@ def _rate(paths, repeats=3):
     return len(paths) / best
 
 
+def _predict_rate(paths, reuse, repeats=3):
+    """Slices/s of predict_images over ``paths`` as one scan; ``reuse=False`` reads each
+    slice twice (the pipeline is taken as one that only takes paths)."""
+    from skbrain import inference, load_pretrained
+
+    model = load_pretrained()
+    saved = inference._resizer_mode
+    if not reuse:
+        inference._resizer_mode = lambda model: inference._PATHS_ONLY
+    try:
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            rows = list(inference.predict_images(model, paths, scans=["s"] * len(paths)))
+            best = min(best, time.perf_counter() - start)
+    finally:
+        inference._resizer_mode = saved
+    assert len(rows) == len(paths) + 1
+    return len(paths) / best
+
+
 def _dicom_series(folder, n, rng, compress=False):
     study, series = generate_uid(), generate_uid()
     paths = []
@@ -60,6 +86,8 @@ def _dicom_series(folder, n, rng, compress=False):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=300, help="slices per format")
+    parser.add_argument("--predict", action="store_true",
+                        help="also predict_images over the DICOM series: read once or twice")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     tmp = Path(tempfile.mkdtemp(prefix="bench_medical_"))
@@ -97,6 +125,11 @@ def main():
         print(f"{'format':58s} {'slices/s':>9s} {'vs JPEG':>8s}")
         for name, rate in results.items():
             print(f"{name:58s} {rate:9.0f} {rate / jpeg:8.2f}")
+        if args.predict:
+            once, twice = _predict_rate(dicom, True), _predict_rate(dicom, False)
+            print(f"predict_images, default detector, DICOM series as one scan: read once "
+                  f"{once:.0f} slices/s, read twice {twice:.0f} slices/s, ratio "
+                  f"{once / twice:.2f}")
     finally:
         shutil.rmtree(tmp)
 
