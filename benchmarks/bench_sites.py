@@ -143,7 +143,8 @@ RECIPES = {
     # compact-lesions-60 with the head slices of HEAD_SLICE_RECIPES.
     "compact-heads-60": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
                                      "max_epochs": 60}, True),
-    # compact-heads-60 with LGG-dev weighing twice each other collection (session 56's rule).
+    # compact-heads-60 with LGG-dev weighing twice each other collection (session 56's rule;
+    # not adopted: benchmarks README, "LGG-dev weighing twice").
     "compact-heads-60-lgg2": ("compact", {"augment_intensity": 0.3, "augment_lesions": 0.25,
                                           "max_epochs": 60}, {"lgg_flair_dev": 2}),
     "compact-mirror": ("compact", {"augment_intensity": 0.3}, True,
