@@ -72,7 +72,8 @@ def predict_images(model, images, *, scans=None, aggregate="max",
     any size is predicted in bounded memory; each batch is decoded once (by the
     pipeline's transformers) and then given to the classifier. A DICOM or
     NIfTI slice of a scan is read once for both its share of head and the
-    pipeline when the pipeline starts with an :class:`~skbrain.ImageResizer`.
+    pipeline when the pipeline starts with an :class:`~skbrain.ImageResizer`
+    (inside threshold wrappers too).
 
     Parameters
     ----------
@@ -232,15 +233,20 @@ _PATHS_ONLY = object()
 
 
 def _resizer_mode(model):
-    """The mode a plain Pipeline's leading ImageResizer reads files in ("L" or None), so that
-    a slice decoded in it reads as the file would; ``_PATHS_ONLY`` for any other model."""
-    from sklearn.pipeline import Pipeline
-
+    """The mode the ImageResizer that starts ``model``'s pipeline reads files in ("L" or None),
+    so that a slice decoded in it reads as the file would; ``_PATHS_ONLY`` when there is no
+    such resizer, or several models that could each start otherwise (calibration folds, a
+    vote). Threshold wrappers and FrozenEstimator pass the slice on to the one pipeline."""
+    from ._unwrap import unwrap
     from .preprocessing import ImageResizer
 
-    if not (isinstance(model, Pipeline) and len(model.steps) > 1):
+    try:
+        found = unwrap(model, fitted=False, caller="predict_images")
+    except TypeError:
         return _PATHS_ONLY
-    first = model.steps[0][1]
+    if found.vote is not None or found.calibration is not None or not found.steps:
+        return _PATHS_ONLY
+    first = found.steps[0][1]
     if not isinstance(first, ImageResizer) or first.cache_dir is not None:
         return _PATHS_ONLY
     return "L" if first.channels == 1 else None

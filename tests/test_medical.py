@@ -418,6 +418,16 @@ def test_predict_reads_each_dicom_slice_once(series_folder, monkeypatch, channel
     assert len(reads) == len(images) == len(set(reads))
     assert [r.p_tumor for r in rows] == pytest.approx(expected, abs=1e-6)
     assert [r.counted for r in rows] == shows
+    # A threshold wrapper (as adapt_pretrained saves) passes the decoded slice on.
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+
+    wrapped = FixedThresholdClassifier(FrozenEstimator(model), threshold=0.3).fit(images, y)
+    reads.clear()
+    rows = [r for r in predict_images(wrapped, images, scans=scans) if r.kind == "slice"]
+    assert len(reads) == len(images)
+    assert [r.p_tumor for r in rows] == pytest.approx(expected, abs=1e-6)
+    assert [r.label for r in rows] == (expected >= 0.3).astype(int).tolist()
 
 
 def test_slice_counts_from_the_header_match_the_reoriented_volume(tmp_path):
