@@ -262,11 +262,11 @@ def _scan_slice(name, min_head_fraction, mode):
     """
     if min_head_fraction <= 0:
         return name, True
-    from ._readers._dispatch import READERS, parse_reference, read_image
+    from ._readers import parse_reference, read_image, reader_for
     from .datasets import head_fraction
 
-    reusable = mode is not _PATHS_ONLY and isinstance(name, (str, os.PathLike)) and any(
-        reader.claims(parse_reference(name)[0]) for reader in tuple(READERS.values()))
+    reusable = (mode is not _PATHS_ONLY and isinstance(name, (str, bytes, os.PathLike))
+                and reader_for(parse_reference(name)[0]) is not None)
     image = read_image(name, mode=mode if reusable else "L")
     grey = image if image.mode == "L" else image.convert("L")
     return (image if reusable else name,

@@ -37,6 +37,7 @@ from ._dispatch import (
     is_image_file,
     parse_reference,
     read_image,
+    reader_for,
     slice_reference,
 )
 from ._nifti import is_nifti_file, nifti_slice_count, nifti_volume
@@ -59,6 +60,7 @@ __all__ = [
     "parse_reference",
     "read_file",
     "read_image",
+    "reader_for",
     "slice_reference",
     "turbo_available",
 ]

@@ -63,6 +63,12 @@ READERS = {
 }
 
 
+def reader_for(path):
+    """The :data:`READERS` entry that claims the file ``path`` (no ``::`` part), else None
+    (a file for Pillow)."""
+    return next((r for r in tuple(READERS.values()) if r.claims(path)), None)
+
+
 def is_image_file(path):
     """Tell from its name whether ``path`` looks like an image file.
 
@@ -187,9 +193,9 @@ def _read_image(
         raise ValueError(f"mode must be None, 'L' or 'RGB'; got {mode!r}")
     if isinstance(source, (str, bytes, os.PathLike)):
         path, options = parse_reference(source)
-        for reader in tuple(READERS.values()):
-            if reader.claims(path):
-                return _normalize_mode(reader.read(path, options), mode, os.fsdecode(source))
+        reader = reader_for(path)
+        if reader is not None:
+            return _normalize_mode(reader.read(path, options), mode, os.fsdecode(source))
         label, data = read_file(path)
         if options:
             raise ImageLoadError(
