@@ -257,14 +257,14 @@ def balance_args(recipe):
 def balanced(recipe, collection, y, seed):
     """Training positions for the recipe's ``balance`` (all of them when it has none);
     ``collection``: indices into COLLECTIONS."""
-    balance, weights = balance_args(recipe).values()
-    if not balance:
+    args = balance_args(recipe)
+    if not args["balance"]:
         return np.arange(len(y))
-    weights = {COLLECTIONS.index(n): w for n, w in (weights or {}).items()
+    weights = {COLLECTIONS.index(n): w for n, w in (args["weights"] or {}).items()
                if COLLECTIONS.index(n) in collection}
-    return balanced_collection_indices(
-        collection, y=y if balance == "collection_and_class" else None, weights=weights,
-        random_state=seed)
+    by_class = y if args["balance"] == "collection_and_class" else None
+    return balanced_collection_indices(collection, y=by_class, weights=weights,
+                                       random_state=seed)
 
 
 def resizer_params(recipe):

@@ -213,10 +213,11 @@ def balanced_collection_indices(collection, *, y=None, weights=None, random_stat
     parts = []
     for name, count in zip(names, counts, strict=True):
         own = np.flatnonzero(collection == name)
-        weight = weights.get(owner[own[0]].item(), 1)
+        key = owner[own[0]].item()
+        weight = weights.get(key, 1)
         target = round(weight * largest)
         if not weight > 0 or target < count:
-            raise ValueError(f"weights[{owner[own[0]].item()!r}] = {weight!r}: expected a "
+            raise ValueError(f"weights[{key!r}] = {weight!r}: expected a "
                              f"positive weight that keeps all {count} of its images (at least "
                              f"{count / largest:.3g})")
         repeats, rest = divmod(target, count)
